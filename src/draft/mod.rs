@@ -1,0 +1,1 @@
+//! Document templates, prompt building within a token budget, factual sections from chart data, narrative sections from the model.

@@ -1,0 +1,1 @@
+//! Edit-time metrics: event recorder (background writer), SQLite schema, per-document measures, studies, report.

@@ -1,0 +1,1 @@
+//! Clinical NLP pipeline: normalize → segment (lindera) → lexicon → rules → context → structure.

@@ -1,0 +1,1 @@
+//! The provenance guard: every entity in a draft checked against the chart.

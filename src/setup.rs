@@ -1,0 +1,1 @@
+//! `karte setup`: system packages, the IPADIC dictionary, the default model; idempotent.

@@ -1,0 +1,1 @@
+//! Per-user storage: edit journal and crash recovery, signed versions, chart locks, audit log.

@@ -1,0 +1,1 @@
+//! The terminal front end: `Action`, `update`, `view`, widgets, keymap, themes, event loop.
