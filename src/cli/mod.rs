@@ -1,8 +1,53 @@
-//! Command-line subcommands (the TUI is the default).
+//! Command-line subcommands (the TUI is the default). Each subcommand lives in its own
+//! file with its clap `Args` and a `run` function; this file only dispatches.
 
+pub mod context;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+pub use context::Context;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "karte",
+    version,
+    about = "Review and sign LLM-drafted referral letters and discharge summaries (診療情報提供書・退院時サマリー)",
+    long_about = "Without a subcommand, karte opens the review TUI on the chart queue."
+)]
+pub struct Cli {
+    /// Directory of charts to show in the queue (default: config's queue_dir, else the demo queue).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub queue: Option<PathBuf>,
+    /// GGUF model file (default: config's model, else the model installed by `karte setup`).
+    #[arg(long, global = true, value_name = "FILE.gguf")]
+    pub model: Option<PathBuf>,
+    /// Config file (default: $XDG_CONFIG_HOME/karte/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Install what is missing: system packages, the IPADIC dictionary, the default model.
+    Setup(crate::setup::SetupArgs),
+}
 
 /// Entry point of the `karte` binary.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Setup(ref args)) => crate::setup::run(args, &cli),
+        None => Context::resolve(&cli).and_then(crate::tui::run),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("karte: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
