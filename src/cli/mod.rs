@@ -1,7 +1,10 @@
 //! Command-line subcommands (the TUI is the default). Each subcommand lives in its own
 //! file with its clap `Args` and a `run` function; this file only dispatches.
 
+pub mod bench;
+pub mod bench_model;
 pub mod context;
+pub mod draft;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -34,6 +37,10 @@ pub struct Cli {
 pub enum Command {
     /// Install what is missing: system packages, the IPADIC dictionary, the default model.
     Setup(crate::setup::SetupArgs),
+    /// Draft a document from a chart and stream it to stdout.
+    Draft(draft::DraftArgs),
+    /// Benchmarks (see README).
+    Bench(bench::BenchArgs),
 }
 
 /// Entry point of the `karte` binary.
@@ -41,6 +48,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Setup(ref args)) => crate::setup::run(args, &cli),
+        Some(Command::Draft(ref args)) => Context::resolve(&cli).and_then(|c| draft::run(args, &c)),
+        Some(Command::Bench(ref args)) => Context::resolve(&cli).and_then(|c| bench::run(args, &c)),
         None => Context::resolve(&cli).and_then(crate::tui::run),
     };
     match result {

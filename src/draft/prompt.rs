@@ -17,8 +17,9 @@ use super::template::{DocumentTemplate, SectionTemplate};
 /// Tokens kept free beyond the computed need (BOS, tokenization seams between notes).
 const SAFETY_TOKENS: usize = 32;
 
-/// Generation stops at the next section header or a run of blank lines.
-pub const SECTION_STOPS: [&str; 3] = ["\n【", "\n■", "\n\n\n"];
+/// Generation stops at a section header (the base model likes to start the next one, or
+/// to restate one first) or a run of blank lines.
+pub const SECTION_STOPS: [&str; 3] = ["【", "\n■", "\n\n\n"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PromptPlan {

@@ -167,6 +167,9 @@ pub fn run_blocking(
     Err(DraftError::Llm(crate::llm::LlmError::EngineStopped))
 }
 
+/// Mixed into the seed when an empty section is generated again.
+const RETRY_SEED: u32 = 0x9E37_79B9;
+
 struct Driver {
     engine: Arc<Engine>,
     request: DraftRequest,
@@ -289,7 +292,16 @@ impl Driver {
                         timing: None,
                     })
                 }
-                (SectionKind::Narrative, _, Some(plan)) => self.generate(index, section, plan),
+                (SectionKind::Narrative, _, Some(plan)) => {
+                    match self.generate(index, section, plan, r.seed) {
+                        // The model ended at once (e.g. with a header): one more try with
+                        // another, still deterministic, seed.
+                        SectionOutcome::Done(s) if s.text.is_empty() => {
+                            self.generate(index, section, plan, r.seed ^ RETRY_SEED)
+                        }
+                        other => other,
+                    }
+                }
                 _ => SectionOutcome::Failed(format!(
                     "section \"{}\" cannot be filled (factual without source)",
                     section.key
@@ -315,6 +327,7 @@ impl Driver {
         index: usize,
         section: &SectionTemplate,
         plan: &PromptPlan,
+        seed: u32,
     ) -> SectionOutcome {
         let r = &self.request;
         let mut request = GenerateRequest::new(
@@ -323,7 +336,7 @@ impl Driver {
         );
         request.max_tokens = r.max_tokens.unwrap_or(section.max_tokens).max(1);
         request.stop = SECTION_STOPS.iter().map(|s| s.to_string()).collect();
-        request.seed = r.seed.wrapping_add(index as u32);
+        request.seed = seed.wrapping_add(index as u32);
         let (sink, mut events) = event_channel();
         let handle = self.engine.submit(request, sink);
         if let Ok(mut current) = self.current.lock() {

@@ -61,6 +61,8 @@ pub struct GenerateRequest {
     /// Reuse the KV cache of the longest prompt prefix shared with the previous request
     /// (the output is the same either way; off only to measure or test a cold start).
     pub reuse_prefix: bool,
+    /// Keep going past end-of-generation tokens (benchmarks: exactly `max_tokens` tokens).
+    pub ignore_eos: bool,
 }
 
 impl GenerateRequest {
@@ -72,6 +74,7 @@ impl GenerateRequest {
             stop: Vec::new(),
             seed: 0,
             reuse_prefix: true,
+            ignore_eos: false,
         }
     }
 }

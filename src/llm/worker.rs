@@ -304,7 +304,7 @@ impl Worker<'_> {
             }
             let token = sampler.sample(&self.ctx, -1);
             first_token_at.get_or_insert_with(Instant::now);
-            if vocab.is_eog(token) {
+            if vocab.is_eog(token) && !request.ignore_eos {
                 reason = FinishReason::Stop;
                 break;
             }
