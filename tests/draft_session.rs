@@ -263,3 +263,34 @@ fn a_context_too_small_for_the_template_is_a_clear_error() {
     assert!(err.contains("too small"), "{err}");
     assert!(err.contains("context_length"), "{err}");
 }
+
+#[test]
+fn cancelling_a_draft_ends_it_at_once_with_the_sections_done_so_far() {
+    let (engine, _turn) = shared_engine();
+    let mut session = karte::draft::DraftSession::start(
+        Arc::clone(&engine),
+        request(DocumentKind::Discharge, chart(), 5, 200),
+    );
+    let mut cancelled_at = None;
+    while let Some(event) = session.events.blocking_recv() {
+        match event {
+            DraftEvent::Token { .. } if cancelled_at.is_none() => {
+                session.cancel();
+                cancelled_at = Some(std::time::Instant::now());
+            }
+            DraftEvent::Cancelled(draft) => {
+                let latency = cancelled_at.unwrap().elapsed();
+                assert!(
+                    latency < std::time::Duration::from_millis(50),
+                    "{latency:?}"
+                );
+                // The factual sections before the first narrative one are there.
+                assert_eq!(draft.sections.len(), 3);
+                return;
+            }
+            DraftEvent::Finished(_) | DraftEvent::Failed { .. } => panic!("{event:?}"),
+            _ => {}
+        }
+    }
+    panic!("no Cancelled event");
+}

@@ -98,12 +98,16 @@ impl PromptPlan {
             }
         }
         prefix.push_str(&tail);
-        let truncation = (!omitted.is_empty()).then(|| Truncation {
-            omitted_notes: omitted,
-            included_notes: included.len(),
-            omitted_tokens,
-            budget_tokens: budget,
-        });
+        let truncation = if omitted.is_empty() {
+            None
+        } else {
+            Some(Truncation {
+                omitted_notes: omitted,
+                included_notes: included.len(),
+                omitted_tokens,
+                budget_tokens: budget,
+            })
+        };
         Ok(Self {
             prefix,
             included_notes: included,
@@ -182,7 +186,7 @@ fn priority_order(notes: &[&Note], template: &DocumentTemplate) -> Vec<usize> {
             narrative
                 .iter()
                 .map(|s| {
-                    let kind = if s.note_kinds.iter().any(|k| *k == n.kind) {
+                    let kind = if s.note_kinds.contains(&n.kind) {
                         2.0
                     } else {
                         0.0

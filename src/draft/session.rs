@@ -20,8 +20,8 @@ use serde::Serialize;
 
 use crate::chart::Chart;
 use crate::llm::{
-    event_channel, CancelToken, Engine, EngineEvent, FinishReason, GenerateRequest, Sampling,
-    Timing,
+    event_channel, CancelToken, Engine, EngineEvent, FinishReason, GenerateRequest, RequestHandle,
+    Sampling, Timing,
 };
 
 use super::error::DraftError;
@@ -102,7 +102,7 @@ pub enum DraftEvent {
 pub struct DraftSession {
     pub events: tokio::sync::mpsc::UnboundedReceiver<DraftEvent>,
     cancel: CancelToken,
-    current: Arc<Mutex<Option<CancelToken>>>,
+    current: Arc<Mutex<Option<RequestHandle>>>,
 }
 
 impl DraftSession {
@@ -136,8 +136,8 @@ impl DraftSession {
     pub fn cancel(&self) {
         self.cancel.cancel();
         if let Ok(current) = self.current.lock() {
-            if let Some(token) = current.as_ref() {
-                token.cancel();
+            if let Some(handle) = current.as_ref() {
+                handle.cancel();
             }
         }
     }
@@ -175,7 +175,7 @@ struct Driver {
     request: DraftRequest,
     sender: tokio::sync::mpsc::UnboundedSender<DraftEvent>,
     cancel: CancelToken,
-    current: Arc<Mutex<Option<CancelToken>>>,
+    current: Arc<Mutex<Option<RequestHandle>>>,
 }
 
 enum SectionOutcome {
@@ -207,7 +207,7 @@ impl Driver {
         let wanted = |s: &SectionTemplate| {
             r.only_sections
                 .as_ref()
-                .is_none_or(|keys| keys.iter().any(|k| *k == s.key))
+                .is_none_or(|keys| keys.contains(&s.key))
         };
         let needs_model = r
             .template
@@ -340,10 +340,10 @@ impl Driver {
         let (sink, mut events) = event_channel();
         let handle = self.engine.submit(request, sink);
         if let Ok(mut current) = self.current.lock() {
-            *current = Some(handle.cancel.clone());
+            *current = Some(handle.clone());
         }
         if self.cancel.is_cancelled() {
-            handle.cancel.cancel();
+            handle.cancel();
         }
         let mut text = String::new();
         let mut timing: Option<Timing> = None;
