@@ -211,3 +211,23 @@ fn bounds_max_tokens_stop_strings_and_an_oversized_prompt() {
     );
     assert!(err.to_string().contains("context_length"));
 }
+
+#[test]
+fn loading_reports_progress_then_the_model() {
+    let mut config = EngineConfig::new(model_path());
+    config.n_ctx = 512;
+    config.n_threads = 1;
+    let (engine, mut events) = Engine::start(config);
+    let mut progress = Vec::new();
+    let info = loop {
+        match events.blocking_recv().unwrap() {
+            EngineEvent::Loading { progress: p } => progress.push(p),
+            EngineEvent::Loaded(info) => break info,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(!progress.is_empty());
+    assert!(progress.windows(2).all(|w| w[0] <= w[1]));
+    assert_eq!((info.n_ctx, info.n_threads), (512, 1));
+    assert_eq!(engine.model_info(), Some(info));
+}

@@ -64,7 +64,10 @@ struct Report {
     threads: usize,
     n_ctx: u32,
     generation_tokens_per_s: Stat,
+    /// With the engine's default 40 ms prompt chunks.
     prompt_tokens_per_s: Stat,
+    /// Prompt read in whole batches (`prompt_chunk_ms = 0`).
+    prompt_whole_batch_tokens_per_s: Stat,
     prompt_tokens: usize,
     chart: String,
     chart_context_tokens: usize,
@@ -85,20 +88,15 @@ pub fn run(args: &BenchModelArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     );
     let config = EngineConfig::from_settings(ctx.model_path.clone(), &settings, &manifest);
-    let (engine, _status) = Engine::start(config);
+    let (engine, _status) = Engine::start(config.clone());
     let info = engine
         .wait_loaded()
         .with_context(|| format!("cannot load the model {}", ctx.model_path.display()))?;
     let tokenizer = engine.tokenizer().context("the model has no tokenizer")?;
     let sampling = settings.sampling(&manifest.sampling);
     let reps = args.repetitions.max(1);
-    let run = |prompt: &str, max_tokens: usize, reuse: bool| -> anyhow::Result<Timing> {
-        let mut r = GenerateRequest::new(Prompt::Text(prompt.to_string()), sampling.clone());
-        r.max_tokens = max_tokens;
-        r.reuse_prefix = reuse;
-        r.ignore_eos = true;
-        let out = engine.generate(r, |_| {})?;
-        out.timing.context("no timing reported")
+    let run = |prompt: &str, max_tokens: usize, reuse: bool| {
+        timed(&engine, &sampling, prompt, max_tokens, reuse)
     };
     let say = |what: &str| {
         if !args.json {
@@ -147,6 +145,20 @@ pub fn run(args: &BenchModelArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ttft_cold = Stat::of(cold);
     let ttft_regen = Stat::of(regen);
     let peak_rss = peak_rss_bytes().unwrap_or(0);
+    drop(engine);
+
+    // The same prompts read in whole batches (as llama-bench does), without the short
+    // chunks that keep the engine responsive to a cancel.
+    say("prompt, whole batches");
+    let mut whole_config = config.clone();
+    whole_config.prompt_chunk_ms = 0;
+    let (whole, _status) = Engine::start(whole_config);
+    whole.wait_loaded()?;
+    timed(&whole, &sampling, "診療情報提供書", 8, false)?;
+    let mut pp_whole = Vec::new();
+    for _ in 0..reps {
+        pp_whole.push(timed(&whole, &sampling, &prompt, 1, false)?.prompt_tokens_per_s);
+    }
     let report = Report {
         model: info.name.clone(),
         model_file_bytes: info.file_size,
@@ -154,6 +166,7 @@ pub fn run(args: &BenchModelArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         n_ctx: info.n_ctx,
         generation_tokens_per_s: Stat::of(gen),
         prompt_tokens_per_s: Stat::of(pp),
+        prompt_whole_batch_tokens_per_s: Stat::of(pp_whole),
         prompt_tokens,
         chart: chart_name,
         chart_context_tokens: context_tokens,
@@ -209,6 +222,21 @@ fn print_report(r: &Report, args: &BenchModelArgs) {
         mib(r.kv_cache_bytes),
         mib(r.rss_budget_bytes)
     );
+}
+
+fn timed(
+    engine: &Engine,
+    sampling: &crate::llm::Sampling,
+    prompt: &str,
+    max_tokens: usize,
+    reuse: bool,
+) -> anyhow::Result<Timing> {
+    let mut r = GenerateRequest::new(Prompt::Text(prompt.to_string()), sampling.clone());
+    r.max_tokens = max_tokens;
+    r.reuse_prefix = reuse;
+    r.ignore_eos = true;
+    let out = engine.generate(r, |_| {})?;
+    out.timing.context("no timing reported")
 }
 
 /// Japanese clinical-style text of at least `tokens` tokens.

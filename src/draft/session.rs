@@ -20,8 +20,8 @@ use serde::Serialize;
 
 use crate::chart::Chart;
 use crate::llm::{
-    event_channel, CancelToken, Engine, EngineEvent, FinishReason, GenerateRequest, RequestHandle,
-    Sampling, Timing,
+    event_channel, CancelToken, Engine, EngineEvent, FinishReason, GenerateRequest, Prompt,
+    RequestHandle, Sampling, Timing,
 };
 
 use super::error::DraftError;
@@ -169,6 +169,8 @@ pub fn run_blocking(
 
 /// Mixed into the seed when an empty section is generated again.
 const RETRY_SEED: u32 = 0x9E37_79B9;
+/// The second attempt's text starts with this (completion prompts only).
+const RETRY_PRIMER: &str = "・";
 
 struct Driver {
     engine: Arc<Engine>,
@@ -293,11 +295,11 @@ impl Driver {
                     })
                 }
                 (SectionKind::Narrative, _, Some(plan)) => {
-                    match self.generate(index, section, plan, r.seed) {
-                        // The model ended at once (e.g. with a header): one more try with
-                        // another, still deterministic, seed.
+                    match self.generate(index, section, plan, r.seed, "") {
+                        // The model ended at once (it likes to open with a header): one more
+                        // try that starts the text with a bullet, with a derived seed.
                         SectionOutcome::Done(s) if s.text.is_empty() => {
-                            self.generate(index, section, plan, r.seed ^ RETRY_SEED)
+                            self.generate(index, section, plan, r.seed ^ RETRY_SEED, RETRY_PRIMER)
                         }
                         other => other,
                     }
@@ -328,12 +330,14 @@ impl Driver {
         section: &SectionTemplate,
         plan: &PromptPlan,
         seed: u32,
+        primer: &str,
     ) -> SectionOutcome {
         let r = &self.request;
-        let mut request = GenerateRequest::new(
-            plan.section_prompt(&r.template, section),
-            r.sampling.clone(),
-        );
+        let (prompt, primer) = match plan.section_prompt(&r.template, section) {
+            Prompt::Text(text) => (Prompt::Text(format!("{text}{primer}")), primer),
+            chat => (chat, ""),
+        };
+        let mut request = GenerateRequest::new(prompt, r.sampling.clone());
         request.max_tokens = r.max_tokens.unwrap_or(section.max_tokens).max(1);
         request.stop = SECTION_STOPS.iter().map(|s| s.to_string()).collect();
         request.seed = seed.wrapping_add(index as u32);
@@ -345,7 +349,14 @@ impl Driver {
         if self.cancel.is_cancelled() {
             handle.cancel();
         }
-        let mut text = String::new();
+        let mut text = primer.to_string();
+        if !primer.is_empty() {
+            self.emit(DraftEvent::Token {
+                index,
+                key: section.key.clone(),
+                text: primer.to_string(),
+            });
+        }
         let mut timing: Option<Timing> = None;
         let mut finish = None;
         while let Some(event) = events.blocking_recv() {
@@ -379,7 +390,11 @@ impl Driver {
                 key: section.key.clone(),
                 title: section.title.clone(),
                 kind: SectionKind::Narrative,
-                text: text.trim().to_string(),
+                // A primer with nothing after it is no text.
+                text: match text.trim() {
+                    t if t == primer.trim() => String::new(),
+                    t => t.to_string(),
+                },
                 provenance: Vec::new(),
                 origin: Origin::Generated,
                 finish: Some(reason),

@@ -32,6 +32,9 @@ pub struct EngineConfig {
     /// and on machines whose hypervisor does not enable AMX state they fault (SIGSEGV in
     /// `ldtilecfg`), killing the process. For this model the plain kernels cost little.
     pub weight_repack: bool,
+    /// Wall time (ms) one prompt decode call should take; after a cancel the engine is free
+    /// again within about this long. 0: whole batches of `n_batch` (fastest prompt reading).
+    pub prompt_chunk_ms: u32,
 }
 
 impl EngineConfig {
@@ -56,6 +59,7 @@ impl EngineConfig {
             n_batch: settings.batch_size.unwrap_or(512).clamp(32, 8192),
             flash_attention: settings.flash_attention.unwrap_or(false),
             weight_repack: settings.weight_repack.unwrap_or(false),
+            prompt_chunk_ms: settings.prompt_chunk_ms.unwrap_or(40),
         }
     }
 }
@@ -156,10 +160,15 @@ impl Engine {
                     worker_events,
                     Arc::clone(&worker_shared),
                 );
-                worker_shared.set_state(match worker_shared.state.lock() {
-                    Ok(s) if matches!(*s, LoadState::Failed(_)) => s.clone(),
-                    _ => LoadState::Stopped,
-                });
+                // A load failure stays visible; anything else becomes Stopped. (The guard
+                // must be dropped before `set_state` locks again.)
+                let failed = matches!(
+                    worker_shared.state.lock().as_deref(),
+                    Ok(LoadState::Failed(_))
+                );
+                if !failed {
+                    worker_shared.set_state(LoadState::Stopped);
+                }
             });
         let worker = match spawned {
             Ok(handle) => Some(handle),

@@ -7,8 +7,10 @@
 //! without reuse (ggml's CPU matmuls treat the batch in groups of 4 columns): a fixed seed
 //! gives the same text either way.
 //!
-//! Cancel: checked before every decode call. Prompt chunks are sized from the measured
-//! prompt speed so that one call lasts about `CHUNK_TARGET`, well inside the 50 ms bound.
+//! Cancel: acknowledged at once (the request's stream ends), and the worker stops at its
+//! next decode call. Prompt chunks are sized from the measured prompt speed so that one
+//! call lasts about `EngineConfig::prompt_chunk_ms` (40 ms by default), so the engine is free
+//! again within about that long.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::Ordering;
@@ -36,9 +38,6 @@ use super::utf8_stream::Utf8Stream;
 
 /// Reused prefixes and prompt chunks start at multiples of this many positions.
 const POSITION_ALIGN: usize = 8;
-/// Wall time one prompt decode call should take: after a cancel, the engine is free again
-/// within about this long (the cancel itself is acknowledged at once).
-const CHUNK_TARGET: Duration = Duration::from_millis(40);
 const SEQ: i32 = 0;
 
 pub(crate) fn run(
@@ -123,6 +122,8 @@ pub(crate) fn run(
         ctx,
         batch: LlamaBatch::new(config.n_batch as usize, 1),
         n_batch: config.n_batch as usize,
+        chunk_target: (config.prompt_chunk_ms > 0)
+            .then(|| Duration::from_millis(u64::from(config.prompt_chunk_ms))),
         cached: Vec::new(),
         prompt_rate: None,
         shared: &shared,
@@ -184,6 +185,8 @@ struct Worker<'m> {
     ctx: LlamaContext<'m>,
     batch: LlamaBatch<'static>,
     n_batch: usize,
+    /// Wall time one prompt decode call should take; `None`: whole batches.
+    chunk_target: Option<Duration>,
     /// Tokens whose keys/values are in the KV cache, position by position.
     cached: Vec<LlamaToken>,
     /// Measured prompt decode speed (tokens/s), to size prompt chunks.
@@ -392,7 +395,7 @@ impl Worker<'_> {
     }
 
     /// Decodes `prompt[from..]` in chunks that start at aligned positions and last about
-    /// `CHUNK_TARGET` each; checks for cancel before each.
+    /// `chunk_target` each; checks for cancel before each.
     fn decode_prompt(
         &mut self,
         prompt: &[LlamaToken],
@@ -431,9 +434,10 @@ impl Worker<'_> {
     }
 
     fn chunk_len(&self) -> usize {
-        let tokens = match self.prompt_rate {
-            Some(rate) => (rate * CHUNK_TARGET.as_secs_f64()) as usize,
-            None => POSITION_ALIGN,
+        let tokens = match (self.chunk_target, self.prompt_rate) {
+            (None, _) => self.n_batch,
+            (Some(target), Some(rate)) => (rate * target.as_secs_f64()) as usize,
+            (Some(_), None) => POSITION_ALIGN,
         };
         (tokens / POSITION_ALIGN * POSITION_ALIGN).clamp(POSITION_ALIGN, self.n_batch)
     }

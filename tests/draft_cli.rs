@@ -1,0 +1,67 @@
+//! `karte draft --json` on a demo chart: JSON lines with every section, the factual ones
+//! carrying provenance, the generated ones streamed as tokens first.
+
+use std::process::Command;
+
+#[test]
+fn karte_draft_json_streams_every_section() {
+    let chart = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/demo/01-naika-pneumonia.json"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_karte"))
+        .args([
+            "draft",
+            chart,
+            "--doc",
+            "referral",
+            "--json",
+            "--seed",
+            "3",
+            "--max-tokens",
+            "6",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(events[0], "model");
+    assert_eq!(events[1], "started");
+    assert_eq!(*events.last().unwrap(), "finished");
+    let sections: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["event"] == "section").collect();
+    let template = karte::draft::DocumentTemplate::builtin(karte::draft::DocumentKind::Referral);
+    assert_eq!(sections.len(), template.sections.len());
+    for (s, t) in sections.iter().zip(&template.sections) {
+        assert_eq!(s["section"], t.key.as_str());
+        match s["origin"].as_str().unwrap() {
+            "generated" => {
+                assert!(!s["text"].as_str().unwrap().is_empty(), "{s}");
+                assert!(s["timing"]["ttft_ms"].as_f64().unwrap() > 0.0);
+                let streamed: String = lines
+                    .iter()
+                    .filter(|l| l["event"] == "token" && l["section"] == t.key.as_str())
+                    .map(|l| l["text"].as_str().unwrap())
+                    .collect();
+                assert_eq!(streamed.trim(), s["text"].as_str().unwrap());
+            }
+            "factual" => {}
+            other => panic!("origin {other}"),
+        }
+    }
+    let allergies = sections
+        .iter()
+        .find(|s| s["section"] == "allergies")
+        .unwrap();
+    assert!(allergies["text"]
+        .as_str()
+        .unwrap()
+        .contains("ロキソプロフェン"));
+    assert_eq!(allergies["provenance"][0][1]["record"], "allergy");
+}
