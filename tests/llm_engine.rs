@@ -172,12 +172,12 @@ fn cancel_stops_generation_and_prompt_reading_within_50ms() {
         }
     }
     assert!(events.blocking_recv().is_none(), "nothing after Finished");
-    // The worker stops computing at its next decode step (prompt chunks aim at 40 ms on an
-    // idle machine; the bound leaves room for a busy one): a new request starts soon.
+    // The worker stops computing at its next decode step (one 64-token prompt chunk; the
+    // bound leaves room for a busy machine): a new request starts soon after.
     let next = engine.generate(request("退院", 1, 0), |_| {}).unwrap();
     let waited = cancelled_at.elapsed().as_secs_f64() * 1000.0 - next.timing.unwrap().total_ms;
     assert!(
-        waited < 250.0,
+        waited < 1000.0,
         "the worker was busy {waited:.0} ms after the cancel"
     );
 }

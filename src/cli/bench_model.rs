@@ -64,9 +64,9 @@ struct Report {
     threads: usize,
     n_ctx: u32,
     generation_tokens_per_s: Stat,
-    /// With the engine's default 40 ms prompt chunks.
+    /// With the engine's default 64-token prompt chunks.
     prompt_tokens_per_s: Stat,
-    /// Prompt read in whole batches (`prompt_chunk_ms = 0`).
+    /// Prompt read in whole batches (`prompt_chunk_tokens = 0`).
     prompt_whole_batch_tokens_per_s: Stat,
     prompt_tokens: usize,
     chart: String,
@@ -151,7 +151,7 @@ pub fn run(args: &BenchModelArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     // chunks that keep the engine responsive to a cancel.
     say("prompt, whole batches");
     let mut whole_config = config.clone();
-    whole_config.prompt_chunk_ms = 0;
+    whole_config.prompt_chunk_tokens = 0;
     let (whole, _status) = Engine::start(whole_config);
     whole.wait_loaded()?;
     timed(&whole, &sampling, "診療情報提供書", 8, false)?;

@@ -32,9 +32,9 @@ pub struct EngineConfig {
     /// and on machines whose hypervisor does not enable AMX state they fault (SIGSEGV in
     /// `ldtilecfg`), killing the process. For this model the plain kernels cost little.
     pub weight_repack: bool,
-    /// Wall time (ms) one prompt decode call should take; after a cancel the engine is free
-    /// again within about this long. 0: whole batches of `n_batch` (fastest prompt reading).
-    pub prompt_chunk_ms: u32,
+    /// Tokens per prompt decode call (a fixed grid, see the worker): after a cancel the
+    /// engine is free again within one chunk. 0: whole batches of `n_batch`.
+    pub prompt_chunk_tokens: usize,
 }
 
 impl EngineConfig {
@@ -59,7 +59,7 @@ impl EngineConfig {
             n_batch: settings.batch_size.unwrap_or(512).clamp(32, 8192),
             flash_attention: settings.flash_attention.unwrap_or(false),
             weight_repack: settings.weight_repack.unwrap_or(false),
-            prompt_chunk_ms: settings.prompt_chunk_ms.unwrap_or(40),
+            prompt_chunk_tokens: settings.prompt_chunk_tokens.unwrap_or(64),
         }
     }
 }

@@ -22,9 +22,9 @@ pub struct LlmSettings {
     /// llama.cpp's AMX / repacked weight buffers (default off: the AMX kernels crash on
     /// CPUs or VMs that report AMX without enabling it).
     pub weight_repack: Option<bool>,
-    /// Milliseconds one prompt decode call should last (default 40): bounds how long the
-    /// engine stays busy after a cancel. 0 reads prompts in whole batches.
-    pub prompt_chunk_ms: Option<u32>,
+    /// Tokens per prompt decode call (default 64): the engine is busy at most one chunk
+    /// after a cancel (the cancel itself is acknowledged at once). 0: whole batches.
+    pub prompt_chunk_tokens: Option<usize>,
     pub temperature: Option<f32>,
     pub top_k: Option<i32>,
     pub top_p: Option<f32>,

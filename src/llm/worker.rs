@@ -1,16 +1,17 @@
 //! The worker thread: owns the llama.cpp model and context, runs one request at a time.
 //!
 //! Prefix reuse: the tokens whose keys/values sit in the KV cache are remembered; a new
-//! prompt that starts with the same tokens only decodes the rest. The reused length is
-//! rounded down to a multiple of `POSITION_ALIGN`, and prompt chunks start at such
-//! multiples, so every token is computed in the same kernel and batch layout with or
-//! without reuse (ggml's CPU matmuls treat the batch in groups of 4 columns): a fixed seed
-//! gives the same text either way.
+//! prompt that starts with the same tokens only decodes the rest. Prompts are decoded on a
+//! fixed grid of chunks (`[0, c)`, `[c, 2c)` … for a chunk size `c`), and the reused
+//! length is rounded down to a grid line, so every prompt token is computed in exactly the
+//! same batch, with or without reuse. (ggml picks kernels by batch size, so a token decoded
+//! in another batch can differ in its last bits, and sampling can then diverge.) Only the
+//! previous request's prompt is reused, never its generated tokens (decoded one by one).
+//! A fixed seed therefore gives the same text either way.
 //!
 //! Cancel: acknowledged at once (the request's stream ends), and the worker stops at its
-//! next decode call. Prompt chunks are sized from the measured prompt speed so that one
-//! call lasts about `EngineConfig::prompt_chunk_ms` (40 ms by default), so the engine is free
-//! again within about that long.
+//! next decode call, so it is free again within one prompt chunk (64 tokens by default,
+//! ~0.2 s on one core of this machine) or one generated token.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::Ordering;
@@ -36,7 +37,7 @@ use super::stop::StopMatcher;
 use super::tokenizer::Tokenizer;
 use super::utf8_stream::Utf8Stream;
 
-/// Reused prefixes and prompt chunks start at multiples of this many positions.
+/// Prompt chunk sizes are multiples of this (ggml's CPU matmuls group batch columns by 4).
 const POSITION_ALIGN: usize = 8;
 const SEQ: i32 = 0;
 
@@ -121,11 +122,9 @@ pub(crate) fn run(
         model: &model,
         ctx,
         batch: LlamaBatch::new(config.n_batch as usize, 1),
-        n_batch: config.n_batch as usize,
-        chunk_target: (config.prompt_chunk_ms > 0)
-            .then(|| Duration::from_millis(u64::from(config.prompt_chunk_ms))),
+        chunk: prompt_chunk(config.prompt_chunk_tokens, config.n_batch as usize),
         cached: Vec::new(),
-        prompt_rate: None,
+        cached_prompt_len: 0,
         shared: &shared,
     };
     while let Ok(job) = jobs.recv() {
@@ -184,13 +183,12 @@ struct Worker<'m> {
     model: &'m LlamaModel,
     ctx: LlamaContext<'m>,
     batch: LlamaBatch<'static>,
-    n_batch: usize,
-    /// Wall time one prompt decode call should take; `None`: whole batches.
-    chunk_target: Option<Duration>,
+    /// Prompt chunk size: the grid prompts are decoded on.
+    chunk: usize,
     /// Tokens whose keys/values are in the KV cache, position by position.
     cached: Vec<LlamaToken>,
-    /// Measured prompt decode speed (tokens/s), to size prompt chunks.
-    prompt_rate: Option<f64>,
+    /// How many of `cached` came from the last request's prompt (the rest was generated).
+    cached_prompt_len: usize,
     shared: &'m Shared,
 }
 
@@ -371,10 +369,10 @@ impl Worker<'_> {
         } else {
             0
         };
-        let keep = common.min(prompt.len() - 1) / POSITION_ALIGN * POSITION_ALIGN;
+        let keep =
+            common.min(self.cached_prompt_len).min(prompt.len() - 1) / self.chunk * self.chunk;
         if keep == 0 {
-            self.ctx.clear_kv_cache();
-            self.cached.clear();
+            self.reset_cache();
             return 0;
         }
         let removed = u32::try_from(keep).ok().map(|p0| {
@@ -384,18 +382,18 @@ impl Worker<'_> {
         match removed {
             Some(Ok(true)) => {
                 self.cached.truncate(keep);
+                self.cached_prompt_len = keep;
                 keep
             }
             _ => {
-                self.ctx.clear_kv_cache();
-                self.cached.clear();
+                self.reset_cache();
                 0
             }
         }
     }
 
-    /// Decodes `prompt[from..]` in chunks that start at aligned positions and last about
-    /// `chunk_target` each; checks for cancel before each.
+    /// Decodes `prompt[from..]` (`from` on the grid) in grid chunks; checks for cancel
+    /// before each.
     fn decode_prompt(
         &mut self,
         prompt: &[LlamaToken],
@@ -407,8 +405,7 @@ impl Worker<'_> {
             if self.stop_requested(control) {
                 return Err(Outcome::Finished(FinishReason::Cancelled));
             }
-            let chunk = self.chunk_len();
-            let end = (pos + chunk).min(prompt.len());
+            let end = ((pos / self.chunk + 1) * self.chunk).min(prompt.len());
             self.batch.clear();
             for (i, token) in prompt[pos..end].iter().enumerate() {
                 let p = pos + i;
@@ -419,39 +416,17 @@ impl Worker<'_> {
                     }));
                 }
             }
-            let t = Instant::now();
             if let Err(e) = self.ctx.decode(&mut self.batch) {
                 self.reset_cache();
                 return Err(Outcome::Failed(LlmError::Decode {
                     detail: e.to_string(),
                 }));
             }
-            self.note_prompt_speed(end - pos, t.elapsed());
             self.cached.extend_from_slice(&prompt[pos..end]);
+            self.cached_prompt_len = self.cached.len();
             pos = end;
         }
         Ok(())
-    }
-
-    fn chunk_len(&self) -> usize {
-        let tokens = match (self.chunk_target, self.prompt_rate) {
-            (None, _) => self.n_batch,
-            (Some(target), Some(rate)) => (rate * target.as_secs_f64()) as usize,
-            (Some(_), None) => POSITION_ALIGN,
-        };
-        (tokens / POSITION_ALIGN * POSITION_ALIGN).clamp(POSITION_ALIGN, self.n_batch)
-    }
-
-    fn note_prompt_speed(&mut self, tokens: usize, took: Duration) {
-        let secs = took.as_secs_f64();
-        if tokens < POSITION_ALIGN || secs <= 0.0 {
-            return;
-        }
-        let measured = tokens as f64 / secs;
-        self.prompt_rate = Some(match self.prompt_rate {
-            Some(old) => 0.7 * old + 0.3 * measured,
-            None => measured,
-        });
     }
 
     fn decode_one(&mut self, token: LlamaToken) -> Result<(), LlmError> {
@@ -472,10 +447,26 @@ impl Worker<'_> {
         Ok(())
     }
 
+    /// Forgets every cached position. Removing the sequence is enough (the cache buffers
+    /// were zeroed when created and only ever hold finite values); clearing them all would
+    /// write the whole KV cache on every cold start.
     fn reset_cache(&mut self) {
-        self.ctx.clear_kv_cache();
+        if !matches!(self.ctx.clear_kv_cache_seq(None, None, None), Ok(true)) {
+            self.ctx.clear_kv_cache();
+        }
         self.cached.clear();
+        self.cached_prompt_len = 0;
     }
+}
+
+/// The prompt chunk grid: `tokens` rounded to the alignment, at most a batch (0: a batch).
+fn prompt_chunk(tokens: usize, n_batch: usize) -> usize {
+    let tokens = if tokens == 0 {
+        n_batch
+    } else {
+        tokens.min(n_batch)
+    };
+    (tokens / POSITION_ALIGN * POSITION_ALIGN).max(POSITION_ALIGN)
 }
 
 fn rate(tokens: usize, took: Duration) -> f64 {
@@ -487,9 +478,15 @@ fn rate(tokens: usize, took: Duration) -> f64 {
     }
 }
 
-/// llama.cpp's usual order: penalties, top-k, top-p, temperature, then the seeded draw.
+/// Top-k first, then the repeat penalty, top-p, temperature and the seeded draw.
+/// (llama.cpp's usual chain penalizes before top-k, which walks all 262k candidates of
+/// Gemma's vocabulary on every token — about 7% of generation time for this model; after
+/// top-k it only rescales the k candidates.)
 fn build_sampler(s: &Sampling, seed: u32, n_vocab: i32) -> LlamaSampler {
     let mut chain = Vec::new();
+    if s.top_k > 0 {
+        chain.push(LlamaSampler::top_k(s.top_k));
+    }
     if s.repeat_penalty > 0.0 && s.repeat_penalty != 1.0 && s.repeat_last_n != 0 {
         chain.push(LlamaSampler::penalties(
             n_vocab,
@@ -502,9 +499,6 @@ fn build_sampler(s: &Sampling, seed: u32, n_vocab: i32) -> LlamaSampler {
     if s.temperature <= 0.0 {
         chain.push(LlamaSampler::greedy());
     } else {
-        if s.top_k > 0 {
-            chain.push(LlamaSampler::top_k(s.top_k));
-        }
         if s.top_p > 0.0 && s.top_p < 1.0 {
             chain.push(LlamaSampler::top_p(s.top_p, 1));
         }
