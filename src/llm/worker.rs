@@ -478,10 +478,10 @@ fn rate(tokens: usize, took: Duration) -> f64 {
     }
 }
 
-/// Top-k first, then the repeat penalty, top-p, temperature and the seeded draw.
-/// (llama.cpp's usual chain penalizes before top-k, which walks all 262k candidates of
-/// Gemma's vocabulary on every token — about 7% of generation time for this model; after
-/// top-k it only rescales the k candidates.)
+/// Top-k, then the repeat penalty, top-p, temperature and the seeded draw. (llama.cpp's
+/// usual chain applies the penalty first, to every one of the 262k candidates of Gemma's
+/// vocabulary on every token; after top-k it rescales only the k most likely, which can
+/// no longer be displaced by a token outside them.)
 fn build_sampler(s: &Sampling, seed: u32, n_vocab: i32) -> LlamaSampler {
     let mut chain = Vec::new();
     if s.top_k > 0 {
