@@ -15,6 +15,8 @@ pub struct Config {
     pub theme: Option<String>,
     /// The clinician's name as it appears on signed documents (default: the OS user).
     pub clinician_name: Option<String>,
+    /// Key bindings: command name → keys, e.g. `[keys]` `quit = "ctrl-q"` (see the TUI's help).
+    pub keys: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +63,9 @@ mod tests {
         assert_eq!(Config::parse("").unwrap(), Config::default());
         let c = Config::parse("theme = \"light\"\nqueue_dir = \"/tmp/q\"").unwrap();
         assert_eq!(c.theme.as_deref(), Some("light"));
-        assert!(Config::parse("thme = \"light\"").unwrap_err().contains("thme"));
+        assert!(Config::parse("thme = \"light\"")
+            .unwrap_err()
+            .contains("thme"));
     }
 
     #[test]

@@ -50,7 +50,10 @@ fn plain_text_is_one_note_kept_verbatim() {
     let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(text);
     let chart = load(&write(dir.path(), "memo.txt", &sjis)).unwrap();
     assert_eq!(chart.notes.len(), 1);
-    assert_eq!(chart.notes[0].text, text, "original text, offsets depend on it");
+    assert_eq!(
+        chart.notes[0].text, text,
+        "original text, offsets depend on it"
+    );
     assert_eq!(chart.id, "memo");
 }
 
@@ -61,7 +64,12 @@ fn fhir_bundle_loads_from_a_file() {
         "resourceType": "Bundle", "type": "collection",
         "entry": [{"resource": {"resourceType": "Patient", "id": "p", "name": [{"family": "架空", "given": ["花子"]}], "gender": "female"}}]
     });
-    let chart = load(&write(dir.path(), "b.fhir.json", bundle.to_string().as_bytes())).unwrap();
+    let chart = load(&write(
+        dir.path(),
+        "b.fhir.json",
+        bundle.to_string().as_bytes(),
+    ))
+    .unwrap();
     assert_eq!(chart.patient.name, "架空 花子");
     assert_eq!(chart.id, "b.fhir", "falls back to the file stem");
 }
@@ -72,18 +80,31 @@ fn bad_inputs_name_the_file_and_the_problem() {
     let d = dir.path();
     let cases: Vec<(PathBuf, &str)> = vec![
         (write(d, "broken.json", b"{\"id\": \"x\", "), "invalid JSON"),
-        (write(d, "image.json", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "binary"),
-        (write(d, "garbage.txt", &[0x82, 0xFF, 0xFE, 0x81, 0x40]), "not valid UTF-8"),
+        (
+            write(d, "image.json", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            "binary",
+        ),
+        (
+            write(d, "garbage.txt", &[0x82, 0xFF, 0xFE, 0x81, 0x40]),
+            "not valid UTF-8",
+        ),
         (
             write(d, "escape.txt", "発熱\u{1b}]0;pwned\u{07}".as_bytes()),
             "terminal control sequence",
         ),
         (
-            write(d, "csi.json", CHART_JSON.replace("発熱と", "発熱と\u{1b}[2J").as_bytes()),
+            write(
+                d,
+                "csi.json",
+                CHART_JSON.replace("発熱と", "発熱と\u{1b}[2J").as_bytes(),
+            ),
             "ESC",
         ),
         (write(d, "c1.txt", "x\u{9b}31m".as_bytes()), "C1 CSI"),
-        (write(d, "wrong.json", br#"{"patients": []}"#), "not a karte chart"),
+        (
+            write(d, "wrong.json", br#"{"patients": []}"#),
+            "not a karte chart",
+        ),
     ];
     for (path, expected) in cases {
         let err = load(&path).unwrap_err();
@@ -116,7 +137,11 @@ fn queue_keeps_error_rows_and_picks_up_new_files() {
     write(dir.path(), "notes.md", b"ignored: not a chart extension");
     write(dir.path(), ".hidden.json", b"ignored: hidden");
     let mut queue = Queue::scan(dir.path()).unwrap();
-    let names: Vec<_> = queue.entries().iter().map(|e| e.file_name.as_str()).collect();
+    let names: Vec<_> = queue
+        .entries()
+        .iter()
+        .map(|e| e.file_name.as_str())
+        .collect();
     assert_eq!(names, ["01-good.json", "02-bad.json"]);
     assert!(queue.entries()[0].chart.is_ok());
     assert!(queue.entries()[1].chart.is_err());

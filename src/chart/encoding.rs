@@ -78,7 +78,8 @@ fn japanese_score(text: &str) -> i64 {
 mod tests {
     use super::*;
 
-    const SAMPLE: &str = "入院時記録：発熱と咳嗽あり。ＣＲＰ １２．５ mg/dL、胸部X線で右下肺野に浸潤影。";
+    const SAMPLE: &str =
+        "入院時記録：発熱と咳嗽あり。ＣＲＰ １２．５ mg/dL、胸部X線で右下肺野に浸潤影。";
 
     #[test]
     fn detects_each_encoding() {
@@ -111,6 +112,9 @@ mod tests {
     #[test]
     fn binary_and_garbage_are_refused() {
         assert_eq!(decode(b"\x89PNG\r\n\x1a\n\0\0"), Err(DecodeError::Binary));
-        assert_eq!(decode(&[0x82, 0xFF, 0xFE, 0x81]), Err(DecodeError::Undecodable));
+        assert_eq!(
+            decode(&[0x82, 0xFF, 0xFE, 0x81]),
+            Err(DecodeError::Undecodable)
+        );
     }
 }

@@ -64,10 +64,12 @@ pub fn from_bundle_json(text: &str, stem: &str) -> Result<Chart, String> {
             Some("MedicationRequest") => chart.prescriptions.push(medication(resource, id)),
             Some("Observation") => chart.labs.push(observation(resource, id).map_err(what)?),
             Some("AllergyIntolerance") => chart.allergies.push(allergy(resource, id)),
-            Some("DocumentReference") => {
-                chart.notes.push(document_reference(resource, id).map_err(what)?)
-            }
-            Some("Composition") => chart.notes.extend(composition(resource, &id).map_err(what)?),
+            Some("DocumentReference") => chart
+                .notes
+                .push(document_reference(resource, id).map_err(what)?),
+            Some("Composition") => chart
+                .notes
+                .extend(composition(resource, &id).map_err(what)?),
             _ => {}
         }
     }
@@ -139,7 +141,11 @@ fn patient(r: &Value, id: &str) -> Patient {
         .and_then(Value::as_array)
         .map(|n| n.iter().map(human_name).collect())
         .unwrap_or_default();
-    let kana = names.iter().find(|n| is_kana(n)).cloned().unwrap_or_default();
+    let kana = names
+        .iter()
+        .find(|n| is_kana(n))
+        .cloned()
+        .unwrap_or_default();
     let name = names
         .iter()
         .find(|n| !is_kana(n))
@@ -196,9 +202,15 @@ fn condition(r: &Value, id: String) -> Diagnosis {
         .map(str::to_owned);
     let verification = concept_code(r.get("verificationStatus"));
     let clinical = concept_code(r.get("clinicalStatus"));
-    let status = if matches!(verification.as_deref(), Some("provisional" | "differential")) {
+    let status = if matches!(
+        verification.as_deref(),
+        Some("provisional" | "differential")
+    ) {
         DiagnosisStatus::Suspected
-    } else if matches!(clinical.as_deref(), Some("resolved" | "inactive" | "remission")) {
+    } else if matches!(
+        clinical.as_deref(),
+        Some("resolved" | "inactive" | "remission")
+    ) {
         DiagnosisStatus::Resolved
     } else {
         DiagnosisStatus::Active
@@ -465,11 +477,17 @@ mod tests {
 
     #[test]
     fn malformed_bundles_are_explained() {
-        assert!(from_bundle_json("{}", "x").unwrap_err().contains("not a Bundle"));
+        assert!(from_bundle_json("{}", "x")
+            .unwrap_err()
+            .contains("not a Bundle"));
         let no_patient = r#"{"resourceType":"Bundle","entry":[]}"#;
-        assert!(from_bundle_json(no_patient, "x").unwrap_err().contains("no Patient"));
+        assert!(from_bundle_json(no_patient, "x")
+            .unwrap_err()
+            .contains("no Patient"));
         let bad_doc = bundle().replace(&b64("発熱と咳嗽で入院。"), "%%%");
-        assert!(from_bundle_json(&bad_doc, "x").unwrap_err().contains("base64"));
+        assert!(from_bundle_json(&bad_doc, "x")
+            .unwrap_err()
+            .contains("base64"));
         let escape = bundle().replace(&b64("発熱と咳嗽で入院。"), &b64("x\u{1b}[2J"));
         assert!(from_bundle_json(&escape, "x").unwrap_err().contains("ESC"));
     }

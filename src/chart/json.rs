@@ -4,12 +4,17 @@
 use super::Chart;
 use std::collections::HashSet;
 
-pub const HINT: &str = "fix the file against the chart schema in README.md (section \"Chart files\")";
+pub const HINT: &str =
+    "fix the file against the chart schema in README.md (section \"Chart files\")";
 
 pub fn from_json(text: &str) -> Result<Chart, String> {
     let chart: Chart = serde_json::from_str(text).map_err(|e| {
         if e.is_syntax() || e.is_eof() {
-            format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column())
+            format!(
+                "invalid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            )
         } else {
             format!("not a karte chart (line {}): {e}", e.line())
         }
@@ -69,7 +74,9 @@ mod tests {
 
     #[test]
     fn errors_say_where_and_what() {
-        assert!(from_json("{\"id\": ").unwrap_err().contains("invalid JSON at line 1"));
+        assert!(from_json("{\"id\": ")
+            .unwrap_err()
+            .contains("invalid JSON at line 1"));
         let err = from_json(r#"{"id":"C1"}"#).unwrap_err();
         assert!(err.contains("patient"), "{err}");
         let dup = MINIMAL.replace(

@@ -4,15 +4,15 @@
 
 use super::command::Command;
 use super::document_state::{DocumentKind, DocumentState};
-use crate::chart::Chart;
+use crate::chart::{Chart, ChartError};
 use std::sync::Arc;
 
 /// One row of the queue as the screen sees it: a chart, or why its file could not be loaded.
 #[derive(Debug, Clone)]
 pub struct QueueRow {
     pub file_name: String,
-    /// The loaded chart, or the loader's message ("<file>: <what is wrong> — <what to do>").
-    pub chart: Result<Arc<Chart>, String>,
+    /// The loaded chart, or why the file could not be loaded.
+    pub chart: Result<Arc<Chart>, ChartError>,
 }
 
 #[derive(Debug, Clone)]

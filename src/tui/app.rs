@@ -90,7 +90,14 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(keymap: Keymap, theme: Theme, queue_dir: PathBuf, model: ModelInfo, width: u16, height: u16) -> Self {
+    pub fn new(
+        keymap: Keymap,
+        theme: Theme,
+        queue_dir: PathBuf,
+        model: ModelInfo,
+        width: u16,
+        height: u16,
+    ) -> Self {
         Self {
             keymap,
             theme,

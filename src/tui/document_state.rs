@@ -10,7 +10,8 @@ pub enum DocumentKind {
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 2] = [DocumentKind::ReferralLetter, DocumentKind::DischargeSummary];
+    pub const ALL: [DocumentKind; 2] =
+        [DocumentKind::ReferralLetter, DocumentKind::DischargeSummary];
 
     /// Column heading in the queue (short form for narrow screens).
     pub fn heading(self, narrow: bool) -> &'static str {

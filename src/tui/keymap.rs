@@ -41,7 +41,8 @@ pub struct Key {
 
 impl Key {
     fn new(code: KeyCode, modifiers: KeyModifiers) -> Self {
-        let mut modifiers = modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let mut modifiers =
+            modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
         let code = match code {
             // A character already carries its case; terminals differ in also reporting SHIFT.
             KeyCode::Char(_) | KeyCode::BackTab => {
@@ -109,7 +110,9 @@ fn named_key(name: &str) -> Option<KeyCode> {
         "end" => KeyCode::End,
         "pageup" | "pgup" => KeyCode::PageUp,
         "pagedown" | "pgdn" => KeyCode::PageDown,
-        f if f.starts_with('f') => KeyCode::F(f[1..].parse().ok().filter(|n| (1..=24).contains(n))?),
+        f if f.starts_with('f') => {
+            KeyCode::F(f[1..].parse().ok().filter(|n| (1..=24).contains(n))?)
+        }
         _ => return None,
     })
 }
@@ -241,7 +244,10 @@ impl Keymap {
     }
 
     pub fn keys_for(&self, command: Command) -> &[Key] {
-        self.by_command.get(&command).map(Vec::as_slice).unwrap_or(&[])
+        self.by_command
+            .get(&command)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// All keys of a command, as the help shows them ("j / down").
@@ -280,7 +286,20 @@ mod tests {
 
     #[test]
     fn key_strings_parse_and_print_back() {
-        for s in ["j", "G", "?", "ctrl-c", "shift-tab", "enter", "pagedown", "f1", "alt-x", "space", "-", "ctrl--"] {
+        for s in [
+            "j",
+            "G",
+            "?",
+            "ctrl-c",
+            "shift-tab",
+            "enter",
+            "pagedown",
+            "f1",
+            "alt-x",
+            "space",
+            "-",
+            "ctrl--",
+        ] {
             let key = Key::parse(s).unwrap_or_else(|| panic!("{s}"));
             assert_eq!(Key::parse(&key.to_string()), Some(key), "{s}");
         }
@@ -292,11 +311,26 @@ mod tests {
     #[test]
     fn terminal_events_match_config_strings() {
         let map = Keymap::default();
-        assert_eq!(map.command_for(&event(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Command::GoBottom));
-        assert_eq!(map.command_for(&event(KeyCode::Char('?'), KeyModifiers::SHIFT)), Some(Command::ToggleHelp));
-        assert_eq!(map.command_for(&event(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Command::FocusPrev));
-        assert_eq!(map.command_for(&event(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Command::Quit));
-        assert_eq!(map.command_for(&event(KeyCode::Char('x'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            map.command_for(&event(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Command::GoBottom)
+        );
+        assert_eq!(
+            map.command_for(&event(KeyCode::Char('?'), KeyModifiers::SHIFT)),
+            Some(Command::ToggleHelp)
+        );
+        assert_eq!(
+            map.command_for(&event(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Command::FocusPrev)
+        );
+        assert_eq!(
+            map.command_for(&event(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Command::Quit)
+        );
+        assert_eq!(
+            map.command_for(&event(KeyCode::Char('x'), KeyModifiers::NONE)),
+            None
+        );
     }
 
     #[test]
@@ -307,11 +341,23 @@ mod tests {
             ("generate_draft".to_string(), "j".to_string()),
         ]);
         let map = Keymap::with_overrides(&user).unwrap();
-        assert_eq!(map.command_for(&event(KeyCode::Char('q'), KeyModifiers::NONE)), None);
-        assert_eq!(map.command_for(&event(KeyCode::Char('q'), KeyModifiers::CONTROL)), Some(Command::Quit));
-        assert_eq!(map.command_for(&event(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Command::GenerateDraft));
+        assert_eq!(
+            map.command_for(&event(KeyCode::Char('q'), KeyModifiers::NONE)),
+            None
+        );
+        assert_eq!(
+            map.command_for(&event(KeyCode::Char('q'), KeyModifiers::CONTROL)),
+            Some(Command::Quit)
+        );
+        assert_eq!(
+            map.command_for(&event(KeyCode::Char('j'), KeyModifiers::NONE)),
+            Some(Command::GenerateDraft)
+        );
         assert_eq!(map.describe_keys(Command::MoveDown), "n");
-        assert_eq!(map.command_for(&event(KeyCode::Char('d'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            map.command_for(&event(KeyCode::Char('d'), KeyModifiers::NONE)),
+            None
+        );
     }
 
     #[test]
@@ -320,8 +366,17 @@ mod tests {
         let err = Keymap::with_overrides(&unknown).unwrap_err().to_string();
         assert!(err.contains("qiut") && err.contains("quit"), "{err}");
         let bad = BTreeMap::from([("quit".to_string(), "ctrl-banana".to_string())]);
-        assert!(Keymap::with_overrides(&bad).unwrap_err().to_string().contains("ctrl-banana"));
-        let clash = BTreeMap::from([("quit".to_string(), "x".to_string()), ("help".to_string(), "x".to_string())]);
-        assert!(matches!(Keymap::with_overrides(&clash), Err(KeymapError::Conflict { .. })));
+        assert!(Keymap::with_overrides(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("ctrl-banana"));
+        let clash = BTreeMap::from([
+            ("quit".to_string(), "x".to_string()),
+            ("help".to_string(), "x".to_string()),
+        ]);
+        assert!(matches!(
+            Keymap::with_overrides(&clash),
+            Err(KeymapError::Conflict { .. })
+        ));
     }
 }

@@ -25,7 +25,12 @@ pub struct Panes {
 
 impl Panes {
     pub fn compute(area: Rect, detail: Pane, queue_rows: usize) -> Self {
-        let status = Rect::new(area.x, area.bottom().saturating_sub(1), area.width, area.height.min(1));
+        let status = Rect::new(
+            area.x,
+            area.bottom().saturating_sub(1),
+            area.width,
+            area.height.min(1),
+        );
         let body = Rect::new(area.x, area.y, area.width, area.height.saturating_sub(1));
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             return Self {
@@ -52,10 +57,17 @@ impl Panes {
             };
         }
         // Stacked: the queue takes what its rows need, up to 2/5 of the height.
-        let wanted = u16::try_from(queue_rows).unwrap_or(u16::MAX).saturating_add(3);
+        let wanted = u16::try_from(queue_rows)
+            .unwrap_or(u16::MAX)
+            .saturating_add(3);
         let queue_height = wanted.clamp(5, (body.height * 2 / 5).max(5));
         let queue = Rect::new(body.x, body.y, body.width, queue_height);
-        let detail_rect = Rect::new(body.x, queue.bottom(), body.width, body.height - queue_height);
+        let detail_rect = Rect::new(
+            body.x,
+            queue.bottom(),
+            body.width,
+            body.height - queue_height,
+        );
         let (chart, draft) = match detail {
             Pane::Draft => (None, Some(detail_rect)),
             Pane::Chart | Pane::Queue => (Some(detail_rect), None),
@@ -91,7 +103,10 @@ impl Panes {
     /// Size of the scrollable draft body (inside borders).
     pub fn draft_body(&self) -> (usize, usize) {
         self.draft.map_or((0, 0), |r| {
-            (usize::from(r.width.saturating_sub(2)), usize::from(r.height.saturating_sub(2)))
+            (
+                usize::from(r.width.saturating_sub(2)),
+                usize::from(r.height.saturating_sub(2)),
+            )
         })
     }
 }

@@ -18,19 +18,9 @@ pub fn safe_line(text: &str) -> String {
         .collect()
 }
 
-/// A file-derived string made safe for the screen; keeps `\n` (and `\t`, expanded later).
+/// A file-derived string made safe for the screen (controls replaced, tabs to spaces); keeps `\n`.
 pub fn safe(text: &str) -> Cow<'_, str> {
-    // Private stand-in until chart::sanitize::for_terminal lands on main.
-    let is_unsafe = |c: char| c.is_control() && c != '\n' && c != '\t';
-    if text.chars().any(is_unsafe) {
-        Cow::Owned(
-            text.chars()
-                .map(|c| if is_unsafe(c) { '\u{FFFD}' } else { c })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(text)
-    }
+    crate::chart::sanitize::for_terminal(text)
 }
 
 /// Display width in terminal cells (control characters count zero; callers pass safe text).

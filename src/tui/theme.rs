@@ -16,7 +16,10 @@ pub const MONOCHROME: &str = "monochrome";
 const BUILT_IN: [(&str, &str); 4] = [
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
     ("monochrome", include_str!("../../themes/monochrome.toml")),
 ];
 
@@ -230,7 +233,9 @@ impl Theme {
         let mut next = Some(name.to_string());
         while let Some(current) = next.take() {
             let user_file_used = chain.iter().any(|(origin, _)| {
-                user_dir.is_some_and(|d| *origin == d.join(format!("{current}.toml")).display().to_string())
+                user_dir.is_some_and(|d| {
+                    *origin == d.join(format!("{current}.toml")).display().to_string()
+                })
             });
             if user_file_used && !is_built_in(&current) {
                 return Err(ThemeError::InheritanceLoop {
@@ -335,7 +340,9 @@ fn to_style(spec: &StyleSpec, theme: &str) -> Result<Style, ThemeError> {
             .map(|t| {
                 Color::from_str(t).map_err(|_| ThemeError::Invalid {
                     origin: theme.to_string(),
-                    message: format!("\"{t}\" is not a colour (write \"#rrggbb\", 0-255 or a name like \"red\")"),
+                    message: format!(
+                        "\"{t}\" is not a colour (write \"#rrggbb\", 0-255 or a name like \"red\")"
+                    ),
                 })
             })
             .transpose()
@@ -380,7 +387,11 @@ impl ColorSupport {
         Self::from_env(var("NO_COLOR"), var("TERM"), var("COLORTERM"))
     }
 
-    pub fn from_env(no_color: Option<String>, term: Option<String>, colorterm: Option<String>) -> Self {
+    pub fn from_env(
+        no_color: Option<String>,
+        term: Option<String>,
+        colorterm: Option<String>,
+    ) -> Self {
         if no_color.is_some_and(|v| !v.is_empty()) {
             return ColorSupport::None;
         }
@@ -392,9 +403,17 @@ impl ColorSupport {
         if colorterm == "truecolor" || colorterm == "24bit" {
             return ColorSupport::Full;
         }
-        if ["256color", "truecolor", "direct", "kitty", "alacritty", "wezterm", "foot"]
-            .iter()
-            .any(|t| term.contains(t))
+        if [
+            "256color",
+            "truecolor",
+            "direct",
+            "kitty",
+            "alacritty",
+            "wezterm",
+            "foot",
+        ]
+        .iter()
+        .any(|t| term.contains(t))
         {
             ColorSupport::Full
         } else {
@@ -412,10 +431,18 @@ mod tests {
         for (name, text) in BUILT_IN {
             let file: ThemeFile = toml::from_str(text).unwrap();
             for part in UiPart::ALL {
-                assert!(file.ui.contains_key(part.key()), "{name}: [ui] {}", part.key());
+                assert!(
+                    file.ui.contains_key(part.key()),
+                    "{name}: [ui] {}",
+                    part.key()
+                );
             }
             for kind in EntityKind::ALL {
-                assert!(file.entity.contains_key(kind.key()), "{name}: [entity] {}", kind.key());
+                assert!(
+                    file.entity.contains_key(kind.key()),
+                    "{name}: [entity] {}",
+                    kind.key()
+                );
             }
             Theme::built_in(name).unwrap();
         }
@@ -437,12 +464,30 @@ mod tests {
     #[test]
     fn colour_support_follows_no_color_and_term() {
         let s = |v: &str| Some(v.to_string());
-        assert_eq!(ColorSupport::from_env(s("1"), s("xterm-256color"), None), ColorSupport::None);
-        assert_eq!(ColorSupport::from_env(None, s("xterm"), None), ColorSupport::Basic);
-        assert_eq!(ColorSupport::from_env(None, s("linux"), None), ColorSupport::Basic);
-        assert_eq!(ColorSupport::from_env(None, s("xterm-256color"), None), ColorSupport::Full);
-        assert_eq!(ColorSupport::from_env(None, s("xterm"), s("truecolor")), ColorSupport::Full);
-        assert_eq!(ColorSupport::from_env(s(""), s("tmux-256color"), None), ColorSupport::Full);
+        assert_eq!(
+            ColorSupport::from_env(s("1"), s("xterm-256color"), None),
+            ColorSupport::None
+        );
+        assert_eq!(
+            ColorSupport::from_env(None, s("xterm"), None),
+            ColorSupport::Basic
+        );
+        assert_eq!(
+            ColorSupport::from_env(None, s("linux"), None),
+            ColorSupport::Basic
+        );
+        assert_eq!(
+            ColorSupport::from_env(None, s("xterm-256color"), None),
+            ColorSupport::Full
+        );
+        assert_eq!(
+            ColorSupport::from_env(None, s("xterm"), s("truecolor")),
+            ColorSupport::Full
+        );
+        assert_eq!(
+            ColorSupport::from_env(s(""), s("tmux-256color"), None),
+            ColorSupport::Full
+        );
         let basic = Theme::select(Some("light"), None, ColorSupport::Basic).unwrap();
         assert_eq!(basic.name, MONOCHROME);
         let full = Theme::select(Some("light"), None, ColorSupport::Full).unwrap();
@@ -462,7 +507,11 @@ mod tests {
         let light = Theme::built_in("light").unwrap();
         assert_eq!(theme.ui(UiPart::Border), light.ui(UiPart::Border));
         // A user file with the name of a built-in theme may inherit from it.
-        std::fs::write(dir.path().join("dark.toml"), "inherits = \"dark\"\n[ui]\nmuted = { fg = \"1\" }\n").unwrap();
+        std::fs::write(
+            dir.path().join("dark.toml"),
+            "inherits = \"dark\"\n[ui]\nmuted = { fg = \"1\" }\n",
+        )
+        .unwrap();
         let dark = Theme::load("dark", Some(dir.path())).unwrap();
         assert_eq!(dark.ui(UiPart::Muted).fg, Some(Color::Indexed(1)));
     }
@@ -470,16 +519,33 @@ mod tests {
     #[test]
     fn bad_themes_name_the_problem() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("typo.toml"), "[ui]\nbordr = { fg = \"red\" }\n").unwrap();
-        let err = Theme::load("typo", Some(dir.path())).unwrap_err().to_string();
+        std::fs::write(
+            dir.path().join("typo.toml"),
+            "[ui]\nbordr = { fg = \"red\" }\n",
+        )
+        .unwrap();
+        let err = Theme::load("typo", Some(dir.path()))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bordr"), "{err}");
-        std::fs::write(dir.path().join("colour.toml"), "[ui]\nborder = { fg = \"reddish\" }\n").unwrap();
-        let err = Theme::load("colour", Some(dir.path())).unwrap_err().to_string();
+        std::fs::write(
+            dir.path().join("colour.toml"),
+            "[ui]\nborder = { fg = \"reddish\" }\n",
+        )
+        .unwrap();
+        let err = Theme::load("colour", Some(dir.path()))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("reddish"), "{err}");
         std::fs::write(dir.path().join("a.toml"), "inherits = \"b\"\n").unwrap();
         std::fs::write(dir.path().join("b.toml"), "inherits = \"a\"\n").unwrap();
-        assert!(matches!(Theme::load("a", Some(dir.path())), Err(ThemeError::InheritanceLoop { .. })));
-        let err = Theme::load("nope", Some(dir.path())).unwrap_err().to_string();
+        assert!(matches!(
+            Theme::load("a", Some(dir.path())),
+            Err(ThemeError::InheritanceLoop { .. })
+        ));
+        let err = Theme::load("nope", Some(dir.path()))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("nope.toml"), "{err}");
     }
 }

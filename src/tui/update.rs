@@ -28,7 +28,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.selected = 0;
             Vec::new()
         }
-        Action::DocumentStateChanged { chart_id, kind, state } => {
+        Action::DocumentStateChanged {
+            chart_id,
+            kind,
+            state,
+        } => {
             app.documents.entry(chart_id).or_default().set(kind, state);
             Vec::new()
         }
@@ -129,7 +133,11 @@ fn focus(app: &mut App, pane: Pane) {
 }
 
 fn panes(app: &App) -> Panes {
-    Panes::compute(Rect::new(0, 0, app.width, app.height), app.detail, app.rows().len())
+    Panes::compute(
+        Rect::new(0, 0, app.width, app.height),
+        app.detail,
+        app.rows().len(),
+    )
 }
 
 fn page(app: &App) -> isize {
@@ -168,7 +176,10 @@ fn switch_tab(app: &mut App, step: isize) {
         app.draft_document = DocumentKind::ALL[next as usize];
         app.draft_scroll = 0;
     } else {
-        let index = ChartTab::ALL.iter().position(|t| *t == app.chart_tab).unwrap_or(0);
+        let index = ChartTab::ALL
+            .iter()
+            .position(|t| *t == app.chart_tab)
+            .unwrap_or(0);
         let next = (index as isize + step).rem_euclid(ChartTab::ALL.len() as isize);
         show_tab(app, ChartTab::ALL[next as usize]);
     }
@@ -228,19 +239,25 @@ fn keep_in_bounds(app: &mut App) {
     // A hidden pane keeps its offset; it is clamped when it shows again.
     if panes.chart.is_some() {
         let (chart_width, chart_height) = panes.chart_body();
-        let chart_lines = app
-            .selected_chart()
-            .map_or(0, |c| view::chart_body_lines(c, app.chart_tab, chart_width, &app.theme).len());
-        app.chart_scroll = app.chart_scroll.min(chart_lines.saturating_sub(chart_height));
+        let chart_lines = app.selected_chart().map_or(0, |c| {
+            view::chart_body_lines(c, app.chart_tab, chart_width, &app.theme).len()
+        });
+        app.chart_scroll = app
+            .chart_scroll
+            .min(chart_lines.saturating_sub(chart_height));
     }
     if panes.draft.is_some() {
         let (draft_width, draft_height) = panes.draft_body();
         let draft_lines = view::draft_body_lines(app, draft_width).len();
-        app.draft_scroll = app.draft_scroll.min(draft_lines.saturating_sub(draft_height));
+        app.draft_scroll = app
+            .draft_scroll
+            .min(draft_lines.saturating_sub(draft_height));
     }
     if app.help_open {
         let area = Rect::new(0, 0, app.width, app.height);
         let count = view::help_lines(app, view::help_width(area)).len();
-        app.help_scroll = app.help_scroll.min(count.saturating_sub(help_visible_lines(app)));
+        app.help_scroll = app
+            .help_scroll
+            .min(count.saturating_sub(help_visible_lines(app)));
     }
 }

@@ -19,7 +19,10 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
         .enumerate()
         .map(|(i, t)| format!("{} {}", i + 1, t.title()))
         .collect();
-    let active = ChartTab::ALL.iter().position(|t| *t == app.chart_tab).unwrap_or(0);
+    let active = ChartTab::ALL
+        .iter()
+        .position(|t| *t == app.chart_tab)
+        .unwrap_or(0);
     let mut title = vec![Span::raw(" カルテ")];
     title.extend(tab_spans(app, &tabs, active));
     if !panes.three_columns() {
@@ -31,18 +34,24 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
     let width = usize::from(inner.width);
 
     let Some(row) = app.selected_row() else {
-        let lines = vec![Line::styled("患者が選択されていません", theme.ui(UiPart::Muted))];
+        let lines = vec![Line::styled(
+            "患者が選択されていません",
+            theme.ui(UiPart::Muted),
+        )];
         render_lines(frame, inner, lines, theme.ui(UiPart::Base));
         return;
     };
     let chart = match &row.chart {
         Ok(chart) => chart,
-        Err(message) => {
+        Err(error) => {
             let mut lines = vec![Line::styled(
-                text::truncate(&format!("{} を読み込めませんでした", text::safe_line(&row.file_name)), width),
+                text::truncate(
+                    &format!("{} を読み込めませんでした", text::safe_line(&row.file_name)),
+                    width,
+                ),
                 theme.ui(UiPart::Error),
             )];
-            for line in text::wrap(&text::safe(message), width) {
+            for line in text::wrap(&text::safe(&error.to_string()), width) {
                 lines.push(Line::styled(line, theme.ui(UiPart::Error)));
             }
             render_lines(frame, inner, lines, theme.ui(UiPart::Base));
@@ -51,8 +60,18 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
     };
     let header_height = CHART_HEADER_LINES.min(inner.height);
     let header_rect = Rect::new(inner.x, inner.y, inner.width, header_height);
-    render_lines(frame, header_rect, header_lines(chart, theme, width), theme.ui(UiPart::Base));
-    let body_rect = Rect::new(inner.x, inner.y + header_height, inner.width, inner.height - header_height);
+    render_lines(
+        frame,
+        header_rect,
+        header_lines(chart, theme, width),
+        theme.ui(UiPart::Base),
+    );
+    let body_rect = Rect::new(
+        inner.x,
+        inner.y + header_height,
+        inner.width,
+        inner.height - header_height,
+    );
     let lines = body_lines(chart, app.chart_tab, width, theme);
     let lines = visible(lines, app.chart_scroll, usize::from(body_rect.height));
     render_lines(frame, body_rect, lines, theme.ui(UiPart::Base));
@@ -77,7 +96,9 @@ fn header_lines(chart: &Chart, theme: &Theme, width: usize) -> Vec<Line<'static>
         patient.sex.japanese(),
         text::safe_line(&patient.id)
     );
-    let date = |d: Option<chrono::NaiveDate>| d.map_or("—".to_string(), |d| d.format("%Y-%m-%d").to_string());
+    let date = |d: Option<chrono::NaiveDate>| {
+        d.map_or("—".to_string(), |d| d.format("%Y-%m-%d").to_string())
+    };
     let stay = format!(
         "{} {}  入院 {} 〜 退院 {}  主治医 {}",
         text::safe_line(&encounter.department),
@@ -87,7 +108,10 @@ fn header_lines(chart: &Chart, theme: &Theme, width: usize) -> Vec<Line<'static>
         text::safe_line(&encounter.attending)
     );
     let allergy_line = if chart.allergies.is_empty() {
-        Line::styled(text::truncate("アレルギー: 記録なし", width), theme.ui(UiPart::Muted))
+        Line::styled(
+            text::truncate("アレルギー: 記録なし", width),
+            theme.ui(UiPart::Muted),
+        )
     } else {
         let list: Vec<String> = chart
             .allergies
@@ -96,7 +120,11 @@ fn header_lines(chart: &Chart, theme: &Theme, width: usize) -> Vec<Line<'static>
                 if a.reaction.is_empty() {
                     text::safe_line(&a.substance)
                 } else {
-                    format!("{}（{}）", text::safe_line(&a.substance), text::safe_line(&a.reaction))
+                    format!(
+                        "{}（{}）",
+                        text::safe_line(&a.substance),
+                        text::safe_line(&a.reaction)
+                    )
                 }
             })
             .collect();
@@ -139,7 +167,10 @@ fn note_lines(chart: &Chart, width: usize, theme: &Theme) -> Vec<Line<'static>> 
             text::safe_line(&note.kind),
             author
         );
-        lines.push(Line::styled(text::truncate(heading.trim_end(), width), theme.ui(UiPart::NoteHeader)));
+        lines.push(Line::styled(
+            text::truncate(heading.trim_end(), width),
+            theme.ui(UiPart::NoteHeader),
+        ));
         for line in text::wrap(&text::safe(&note.text), width) {
             lines.push(Line::raw(line));
         }
@@ -150,7 +181,10 @@ fn note_lines(chart: &Chart, width: usize, theme: &Theme) -> Vec<Line<'static>> 
 
 fn lab_lines(chart: &Chart, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     if chart.labs.is_empty() {
-        return vec![Line::styled("検査結果がありません", theme.ui(UiPart::Muted))];
+        return vec![Line::styled(
+            "検査結果がありません",
+            theme.ui(UiPart::Muted),
+        )];
     }
     const WHEN: usize = 11;
     const ITEM: usize = 12;
@@ -167,7 +201,10 @@ fn lab_lines(chart: &Chart, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         text::fit("基準値", range),
     ]
     .join(" ");
-    let mut lines = vec![Line::styled(text::truncate(&heading, width), theme.ui(UiPart::Header))];
+    let mut lines = vec![Line::styled(
+        text::truncate(&heading, width),
+        theme.ui(UiPart::Header),
+    )];
     let mut labs: Vec<_> = chart.labs.iter().collect();
     labs.sort_by_key(|l| l.datetime);
     for lab in labs {
@@ -177,17 +214,26 @@ fn lab_lines(chart: &Chart, width: usize, theme: &Theme) -> Vec<Line<'static>> {
             None => ("", theme.ui(UiPart::Base)),
         };
         let spans = vec![
-            Span::raw(text::fit(&lab.datetime.format("%m/%d %H:%M").to_string(), WHEN)),
+            Span::raw(text::fit(
+                &lab.datetime.format("%m/%d %H:%M").to_string(),
+                WHEN,
+            )),
             Span::raw(" "),
             Span::raw(text::fit(&text::safe_line(&lab.item), ITEM)),
             Span::raw(" "),
-            Span::styled(text::fit_right(&text::safe_line(&lab.value), VALUE), value_style),
+            Span::styled(
+                text::fit_right(&text::safe_line(&lab.value), VALUE),
+                value_style,
+            ),
             Span::raw(" "),
             Span::styled(text::fit(flag, FLAG), value_style),
             Span::raw(" "),
             Span::raw(text::fit(&text::safe_line(&lab.unit), UNIT)),
             Span::raw(" "),
-            Span::styled(text::fit(&text::safe_line(&lab.reference_range), range), theme.ui(UiPart::Muted)),
+            Span::styled(
+                text::fit(&text::safe_line(&lab.reference_range), range),
+                theme.ui(UiPart::Muted),
+            ),
         ];
         lines.push(Line::from(spans));
     }
@@ -218,8 +264,11 @@ fn prescription_lines(chart: &Chart, width: usize, theme: &Theme) -> Vec<Line<'s
             (None, None) => String::new(),
             (start, end) => format!(
                 " {}〜{}",
-                start.map(|d| d.format("%m/%d").to_string()).unwrap_or_default(),
-                end.map(|d| d.format("%m/%d").to_string()).unwrap_or_default()
+                start
+                    .map(|d| d.format("%m/%d").to_string())
+                    .unwrap_or_default(),
+                end.map(|d| d.format("%m/%d").to_string())
+                    .unwrap_or_default()
             ),
         };
         let entry = format!(

@@ -13,7 +13,10 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
-    let tabs: Vec<String> = DocumentKind::ALL.iter().map(|k| k.title().to_string()).collect();
+    let tabs: Vec<String> = DocumentKind::ALL
+        .iter()
+        .map(|k| k.title().to_string())
+        .collect();
     let active = DocumentKind::ALL
         .iter()
         .position(|k| *k == app.draft_document)
@@ -36,14 +39,22 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let theme = &app.theme;
     let muted = theme.ui(UiPart::Muted);
     let Some(chart) = app.selected_chart() else {
-        return vec![Line::styled("カルテを読み込めた患者を選ぶと下書きを作れます", muted)];
+        return vec![Line::styled(
+            "カルテを読み込めた患者を選ぶと下書きを作れます",
+            muted,
+        )];
     };
     let kind = app.draft_document;
     let state = app.document_states(chart).get(kind);
     let mut lines = vec![
         Line::styled(
             text::truncate(
-                &format!("{} — {} ({})", kind.title(), text::safe_line(&chart.patient.name), state.label()),
+                &format!(
+                    "{} — {} ({})",
+                    kind.title(),
+                    text::safe_line(&chart.patient.name),
+                    state.label()
+                ),
                 width,
             ),
             theme.ui(UiPart::DraftSection),
@@ -71,7 +82,14 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         )
     };
     for line in text::wrap(&model, width) {
-        lines.push(Line::styled(line, if app.model.present { muted } else { theme.ui(UiPart::Warning) }));
+        lines.push(Line::styled(
+            line,
+            if app.model.present {
+                muted
+            } else {
+                theme.ui(UiPart::Warning)
+            },
+        ));
     }
     lines
 }

@@ -16,7 +16,9 @@ const MAX_WIDTH: u16 = 90;
 /// Where the overlay goes on a screen of `area`.
 pub fn help_area(area: Rect, line_count: usize) -> Rect {
     let width = area.width.saturating_sub(4).min(MAX_WIDTH);
-    let wanted = u16::try_from(line_count).unwrap_or(u16::MAX).saturating_add(2);
+    let wanted = u16::try_from(line_count)
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
     let height = wanted.min(area.height.saturating_sub(2));
     Rect::new(
         area.x + (area.width - width) / 2,
@@ -28,7 +30,12 @@ pub fn help_area(area: Rect, line_count: usize) -> Rect {
 
 /// Width of the help's body on a screen of `area`.
 pub fn help_width(area: Rect) -> usize {
-    usize::from(area.width.saturating_sub(4).min(MAX_WIDTH).saturating_sub(2))
+    usize::from(
+        area.width
+            .saturating_sub(4)
+            .min(MAX_WIDTH)
+            .saturating_sub(2),
+    )
 }
 
 /// Every line of the help, for a body `width` cells wide.
@@ -37,7 +44,11 @@ pub fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for command in Command::ALL {
         let keys = app.keymap.describe_keys(command);
-        let keys = if keys.is_empty() { "(なし)".to_string() } else { keys };
+        let keys = if keys.is_empty() {
+            "(なし)".to_string()
+        } else {
+            keys
+        };
         let description_width = width.saturating_sub(KEYS_COLUMN + 1);
         lines.push(Line::from(vec![
             Span::styled(text::fit(&keys, KEYS_COLUMN), theme.ui(UiPart::HelpKey)),
@@ -47,7 +58,10 @@ pub fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     }
     lines.push(Line::raw(""));
     let notes = [
-        format!("キーは設定ファイルの [keys] で変えられます (例: {} = \"ctrl-q\")", Command::Quit.name()),
+        format!(
+            "キーは設定ファイルの [keys] で変えられます (例: {} = \"ctrl-q\")",
+            Command::Quit.name()
+        ),
         format!("テーマ: {} (設定の theme、NO_COLOR で白黒)", app.theme.name),
     ];
     for note in notes {
@@ -77,7 +91,9 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         .take(usize::from(inner.height))
         .collect();
     frame.render_widget(
-        Paragraph::new(visible).style(app.theme.ui(UiPart::Base)).block(block),
+        Paragraph::new(visible)
+            .style(app.theme.ui(UiPart::Base))
+            .block(block),
         rect,
     );
 }

@@ -31,7 +31,9 @@ pub fn view(app: &App, frame: &mut Frame) {
             area.width, area.height
         );
         frame.render_widget(
-            Paragraph::new(message).style(theme.ui(UiPart::Warning)).wrap(Wrap { trim: false }),
+            Paragraph::new(message)
+                .style(theme.ui(UiPart::Warning))
+                .wrap(Wrap { trim: false }),
             panes.queue,
         );
         status_bar::draw(app, frame, panes.status);
@@ -55,7 +57,10 @@ fn pane_block<'a>(app: &App, pane: Pane, title: Vec<Span<'a>>) -> Block<'a> {
     let focused = app.focus == pane && !app.help_open;
     let theme = &app.theme;
     let (border, title_style) = if focused {
-        (theme.ui(UiPart::BorderFocused), theme.ui(UiPart::TitleFocused))
+        (
+            theme.ui(UiPart::BorderFocused),
+            theme.ui(UiPart::TitleFocused),
+        )
     } else {
         (theme.ui(UiPart::Border), theme.ui(UiPart::Title))
     };
@@ -66,7 +71,9 @@ fn pane_block<'a>(app: &App, pane: Pane, title: Vec<Span<'a>>) -> Block<'a> {
             s.style(style)
         })
         .collect();
-    Block::bordered().border_style(border).title(Line::from(title))
+    Block::bordered()
+        .border_style(border)
+        .title(Line::from(title))
 }
 
 /// Tabs as title spans: the active one highlighted.

@@ -53,7 +53,10 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
         title.push(Span::raw(format!("{}件 ", rows.len())));
         let errors = app.error_count();
         if errors > 0 {
-            title.push(Span::styled(format!("読込エラー {errors}件 "), theme.ui(UiPart::Error)));
+            title.push(Span::styled(
+                format!("読込エラー {errors}件 "),
+                theme.ui(UiPart::Error),
+            ));
         }
     }
     let block = pane_block(app, Pane::Queue, title);
@@ -70,8 +73,14 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
         return;
     }
     let Some(rows) = &app.rows else {
-        let message = format!("読み込み中… {}", text::safe_line(&app.queue_dir.display().to_string()));
-        lines.push(Line::styled(text::truncate(&message, width), theme.ui(UiPart::Muted)));
+        let message = format!(
+            "読み込み中… {}",
+            text::safe_line(&app.queue_dir.display().to_string())
+        );
+        lines.push(Line::styled(
+            text::truncate(&message, width),
+            theme.ui(UiPart::Muted),
+        ));
         render_lines(frame, inner, lines, theme.ui(UiPart::Base));
         return;
     };
@@ -99,10 +108,20 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
                 let cells = [
                     (text::fit(&patient, columns.name), theme.ui(UiPart::Base)),
                     (text::fit(&ward, WARD), theme.ui(UiPart::Base)),
-                    (text::fit(&columns.date(chart.encounter.admission_date), columns.date), theme.ui(UiPart::Base)),
-                    (text::fit(&columns.date(chart.encounter.discharge_date), columns.date), theme.ui(UiPart::Base)),
+                    (
+                        text::fit(&columns.date(chart.encounter.admission_date), columns.date),
+                        theme.ui(UiPart::Base),
+                    ),
+                    (
+                        text::fit(&columns.date(chart.encounter.discharge_date), columns.date),
+                        theme.ui(UiPart::Base),
+                    ),
                     state_cell(app, states.get(DocumentKind::ReferralLetter), STATE),
-                    state_cell(app, states.get(DocumentKind::DischargeSummary), columns.summary),
+                    state_cell(
+                        app,
+                        states.get(DocumentKind::DischargeSummary),
+                        columns.summary,
+                    ),
                 ];
                 let mut spans = Vec::new();
                 for (i, (cell, style)) in cells.into_iter().enumerate() {
@@ -113,8 +132,15 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
                 }
                 Line::from(spans)
             }
-            Err(message) => Line::styled(
-                text::fit(&format!("読込エラー {}", text::safe_line(message)), width),
+            Err(error) => Line::styled(
+                text::fit(
+                    &format!(
+                        "読込エラー {}: {}",
+                        text::safe_line(&row.file_name),
+                        text::safe_line(&error.problem)
+                    ),
+                    width,
+                ),
                 theme.ui(UiPart::Error),
             ),
         };
@@ -126,7 +152,11 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
             };
             line = line.style(style);
             // The row style must win over the cells' own colours so the selection is visible.
-            line.spans = line.spans.into_iter().map(|s| s.patch_style(style)).collect();
+            line.spans = line
+                .spans
+                .into_iter()
+                .map(|s| s.patch_style(style))
+                .collect();
         }
         lines.push(line);
     }
@@ -134,14 +164,21 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
 }
 
 fn header(app: &App, columns: &Columns) -> Line<'static> {
-    let (admission, discharge) = if columns.full { ("入院日", "退院日") } else { ("入院", "退院") };
+    let (admission, discharge) = if columns.full {
+        ("入院日", "退院日")
+    } else {
+        ("入院", "退院")
+    };
     let cells = [
         text::fit("患者", columns.name),
         text::fit("病棟", WARD),
         text::fit(admission, columns.date),
         text::fit(discharge, columns.date),
         text::fit(DocumentKind::ReferralLetter.heading(!columns.full), STATE),
-        text::fit(DocumentKind::DischargeSummary.heading(!columns.full), columns.summary),
+        text::fit(
+            DocumentKind::DischargeSummary.heading(!columns.full),
+            columns.summary,
+        ),
     ];
     Line::styled(cells.join(" "), app.theme.ui(UiPart::Header))
 }

@@ -11,7 +11,10 @@ use ratatui::Frame;
 /// The hints for the current context: commands whose first keys are shown, and a label.
 fn hints(app: &App) -> Vec<(&'static [Command], &'static str)> {
     if app.help_open {
-        return vec![(&[Command::ToggleHelp], "閉じる"), (&[Command::MoveDown, Command::MoveUp], "スクロール")];
+        return vec![
+            (&[Command::ToggleHelp], "閉じる"),
+            (&[Command::MoveDown, Command::MoveUp], "スクロール"),
+        ];
     }
     match app.focus {
         Pane::Queue => vec![

@@ -1,0 +1,107 @@
+//! Keeps the queue in step with its directory, off the UI thread: scans once, then rescans
+//! when the directory changes (file watcher) or the user asks, and sends the rows to the
+//! event loop as `Action`s. A directory that cannot be read is retried every few seconds.
+
+use super::action::{Action, QueueRow};
+use crate::chart::{watch, Queue};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+/// Editors write a file in several steps; wait this long for the burst to end.
+const SETTLE: Duration = Duration::from_millis(200);
+/// How often a missing or unreadable queue directory is tried again.
+const RETRY: Duration = Duration::from_secs(5);
+
+/// Starts the worker on the current tokio runtime. Send `()` on the returned channel to ask
+/// for a rescan; drop it to stop the worker.
+pub fn spawn(dir: PathBuf, actions: UnboundedSender<Action>) -> UnboundedSender<()> {
+    let (rescan_tx, rescan_rx) = unbounded_channel();
+    tokio::spawn(run(dir, actions, rescan_rx));
+    rescan_tx
+}
+
+fn rows(queue: &Queue) -> Vec<QueueRow> {
+    queue
+        .entries()
+        .iter()
+        .map(|entry| QueueRow {
+            file_name: entry.file_name.clone(),
+            chart: entry.chart.clone(),
+        })
+        .collect()
+}
+
+async fn run(dir: PathBuf, actions: UnboundedSender<Action>, mut rescan_rx: UnboundedReceiver<()>) {
+    let (change_tx, mut change_rx) = unbounded_channel::<()>();
+    let mut queue: Option<Queue> = None;
+    let mut watcher = None;
+    let mut asked_by_user = false;
+    loop {
+        let scan_dir = dir.clone();
+        let previous = queue.take();
+        let scanned = tokio::task::spawn_blocking(move || match previous {
+            Some(mut queue) => {
+                let changed = queue.rescan();
+                Ok((queue, changed))
+            }
+            None => Queue::scan(&scan_dir).map(|queue| (queue, true)),
+        })
+        .await;
+        let message = match scanned {
+            Ok(Ok((scanned, changed))) => {
+                let message = if changed {
+                    Action::QueueLoaded(rows(&scanned))
+                } else if asked_by_user {
+                    Action::Status(format!(
+                        "キューに変更はありません ({}件)",
+                        scanned.entries().len()
+                    ))
+                } else {
+                    Action::Status(String::new())
+                };
+                tracing::debug!(entries = scanned.entries().len(), changed, "queue scanned");
+                queue = Some(scanned);
+                message
+            }
+            Ok(Err(error)) => Action::QueueUnavailable(error.to_string()),
+            Err(join_error) => {
+                tracing::error!("queue scan task failed: {join_error}");
+                Action::QueueUnavailable(format!(
+                    "キューの読み込みが異常終了しました: {join_error}"
+                ))
+            }
+        };
+        let is_silent = matches!(&message, Action::Status(s) if s.is_empty());
+        if !is_silent && actions.send(message).is_err() {
+            return; // the UI has gone
+        }
+        if watcher.is_none() && queue.is_some() {
+            match watch(&dir, change_tx.clone()) {
+                Ok(w) => watcher = Some(w),
+                Err(error) => {
+                    tracing::warn!("queue watcher: {error}");
+                    let _ = actions.send(Action::Status(error.to_string()));
+                    // Without a watcher, fall back to polling via the retry timer below.
+                }
+            }
+        }
+
+        let retry = queue.is_none() || watcher.is_none();
+        tokio::select! {
+            request = rescan_rx.recv() => {
+                if request.is_none() {
+                    return;
+                }
+                asked_by_user = true;
+            }
+            Some(()) = change_rx.recv() => asked_by_user = false,
+            () = tokio::time::sleep(RETRY), if retry => asked_by_user = false,
+        }
+        tokio::time::sleep(SETTLE).await;
+        while change_rx.try_recv().is_ok() {}
+        while rescan_rx.try_recv().is_ok() {
+            asked_by_user = true;
+        }
+    }
+}
