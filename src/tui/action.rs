@@ -15,6 +15,20 @@ pub struct QueueRow {
     pub chart: Result<Arc<Chart>, ChartError>,
 }
 
+impl QueueRow {
+    /// The rows of every entry of `queue`, in its order.
+    pub fn from_queue(queue: &crate::chart::Queue) -> Vec<QueueRow> {
+        queue
+            .entries()
+            .iter()
+            .map(|entry| QueueRow {
+                file_name: entry.file_name.clone(),
+                chart: entry.chart.clone(),
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Action {
     /// A user command (from the keymap).

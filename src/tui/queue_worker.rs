@@ -21,17 +21,6 @@ pub fn spawn(dir: PathBuf, actions: UnboundedSender<Action>) -> UnboundedSender<
     rescan_tx
 }
 
-fn rows(queue: &Queue) -> Vec<QueueRow> {
-    queue
-        .entries()
-        .iter()
-        .map(|entry| QueueRow {
-            file_name: entry.file_name.clone(),
-            chart: entry.chart.clone(),
-        })
-        .collect()
-}
-
 async fn run(dir: PathBuf, actions: UnboundedSender<Action>, mut rescan_rx: UnboundedReceiver<()>) {
     let (change_tx, mut change_rx) = unbounded_channel::<()>();
     let mut queue: Option<Queue> = None;
@@ -51,7 +40,7 @@ async fn run(dir: PathBuf, actions: UnboundedSender<Action>, mut rescan_rx: Unbo
         let message = match scanned {
             Ok(Ok((scanned, changed))) => {
                 let message = if changed {
-                    Action::QueueLoaded(rows(&scanned))
+                    Action::QueueLoaded(QueueRow::from_queue(&scanned))
                 } else if asked_by_user {
                     Action::Status(format!(
                         "キューに変更はありません ({}件)",

@@ -5,6 +5,7 @@
 use super::{pane_block, render_lines, tab_spans, visible};
 use crate::chart::{Chart, LabFlag};
 use crate::tui::app::{App, ChartTab, Pane};
+use crate::tui::command::Command;
 use crate::tui::layout::{Panes, CHART_HEADER_LINES};
 use crate::tui::text;
 use crate::tui::theme::{Theme, UiPart};
@@ -26,7 +27,12 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
     let mut title = vec![Span::raw(" カルテ")];
     title.extend(tab_spans(app, &tabs, active));
     if !panes.three_columns() {
-        title.push(Span::styled("Tab→下書き ", theme.ui(UiPart::Muted)));
+        if let Some(key) = app.keymap.keys_for(Command::FocusNext).first() {
+            title.push(Span::styled(
+                format!("{key}→下書き "),
+                theme.ui(UiPart::Muted),
+            ));
+        }
     }
     let block = pane_block(app, Pane::Chart, title);
     let inner = block.inner(rect);
@@ -187,14 +193,21 @@ fn lab_lines(chart: &Chart, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         )];
     }
     const WHEN: usize = 11;
-    const ITEM: usize = 12;
     const VALUE: usize = 8;
     const FLAG: usize = 1;
     const UNIT: usize = 8;
-    let range = width.saturating_sub(WHEN + ITEM + VALUE + FLAG + UNIT + 5);
+    // The item column fits the longest item, within reason.
+    let longest = chart
+        .labs
+        .iter()
+        .map(|l| text::width(&text::safe_line(&l.item)))
+        .max()
+        .unwrap_or(0);
+    let item_width = longest.clamp(6, (width / 3).max(6));
+    let range = width.saturating_sub(WHEN + item_width + VALUE + FLAG + UNIT + 5);
     let heading = [
         text::fit("日時", WHEN),
-        text::fit("項目", ITEM),
+        text::fit("項目", item_width),
         text::fit_right("値", VALUE),
         text::fit("", FLAG),
         text::fit("単位", UNIT),
@@ -219,7 +232,7 @@ fn lab_lines(chart: &Chart, width: usize, theme: &Theme) -> Vec<Line<'static>> {
                 WHEN,
             )),
             Span::raw(" "),
-            Span::raw(text::fit(&text::safe_line(&lab.item), ITEM)),
+            Span::raw(text::fit(&text::safe_line(&lab.item), item_width)),
             Span::raw(" "),
             Span::styled(
                 text::fit_right(&text::safe_line(&lab.value), VALUE),

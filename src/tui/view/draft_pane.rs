@@ -24,7 +24,12 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
     let mut title = vec![Span::raw(" 下書き")];
     title.extend(tab_spans(app, &tabs, active));
     if !panes.three_columns() {
-        title.push(Span::styled("Tab→キュー ", app.theme.ui(UiPart::Muted)));
+        if let Some(key) = app.keymap.keys_for(Command::FocusNext).first() {
+            title.push(Span::styled(
+                format!("{key}→キュー "),
+                app.theme.ui(UiPart::Muted),
+            ));
+        }
     }
     let block = pane_block(app, Pane::Draft, title);
     let inner = block.inner(rect);

@@ -11,7 +11,10 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 
 const KEYS_COLUMN: usize = 20;
-const MAX_WIDTH: u16 = 90;
+/// The config name column (what to write under `[keys]`) shows from this body width on.
+const NAME_COLUMN: usize = 19;
+const NAMES_MIN_WIDTH: usize = 80;
+const MAX_WIDTH: u16 = 104;
 
 /// Where the overlay goes on a screen of `area`.
 pub fn help_area(area: Rect, line_count: usize) -> Rect {
@@ -49,12 +52,21 @@ pub fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         } else {
             keys
         };
-        let description_width = width.saturating_sub(KEYS_COLUMN + 1);
-        lines.push(Line::from(vec![
+        let show_name = width >= NAMES_MIN_WIDTH;
+        let name_width = if show_name { NAME_COLUMN + 1 } else { 0 };
+        let description_width = width.saturating_sub(KEYS_COLUMN + 1 + name_width);
+        let mut spans = vec![
             Span::styled(text::fit(&keys, KEYS_COLUMN), theme.ui(UiPart::HelpKey)),
             Span::raw(" "),
-            Span::raw(text::truncate(command.description(), description_width)),
-        ]));
+            Span::raw(text::fit(command.description(), description_width)),
+        ];
+        if show_name {
+            spans.push(Span::styled(
+                text::fit_right(command.name(), name_width),
+                theme.ui(UiPart::Muted),
+            ));
+        }
+        lines.push(Line::from(spans));
     }
     lines.push(Line::raw(""));
     let notes = [

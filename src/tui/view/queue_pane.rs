@@ -11,13 +11,18 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
-const WARD: usize = 6;
 const STATE: usize = 6;
 /// From this inner width on, dates are written in full and headings unabbreviated.
 const FULL_COLUMNS_MIN_WIDTH: usize = 66;
+/// Names longer than this are cut when the room is better spent on a department column.
+const NAME_CAP: usize = 16;
+const DEPARTMENT_MIN: usize = 8;
 
 struct Columns {
     name: usize,
+    /// 0 when there is no room for the department.
+    department: usize,
+    ward: usize,
     date: usize,
     summary: usize,
     full: bool,
@@ -27,10 +32,19 @@ impl Columns {
     fn for_width(width: usize) -> Self {
         let full = width >= FULL_COLUMNS_MIN_WIDTH;
         let date = if full { 10 } else { 5 };
+        let ward = if full { 10 } else { 6 };
         let summary = if full { 12 } else { STATE };
-        let fixed = WARD + 2 * date + STATE + summary + 5;
+        let fixed = ward + 2 * date + STATE + summary + 5;
+        let mut name = width.saturating_sub(fixed).max(4);
+        let mut department = 0;
+        if name >= NAME_CAP + 1 + DEPARTMENT_MIN {
+            department = name - NAME_CAP - 1;
+            name = NAME_CAP;
+        }
         Self {
-            name: width.saturating_sub(fixed).max(4),
+            name,
+            department,
+            ward,
             date,
             summary,
             full,
@@ -105,9 +119,14 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
                 let states = app.document_states(chart);
                 let patient = text::safe_line(&chart.patient.name);
                 let ward = text::safe_line(&chart.encounter.ward);
-                let cells = [
-                    (text::fit(&patient, columns.name), theme.ui(UiPart::Base)),
-                    (text::fit(&ward, WARD), theme.ui(UiPart::Base)),
+                let department = text::safe_line(&chart.encounter.department);
+                let base = theme.ui(UiPart::Base);
+                let mut cells = vec![(text::fit(&patient, columns.name), base)];
+                if columns.department > 0 {
+                    cells.push((text::fit(&department, columns.department), base));
+                }
+                cells.extend([
+                    (text::fit(&ward, columns.ward), base),
                     (
                         text::fit(&columns.date(chart.encounter.admission_date), columns.date),
                         theme.ui(UiPart::Base),
@@ -122,7 +141,7 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
                         states.get(DocumentKind::DischargeSummary),
                         columns.summary,
                     ),
-                ];
+                ]);
                 let mut spans = Vec::new();
                 for (i, (cell, style)) in cells.into_iter().enumerate() {
                     if i > 0 {
@@ -169,9 +188,12 @@ fn header(app: &App, columns: &Columns) -> Line<'static> {
     } else {
         ("入院", "退院")
     };
-    let cells = [
-        text::fit("患者", columns.name),
-        text::fit("病棟", WARD),
+    let mut cells = vec![text::fit("患者", columns.name)];
+    if columns.department > 0 {
+        cells.push(text::fit("診療科", columns.department));
+    }
+    cells.extend([
+        text::fit("病棟", columns.ward),
         text::fit(admission, columns.date),
         text::fit(discharge, columns.date),
         text::fit(DocumentKind::ReferralLetter.heading(!columns.full), STATE),
@@ -179,7 +201,7 @@ fn header(app: &App, columns: &Columns) -> Line<'static> {
             DocumentKind::DischargeSummary.heading(!columns.full),
             columns.summary,
         ),
-    ];
+    ]);
     Line::styled(cells.join(" "), app.theme.ui(UiPart::Header))
 }
 
