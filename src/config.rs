@@ -17,6 +17,9 @@ pub struct Config {
     pub clinician_name: Option<String>,
     /// Key bindings: command name → keys, e.g. `[keys]` `quit = "ctrl-q"` (see the TUI's help).
     pub keys: std::collections::BTreeMap<String, String>,
+    /// `[llm]`: engine threads, context length, sampling overrides.
+    #[serde(default)]
+    pub llm: crate::llm::LlmSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
