@@ -4,8 +4,25 @@
 
 use super::command::Command;
 use super::document_state::{DocumentKind, DocumentState};
+use super::draft_view::DraftEvent;
+use super::model_status::ModelState;
 use crate::chart::{Chart, ChartError};
+use crate::nlp::Entity;
 use std::sync::Arc;
+
+/// Text that entities were found in: a note of a chart, or a section of a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EntityTarget {
+    Note {
+        chart_id: String,
+        note_id: String,
+    },
+    DraftSection {
+        chart_id: String,
+        document: DocumentKind,
+        section: usize,
+    },
+}
 
 /// One row of the queue as the screen sees it: a chart, or why its file could not be loaded.
 #[derive(Debug, Clone)]
@@ -48,13 +65,39 @@ pub enum Action {
     /// A one-line message for the status bar from background work (file-derived text is
     /// sanitized when drawn).
     Status(String),
+    /// The language model's load state changed (see `ModelState::from_engine_event`).
+    Model(ModelState),
+    /// Something happened to the draft of `document` for chart `chart_id`.
+    Draft {
+        chart_id: String,
+        document: DocumentKind,
+        event: DraftEvent,
+    },
+    /// Entities found in a note or a draft section (char offsets into that text); replaces
+    /// earlier ones for the same target.
+    Entities {
+        target: EntityTarget,
+        entities: Vec<Entity>,
+    },
 }
 
-/// Work `update` asks for; the event loop does it off the UI state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Work `update` asks for; the event loop hands it to a worker (see `services`).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Leave the event loop and restore the terminal.
     Quit,
     /// Read the queue directory again now.
     Rescan,
+    /// Draft `document` for `chart` (answers come back as `Action::Draft`).
+    GenerateDraft {
+        chart: Arc<Chart>,
+        document: DocumentKind,
+    },
+    /// Stop drafting `document` of chart `chart_id`.
+    CancelDraft {
+        chart_id: String,
+        document: DocumentKind,
+    },
+    /// Find entities in the notes of `chart` (answers come back as `Action::Entities`).
+    AnalyzeChart(Arc<Chart>),
 }

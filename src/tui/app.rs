@@ -1,11 +1,14 @@
 //! The screen state. Only `update` changes it; `view` only reads it.
 
-use super::action::QueueRow;
+use super::action::{EntityTarget, QueueRow};
 use super::document_state::{DocumentKind, DocumentStates};
+use super::draft_view::DraftView;
 use super::keymap::Keymap;
+use super::model_status::ModelStatus;
 use super::theme::Theme;
 use crate::chart::Chart;
-use std::collections::HashMap;
+use crate::nlp::Entity;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -37,31 +40,12 @@ impl ChartTab {
     }
 }
 
-/// What the app knows about the model file (drafting itself lands later).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelInfo {
-    pub file_name: String,
-    pub present: bool,
-}
-
-impl ModelInfo {
-    pub fn probe(path: &std::path::Path) -> Self {
-        Self {
-            file_name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| path.display().to_string()),
-            present: path.is_file(),
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct App {
     pub keymap: Keymap,
     pub theme: Theme,
     pub queue_dir: PathBuf,
-    pub model: ModelInfo,
+    pub model: ModelStatus,
     /// Terminal size in cells (kept current by `Action::Resize`).
     pub width: u16,
     pub height: u16,
@@ -83,6 +67,14 @@ pub struct App {
     pub chart_scroll: usize,
     pub draft_document: DocumentKind,
     pub draft_scroll: usize,
+    /// Keep the draft scrolled to its end while it streams (until the user scrolls up).
+    pub draft_follow: bool,
+    /// Drafts by (chart id, document).
+    pub drafts: HashMap<(String, DocumentKind), DraftView>,
+    /// Entities found in notes (draft sections keep theirs in the `DraftView`).
+    pub note_entities: HashMap<EntityTarget, Vec<Entity>>,
+    /// Charts already sent for entity extraction (by id), so each is analyzed once.
+    pub analyzed: HashSet<String>,
     pub help_open: bool,
     pub help_scroll: usize,
     pub status: Option<String>,
@@ -94,7 +86,7 @@ impl App {
         keymap: Keymap,
         theme: Theme,
         queue_dir: PathBuf,
-        model: ModelInfo,
+        model: ModelStatus,
         width: u16,
         height: u16,
     ) -> Self {
@@ -116,6 +108,10 @@ impl App {
             chart_scroll: 0,
             draft_document: DocumentKind::ReferralLetter,
             draft_scroll: 0,
+            draft_follow: true,
+            drafts: HashMap::new(),
+            note_entities: HashMap::new(),
+            analyzed: HashSet::new(),
             help_open: false,
             help_scroll: 0,
             status: None,
@@ -137,6 +133,12 @@ impl App {
 
     pub fn document_states(&self, chart: &Chart) -> DocumentStates {
         self.documents.get(&chart.id).copied().unwrap_or_default()
+    }
+
+    /// The draft of the selected chart's current document, if one exists.
+    pub fn current_draft(&self) -> Option<&DraftView> {
+        let chart = self.selected_chart()?;
+        self.drafts.get(&(chart.id.clone(), self.draft_document))
     }
 
     pub fn error_count(&self) -> usize {

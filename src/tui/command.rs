@@ -23,12 +23,13 @@ pub enum Command {
     ShowLabs,
     ShowPrescriptions,
     GenerateDraft,
+    CancelDraft,
     Rescan,
 }
 
 impl Command {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Command; 19] = [
+    pub const ALL: [Command; 20] = [
         Command::MoveDown,
         Command::MoveUp,
         Command::PageDown,
@@ -45,6 +46,7 @@ impl Command {
         Command::ShowLabs,
         Command::ShowPrescriptions,
         Command::GenerateDraft,
+        Command::CancelDraft,
         Command::Rescan,
         Command::ToggleHelp,
         Command::Quit,
@@ -71,6 +73,7 @@ impl Command {
             Command::ShowLabs => "show_labs",
             Command::ShowPrescriptions => "show_prescriptions",
             Command::GenerateDraft => "generate_draft",
+            Command::CancelDraft => "cancel_draft",
             Command::Rescan => "rescan",
         }
     }
@@ -97,6 +100,7 @@ impl Command {
             Command::ShowLabs => "検査",
             Command::ShowPrescriptions => "処方",
             Command::GenerateDraft => "下書き",
+            Command::CancelDraft => "中止",
             Command::Rescan => "再読込",
         }
     }
@@ -122,6 +126,7 @@ impl Command {
             Command::ShowLabs => "カルテ: 検査結果",
             Command::ShowPrescriptions => "カルテ: 処方・アレルギー・病名",
             Command::GenerateDraft => "選択した患者の下書きを生成",
+            Command::CancelDraft => "生成中の下書きを中止",
             Command::Rescan => "キューのフォルダを読み直す",
         }
     }

@@ -5,6 +5,7 @@
 
 use super::action::{Action, Effect};
 use super::app::App;
+use super::services::Services;
 use super::terminal::Screen;
 use super::{queue_worker, update, view};
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -34,15 +35,17 @@ impl Exit {
     }
 }
 
-/// Channels background work uses to reach the UI (clone the sender for each producer).
-pub struct Channels {
-    pub actions: UnboundedSender<Action>,
-}
-
-pub async fn run(screen: &mut Screen, mut app: App, queue_dir: PathBuf) -> anyhow::Result<Exit> {
-    let (action_tx, mut action_rx) = unbounded_channel::<Action>();
-    let channels = Channels { actions: action_tx };
-    let rescan = queue_worker::spawn(queue_dir, channels.actions.clone());
+/// Runs the screen until quit or a signal. `connect` builds the workers once the runtime
+/// is up; they report back on the sender it is given.
+pub async fn run(
+    screen: &mut Screen,
+    mut app: App,
+    queue_dir: PathBuf,
+    connect: impl FnOnce(&UnboundedSender<Action>) -> Services,
+) -> anyhow::Result<Exit> {
+    let (actions, mut action_rx) = unbounded_channel::<Action>();
+    let rescan = queue_worker::spawn(queue_dir, actions.clone());
+    let mut services = connect(&actions);
     let mut terminal_events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -74,15 +77,47 @@ pub async fn run(screen: &mut Screen, mut app: App, queue_dir: PathBuf) -> anyho
         }
         for action in batch {
             for effect in update::update(&mut app, action) {
-                match effect {
-                    Effect::Quit => return Ok(Exit::Quit),
-                    Effect::Rescan => {
-                        let _ = rescan.send(());
-                    }
+                if effect == Effect::Quit {
+                    return Ok(Exit::Quit);
                 }
+                carry_out(effect, &mut services, &rescan, &actions);
             }
         }
         screen.draw(|frame| view::view(&app, frame))?;
+    }
+}
+
+/// Hands an effect to the worker that does it.
+fn carry_out(
+    effect: Effect,
+    services: &mut Services,
+    rescan: &UnboundedSender<()>,
+    actions: &UnboundedSender<Action>,
+) {
+    match effect {
+        Effect::Quit => {}
+        Effect::Rescan => {
+            let _ = rescan.send(());
+        }
+        Effect::GenerateDraft { chart, document } => match services.drafts.as_mut() {
+            Some(drafts) => drafts.generate(chart, document, actions.clone()),
+            None => {
+                let _ = actions.send(Action::Status(format!(
+                    "{}の下書き生成はまだ接続されていません",
+                    document.title()
+                )));
+            }
+        },
+        Effect::CancelDraft { chart_id, document } => {
+            if let Some(drafts) = services.drafts.as_mut() {
+                drafts.cancel(&chart_id, document);
+            }
+        }
+        Effect::AnalyzeChart(chart) => {
+            if let Some(entities) = services.entities.as_mut() {
+                entities.analyze(chart, actions.clone());
+            }
+        }
     }
 }
 

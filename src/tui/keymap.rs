@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// The built-in bindings, as key strings (the same syntax users write).
-pub const DEFAULT_KEYS: [(Command, &str); 19] = [
+pub const DEFAULT_KEYS: [(Command, &str); 20] = [
     (Command::MoveDown, "j down"),
     (Command::MoveUp, "k up"),
     (Command::PageDown, "pagedown ctrl-d"),
@@ -26,6 +26,7 @@ pub const DEFAULT_KEYS: [(Command, &str); 19] = [
     (Command::ShowLabs, "2"),
     (Command::ShowPrescriptions, "3"),
     (Command::GenerateDraft, "d"),
+    (Command::CancelDraft, "x"),
     (Command::Rescan, "r ctrl-r"),
     (Command::ToggleHelp, "? f1"),
     (Command::Quit, "q ctrl-c"),
@@ -328,7 +329,7 @@ mod tests {
             Some(Command::Quit)
         );
         assert_eq!(
-            map.command_for(&event(KeyCode::Char('x'), KeyModifiers::NONE)),
+            map.command_for(&event(KeyCode::Char('z'), KeyModifiers::NONE)),
             None
         );
     }

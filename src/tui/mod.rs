@@ -2,7 +2,9 @@
 //! - [`action`]: `Action` (everything that can happen) and `Effect` (what the loop must do);
 //! - [`app`]: the screen state; [`update`]: the only code that changes it;
 //! - [`view`]: draws the state, one file per pane; [`layout`]: where panes go;
-//! - [`event_loop`]: terminal events, signals and background workers ([`queue_worker`]) → actions;
+//! - [`event_loop`]: terminal events, signals and background workers ([`queue_worker`],
+//!   [`services`]: model engine, drafting, entity extraction) → actions;
+//! - [`draft_view`]: a streaming draft as shown; [`model_status`]: the model's load state;
 //! - [`keymap`] + [`command`]: configurable keys; [`theme`]: TOML themes; [`text`]: safe,
 //!   width-aware text; [`terminal`]: entering/restoring the terminal; [`logging`]: log file.
 
@@ -10,11 +12,14 @@ pub mod action;
 pub mod app;
 pub mod command;
 pub mod document_state;
+pub mod draft_view;
 pub mod event_loop;
 pub mod keymap;
 pub mod layout;
 pub mod logging;
+pub mod model_status;
 pub mod queue_worker;
+pub mod services;
 pub mod terminal;
 pub mod text;
 pub mod theme;
@@ -23,8 +28,10 @@ pub mod view;
 
 use crate::cli::Context;
 use anyhow::Context as _;
-use app::{App, ModelInfo};
+use app::App;
 use keymap::Keymap;
+use model_status::ModelStatus;
+use services::Services;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -57,11 +64,13 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
         keymap,
         theme,
         ctx.queue_dir.clone(),
-        ModelInfo::probe(&ctx.model_path),
+        ModelStatus::probe(&ctx.model_path),
         size.width,
         size.height,
     );
-    let result = runtime.block_on(event_loop::run(&mut guard.screen, app, ctx.queue_dir));
+    let queue_dir = ctx.queue_dir.clone();
+    let connect = |actions: &services::ActionSender| Services::connect(&ctx, actions);
+    let result = runtime.block_on(event_loop::run(&mut guard.screen, app, queue_dir, connect));
     // Restore before anything else can print (errors, the shell prompt).
     drop(guard);
     runtime.shutdown_timeout(Duration::from_millis(200));

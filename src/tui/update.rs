@@ -1,16 +1,18 @@
 //! `update`: the only place the screen state changes. Takes one `Action`, returns the
 //! `Effect`s the event loop must carry out. No I/O here, so every behaviour is testable.
 
-use super::action::{Action, Effect, QueueRow};
+use super::action::{Action, Effect, EntityTarget, QueueRow};
 use super::app::{App, ChartTab, Pane};
 use super::command::Command;
-use super::document_state::DocumentKind;
+use super::document_state::{DocumentKind, DocumentState};
+use super::draft_view::{DraftEvent, DraftView};
 use super::layout::Panes;
+use super::model_status::ModelState;
 use super::view;
 use ratatui::layout::Rect;
 
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
-    let effects = match action {
+    let mut effects = match action {
         Action::Command(command) if app.help_open => help_command(app, command),
         Action::Command(command) => command_effects(app, command),
         Action::Resize { width, height } => {
@@ -40,9 +42,98 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.status = Some(message);
             Vec::new()
         }
+        Action::Model(state) => {
+            app.model.state = state;
+            Vec::new()
+        }
+        Action::Draft {
+            chart_id,
+            document,
+            event,
+        } => {
+            draft_event(app, chart_id, document, event);
+            Vec::new()
+        }
+        Action::Entities { target, entities } => {
+            entities_found(app, target, entities);
+            Vec::new()
+        }
     };
     keep_in_bounds(app);
+    // Each chart is sent for entity extraction once, when it is first shown.
+    if let Some(chart) = app.selected_chart().cloned() {
+        if app.analyzed.insert(chart.id.clone()) {
+            effects.push(Effect::AnalyzeChart(chart));
+        }
+    }
     effects
+}
+
+fn draft_event(app: &mut App, chart_id: String, document: DocumentKind, event: DraftEvent) {
+    let is_current =
+        app.selected_chart().is_some_and(|c| c.id == chart_id) && app.draft_document == document;
+    let state = match &event {
+        DraftEvent::Started { .. } => Some(DocumentState::Drafting),
+        DraftEvent::Finished => Some(DocumentState::InReview),
+        _ => None,
+    };
+    match &event {
+        DraftEvent::Finished => {
+            app.status = Some(format!(
+                "{}の下書きができました — 確認してください",
+                document.title()
+            ))
+        }
+        DraftEvent::Failed { message } => {
+            app.status = Some(format!("{}の下書きに失敗: {message}", document.title()))
+        }
+        DraftEvent::Cancelled => {
+            app.status = Some(format!("{}の下書きを中止しました", document.title()))
+        }
+        _ => {}
+    }
+    let key = (chart_id.clone(), document);
+    match event {
+        DraftEvent::Started { sections } => {
+            app.drafts.insert(key, DraftView::new(sections));
+            if is_current {
+                app.draft_scroll = 0;
+                app.draft_follow = true;
+            }
+        }
+        other => {
+            if let Some(view) = app.drafts.get_mut(&key) {
+                view.apply(other);
+            }
+        }
+    }
+    if let Some(state) = state {
+        app.documents
+            .entry(chart_id)
+            .or_default()
+            .set(document, state);
+    }
+}
+
+fn entities_found(app: &mut App, target: EntityTarget, entities: Vec<crate::nlp::Entity>) {
+    match &target {
+        EntityTarget::Note { .. } => {
+            app.note_entities.insert(target, entities);
+        }
+        EntityTarget::DraftSection {
+            chart_id,
+            document,
+            section,
+        } => {
+            if let Some(s) = app
+                .drafts
+                .get_mut(&(chart_id.clone(), *document))
+                .and_then(|d| d.sections.get_mut(*section))
+            {
+                s.entities = entities;
+            }
+        }
+    }
 }
 
 fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
@@ -88,14 +179,18 @@ fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         Command::ShowNotes => show_tab(app, ChartTab::Notes),
         Command::ShowLabs => show_tab(app, ChartTab::Labs),
         Command::ShowPrescriptions => show_tab(app, ChartTab::Prescriptions),
-        Command::GenerateDraft => {
-            app.status = Some(match app.selected_chart() {
-                Some(_) => format!(
-                    "{}の下書き生成はまだ接続されていません (llm/draft 待ち)",
-                    app.draft_document.title()
-                ),
-                None => "カルテを読み込めた患者を選んでください".into(),
-            });
+        Command::GenerateDraft => return generate_draft(app),
+        Command::CancelDraft => {
+            if let (Some(chart), true) = (
+                app.selected_chart(),
+                app.current_draft().is_some_and(DraftView::is_generating),
+            ) {
+                return vec![Effect::CancelDraft {
+                    chart_id: chart.id.clone(),
+                    document: app.draft_document,
+                }];
+            }
+            app.status = Some("生成中の下書きはありません".into());
         }
         Command::Rescan => {
             app.status = Some("キューを読み直しています…".into());
@@ -103,6 +198,30 @@ fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+fn generate_draft(app: &mut App) -> Vec<Effect> {
+    let Some(chart) = app.selected_chart().cloned() else {
+        app.status = Some("カルテを読み込めた患者を選んでください".into());
+        return Vec::new();
+    };
+    let document = app.draft_document;
+    if app.current_draft().is_some_and(DraftView::is_generating) {
+        app.status = Some(format!("{}を生成中です", document.title()));
+        return Vec::new();
+    }
+    if matches!(
+        app.model.state,
+        ModelState::Missing | ModelState::Failed { .. }
+    ) {
+        app.status = Some(app.model.describe());
+        return Vec::new();
+    }
+    focus(app, Pane::Draft);
+    app.draft_scroll = 0;
+    app.draft_follow = true;
+    app.status = Some(format!("{}の下書きを依頼しました", document.title()));
+    vec![Effect::GenerateDraft { chart, document }]
 }
 
 /// While the help is open, keys scroll or close it; nothing else happens underneath.
@@ -159,10 +278,15 @@ fn move_by(app: &mut App, delta: isize) {
             if app.selected != before {
                 app.chart_scroll = 0;
                 app.draft_scroll = 0;
+                app.draft_follow = true;
             }
         }
         Pane::Chart => app.chart_scroll = app.chart_scroll.saturating_add_signed(delta),
-        Pane::Draft => app.draft_scroll = app.draft_scroll.saturating_add_signed(delta),
+        Pane::Draft => {
+            app.draft_scroll = app.draft_scroll.saturating_add_signed(delta);
+            // Scrolling up stops following a streaming draft; reaching the end resumes it.
+            app.draft_follow = delta > 0 && app.draft_scroll >= draft_max_scroll(app);
+        }
     }
 }
 
@@ -175,6 +299,7 @@ fn switch_tab(app: &mut App, step: isize) {
         let next = (index as isize + step).rem_euclid(DocumentKind::ALL.len() as isize);
         app.draft_document = DocumentKind::ALL[next as usize];
         app.draft_scroll = 0;
+        app.draft_follow = true;
     } else {
         let index = ChartTab::ALL
             .iter()
@@ -216,6 +341,13 @@ fn queue_loaded(app: &mut App, rows: Vec<QueueRow>) {
     }
 }
 
+fn draft_max_scroll(app: &App) -> usize {
+    let (width, height) = panes(app).draft_body();
+    view::draft_body_lines(app, width)
+        .len()
+        .saturating_sub(height)
+}
+
 fn help_visible_lines(app: &App) -> usize {
     let area = Rect::new(0, 0, app.width, app.height);
     let count = view::help_lines(app, view::help_width(area)).len();
@@ -240,18 +372,20 @@ fn keep_in_bounds(app: &mut App) {
     if panes.chart.is_some() {
         let (chart_width, chart_height) = panes.chart_body();
         let chart_lines = app.selected_chart().map_or(0, |c| {
-            view::chart_body_lines(c, app.chart_tab, chart_width, &app.theme).len()
+            view::chart_body_lines(app, c, app.chart_tab, chart_width).len()
         });
         app.chart_scroll = app
             .chart_scroll
             .min(chart_lines.saturating_sub(chart_height));
     }
     if panes.draft.is_some() {
-        let (draft_width, draft_height) = panes.draft_body();
-        let draft_lines = view::draft_body_lines(app, draft_width).len();
-        app.draft_scroll = app
-            .draft_scroll
-            .min(draft_lines.saturating_sub(draft_height));
+        let max = draft_max_scroll(app);
+        let streaming = app.current_draft().is_some_and(DraftView::is_generating);
+        app.draft_scroll = if app.draft_follow && streaming {
+            max
+        } else {
+            app.draft_scroll.min(max)
+        };
     }
     if app.help_open {
         let area = Rect::new(0, 0, app.width, app.height);

@@ -2,8 +2,10 @@
 //! prescriptions/allergies/diagnoses (tabs), scrollable. A row whose file failed to load
 //! shows the loader's error here in full.
 
+use super::highlight::wrap_highlighted;
 use super::{pane_block, render_lines, tab_spans, visible};
 use crate::chart::{Chart, LabFlag};
+use crate::tui::action::EntityTarget;
 use crate::tui::app::{App, ChartTab, Pane};
 use crate::tui::command::Command;
 use crate::tui::layout::{Panes, CHART_HEADER_LINES};
@@ -78,7 +80,7 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
         inner.width,
         inner.height - header_height,
     );
-    let lines = body_lines(chart, app.chart_tab, width, theme);
+    let lines = body_lines(app, chart, app.chart_tab, width);
     let lines = visible(lines, app.chart_scroll, usize::from(body_rect.height));
     render_lines(frame, body_rect, lines, theme.ui(UiPart::Base));
 }
@@ -147,15 +149,17 @@ fn header_lines(chart: &Chart, theme: &Theme, width: usize) -> Vec<Line<'static>
 }
 
 /// Every line of the scrollable body of `tab`, wrapped to `width` cells.
-pub fn body_lines(chart: &Chart, tab: ChartTab, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+pub fn body_lines(app: &App, chart: &Chart, tab: ChartTab, width: usize) -> Vec<Line<'static>> {
+    let theme = &app.theme;
     match tab {
-        ChartTab::Notes => note_lines(chart, width, theme),
+        ChartTab::Notes => note_lines(app, chart, width),
         ChartTab::Labs => lab_lines(chart, width, theme),
         ChartTab::Prescriptions => prescription_lines(chart, width, theme),
     }
 }
 
-fn note_lines(chart: &Chart, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+fn note_lines(app: &App, chart: &Chart, width: usize) -> Vec<Line<'static>> {
+    let theme = &app.theme;
     let mut lines = Vec::new();
     if chart.notes.is_empty() {
         lines.push(Line::styled("記録がありません", theme.ui(UiPart::Muted)));
@@ -177,9 +181,22 @@ fn note_lines(chart: &Chart, width: usize, theme: &Theme) -> Vec<Line<'static>> 
             text::truncate(heading.trim_end(), width),
             theme.ui(UiPart::NoteHeader),
         ));
-        for line in text::wrap(&text::safe(&note.text), width) {
-            lines.push(Line::raw(line));
-        }
+        let target = EntityTarget::Note {
+            chart_id: chart.id.clone(),
+            note_id: note.id.clone(),
+        };
+        let entities = app
+            .note_entities
+            .get(&target)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        lines.extend(wrap_highlighted(
+            &note.text,
+            width,
+            theme.ui(UiPart::Base),
+            entities,
+            theme,
+        ));
         lines.push(Line::raw(""));
     }
     lines

@@ -1,11 +1,14 @@
 //! The draft of the selected chart's document (紹介状 or 退院サマリー, tabs). Until drafting
 //! is wired in, it says what the document's state is and how to start a draft.
 
+use super::highlight::wrap_highlighted;
 use super::{pane_block, render_lines, tab_spans, visible};
 use crate::tui::app::{App, Pane};
 use crate::tui::command::Command;
 use crate::tui::document_state::DocumentKind;
+use crate::tui::draft_view::{DraftPhase, DraftView};
 use crate::tui::layout::Panes;
+use crate::tui::model_status::ModelState;
 use crate::tui::text;
 use crate::tui::theme::UiPart;
 use ratatui::layout::Rect;
@@ -65,36 +68,94 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
             theme.ui(UiPart::DraftSection),
         ),
         Line::raw(""),
-        Line::styled("下書きはまだありません。", muted),
     ];
-    let key = app
-        .keymap
-        .keys_for(Command::GenerateDraft)
+    match app.current_draft() {
+        None => placeholder(app, kind, width, &mut lines),
+        Some(draft) => draft_lines(app, draft, width, &mut lines),
+    }
+    lines
+}
+
+fn first_key(app: &App, command: Command) -> Option<String> {
+    app.keymap
+        .keys_for(command)
         .first()
-        .map(ToString::to_string);
-    if let Some(key) = key {
+        .map(ToString::to_string)
+}
+
+fn placeholder(app: &App, kind: DocumentKind, width: usize, lines: &mut Vec<Line<'static>>) {
+    let theme = &app.theme;
+    lines.push(Line::styled(
+        "下書きはまだありません。",
+        theme.ui(UiPart::Muted),
+    ));
+    if let Some(key) = first_key(app, Command::GenerateDraft) {
         lines.push(Line::from(vec![
             Span::styled(key, theme.ui(UiPart::HelpKey)),
             Span::raw(format!(": {}を生成", kind.title())),
         ]));
     }
-    let model = if app.model.present {
-        format!("モデル: {}", text::safe_line(&app.model.file_name))
-    } else {
-        format!(
-            "モデル {} が見つかりません — karte setup を実行してください",
-            text::safe_line(&app.model.file_name)
-        )
+    let style = match app.model.state {
+        ModelState::Missing | ModelState::Failed { .. } => theme.ui(UiPart::Warning),
+        _ => theme.ui(UiPart::Muted),
     };
-    for line in text::wrap(&model, width) {
-        lines.push(Line::styled(
-            line,
-            if app.model.present {
-                muted
-            } else {
-                theme.ui(UiPart::Warning)
-            },
-        ));
+    for line in text::wrap(&text::safe_line(&app.model.describe()), width) {
+        lines.push(Line::styled(line, style));
     }
-    lines
+}
+
+fn draft_lines(app: &App, draft: &DraftView, width: usize, lines: &mut Vec<Line<'static>>) {
+    let theme = &app.theme;
+    let muted = theme.ui(UiPart::Muted);
+    for section in &draft.sections {
+        let mut heading = vec![Span::styled(
+            format!("【{}】", text::safe_line(&section.title)),
+            theme.ui(UiPart::DraftSection),
+        )];
+        if section.streaming {
+            heading.push(Span::styled(" 生成中…", theme.ui(UiPart::StateDrafting)));
+        } else if !section.generated {
+            heading.push(Span::styled(" カルテから", muted));
+        }
+        lines.push(Line::from(heading));
+        if section.text.is_empty() {
+            lines.push(Line::styled(
+                if section.streaming { "…" } else { "(なし)" },
+                muted,
+            ));
+        } else {
+            lines.extend(wrap_highlighted(
+                &section.text,
+                width,
+                theme.ui(UiPart::Base),
+                &section.entities,
+                theme,
+            ));
+        }
+        lines.push(Line::raw(""));
+    }
+    let footer = match &draft.phase {
+        DraftPhase::Generating => Line::styled(
+            match first_key(app, Command::CancelDraft) {
+                Some(key) => format!("生成中… ({key}: 中止)"),
+                None => "生成中…".into(),
+            },
+            theme.ui(UiPart::StateDrafting),
+        ),
+        DraftPhase::Done => Line::styled(
+            "生成完了 — 内容を確認してください",
+            theme.ui(UiPart::StateInReview),
+        ),
+        DraftPhase::Cancelled => Line::styled("中止しました", theme.ui(UiPart::Warning)),
+        DraftPhase::Failed(message) => {
+            for line in text::wrap(
+                &format!("生成に失敗しました: {}", text::safe_line(message)),
+                width,
+            ) {
+                lines.push(Line::styled(line, theme.ui(UiPart::Error)));
+            }
+            return;
+        }
+    };
+    lines.push(footer);
 }

@@ -4,6 +4,7 @@
 mod chart_pane;
 mod draft_pane;
 mod help_overlay;
+pub mod highlight;
 mod queue_pane;
 mod status_bar;
 

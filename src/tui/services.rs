@@ -1,0 +1,67 @@
+//! The workers behind the screen (gitui's asyncgit idea): each gets `Effect`s from the event
+//! loop and answers with `Action`s on a channel, never blocking the UI. The model engine is
+//! started here so the draft pane can show its load state; drafting and entity extraction
+//! plug in through [`DraftService`] and [`EntityService`].
+
+use super::action::Action;
+use super::document_state::DocumentKind;
+use super::model_status::ModelState;
+use crate::chart::Chart;
+use crate::cli::Context;
+use crate::llm::{Engine, EngineConfig, ModelManifest};
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedSender;
+
+pub type ActionSender = UnboundedSender<Action>;
+
+/// Writes drafts. Implementations return at once and report through `actions` with
+/// `Action::Draft` events: `Started` (the sections), `Text`/`SectionDone` as text streams,
+/// then `Finished`, `Failed` or `Cancelled`.
+pub trait DraftService: Send {
+    fn generate(&mut self, chart: Arc<Chart>, document: DocumentKind, actions: ActionSender);
+    fn cancel(&mut self, chart_id: &str, document: DocumentKind);
+}
+
+/// Finds entities in a chart's notes off the UI thread; reports one `Action::Entities` per
+/// note (`EntityTarget::Note`).
+pub trait EntityService: Send {
+    fn analyze(&mut self, chart: Arc<Chart>, actions: ActionSender);
+}
+
+/// What the event loop can hand work to. A missing service is reported in the status bar
+/// when its work is asked for.
+#[derive(Default)]
+pub struct Services {
+    /// The model, loading in the background from startup (shared with a `DraftService`).
+    pub engine: Option<Arc<Engine>>,
+    pub drafts: Option<Box<dyn DraftService>>,
+    pub entities: Option<Box<dyn EntityService>>,
+}
+
+impl Services {
+    /// Starts the model engine (it loads in the background; its load events become
+    /// `Action::Model`). Must run inside the tokio runtime.
+    pub fn connect(ctx: &Context, actions: &ActionSender) -> Self {
+        let config = EngineConfig::from_settings(
+            ctx.model_path.clone(),
+            &ctx.config.llm,
+            &ModelManifest::default_model(),
+        );
+        let (engine, mut events) = Engine::start(config);
+        let actions = actions.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                if let Some(state) = ModelState::from_engine_event(&event) {
+                    if actions.send(Action::Model(state)).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        Self {
+            engine: Some(Arc::new(engine)),
+            drafts: None,
+            entities: None,
+        }
+    }
+}
