@@ -22,7 +22,7 @@ struct Tmux {
 impl Tmux {
     /// Starts karte in a detached 100x30 tmux session through a small shell wrapper that
     /// prints karte's pid before and a marker, the exit status and the tty modes after.
-    fn start(name: &str) -> Self {
+    fn start(name: &str, model: &Path) -> Self {
         let home = tempfile::tempdir().unwrap();
         let queue = home.path().join("queue");
         std::fs::create_dir(&queue).unwrap();
@@ -34,10 +34,11 @@ impl Tmux {
         let socket = format!("karte-e2e-{name}-{}", std::process::id());
         let binary = env!("CARGO_BIN_EXE_karte");
         let script = format!(
-            "sh -c 'echo PID=$$; exec env KARTE_HOME=\"{home}\" \"{binary}\" --queue \"{queue}\"'; \
+            "sh -c 'echo PID=$$; exec env KARTE_HOME=\"{home}\" \"{binary}\" --queue \"{queue}\" --model \"{model}\"'; \
              echo \"{EXIT_MARKER} rc=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 600",
             home = home.path().display(),
             queue = queue.display(),
+            model = model.display(),
         );
         let tmux = Self {
             socket,
@@ -145,6 +146,20 @@ impl Drop for Tmux {
     }
 }
 
+/// The real default model (installed by `karte setup`), so the run includes a loaded engine.
+fn default_model() -> PathBuf {
+    let path = karte::paths::AppPaths::discover()
+        .unwrap()
+        .models_dir()
+        .join("gemma-3-270m-q4_k_m.gguf");
+    assert!(
+        path.is_file(),
+        "{} missing: run `karte setup` (make test does)",
+        path.display()
+    );
+    path
+}
+
 fn patient_names(queue: &Path) -> Vec<String> {
     Queue::scan(queue)
         .unwrap()
@@ -156,7 +171,7 @@ fn patient_names(queue: &Path) -> Vec<String> {
 
 #[test]
 fn browse_help_resize_new_file_and_quit_restore_the_terminal() {
-    let tmux = Tmux::start("browse");
+    let tmux = Tmux::start("browse", &default_model());
     let names = patient_names(&tmux.queue);
     assert!(names.len() >= 3);
     tmux.wait_for("the queue", |s| {
@@ -186,6 +201,8 @@ fn browse_help_resize_new_file_and_quit_restore_the_terminal() {
             top.contains("キュー") && top.contains("カルテ") && top.contains("下書き")
         })
     });
+    // The engine loads the real model in the background; the draft pane reports it.
+    tmux.wait_for("the model to load", |s| s.contains("モデル準備完了"));
     tmux.run(&["resize-window", "-t", "e2e", "-x", "80", "-y", "24"]);
     tmux.wait_for("stacked panes at 80x24", |s| {
         s.lines().count() <= 24
@@ -219,7 +236,8 @@ fn sigterm_and_sighup_restore_the_terminal() {
         ("term", libc::SIGTERM, 128 + 15),
         ("hup", libc::SIGHUP, 128 + 1),
     ] {
-        let tmux = Tmux::start(name);
+        // A model path that does not exist: the screen says so and keeps running.
+        let tmux = Tmux::start(name, Path::new("/nonexistent/model.gguf"));
         tmux.wait_for("the queue", |s| {
             s.contains("キュー") && s.contains("未着手")
         });

@@ -38,6 +38,14 @@ impl ChartTab {
             ChartTab::Prescriptions => "処方・アレルギー",
         }
     }
+
+    pub fn short_title(self) -> &'static str {
+        match self {
+            ChartTab::Notes => "経過",
+            ChartTab::Labs => "検査",
+            ChartTab::Prescriptions => "処方",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

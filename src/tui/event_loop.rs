@@ -13,7 +13,7 @@ use futures::StreamExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 /// Why the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,16 +36,29 @@ impl Exit {
 }
 
 /// Runs the screen until quit or a signal. `connect` builds the workers once the runtime
-/// is up; they report back on the sender it is given.
+/// is up; they report back on the sender it is given. The workers are handed back so the
+/// caller can restore the terminal before stopping them (stopping may take a moment).
 pub async fn run(
     screen: &mut Screen,
-    mut app: App,
+    app: App,
     queue_dir: PathBuf,
     connect: impl FnOnce(&UnboundedSender<Action>) -> Services,
-) -> anyhow::Result<Exit> {
-    let (actions, mut action_rx) = unbounded_channel::<Action>();
+) -> (anyhow::Result<Exit>, Services) {
+    let (actions, action_rx) = unbounded_channel::<Action>();
     let rescan = queue_worker::spawn(queue_dir, actions.clone());
     let mut services = connect(&actions);
+    let exit = run_loop(screen, app, action_rx, &mut services, &rescan, &actions).await;
+    (exit, services)
+}
+
+async fn run_loop(
+    screen: &mut Screen,
+    mut app: App,
+    mut action_rx: UnboundedReceiver<Action>,
+    services: &mut Services,
+    rescan: &UnboundedSender<()>,
+    actions: &UnboundedSender<Action>,
+) -> anyhow::Result<Exit> {
     let mut terminal_events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -80,7 +93,7 @@ pub async fn run(
                 if effect == Effect::Quit {
                     return Ok(Exit::Quit);
                 }
-                carry_out(effect, &mut services, &rescan, &actions);
+                carry_out(effect, services, rescan, actions);
             }
         }
         screen.draw(|frame| view::view(&app, frame))?;

@@ -60,7 +60,7 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
 
     let mut guard = terminal::enter().context("cannot switch the terminal to full-screen mode")?;
     let size = guard.screen.size()?;
-    let app = App::new(
+    let mut app = App::new(
         keymap,
         theme,
         ctx.queue_dir.clone(),
@@ -68,13 +68,37 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
         size.width,
         size.height,
     );
+    if app.model.state == model_status::ModelState::NotLoaded {
+        // `Services::connect` starts loading it right away.
+        app.model.state = model_status::ModelState::Loading { progress: 0.0 };
+    }
     let queue_dir = ctx.queue_dir.clone();
     let connect = |actions: &services::ActionSender| Services::connect(&ctx, actions);
-    let result = runtime.block_on(event_loop::run(&mut guard.screen, app, queue_dir, connect));
-    // Restore before anything else can print (errors, the shell prompt).
+    let (result, services) =
+        runtime.block_on(event_loop::run(&mut guard.screen, app, queue_dir, connect));
+    // Restore before anything else can print (errors, the shell prompt) or take time.
     drop(guard);
+    stop_services(services);
     runtime.shutdown_timeout(Duration::from_millis(200));
     let exit = result?;
     tracing::info!(?exit, "review screen closed");
     Ok(exit.code())
+}
+
+/// How long quitting waits for workers (the model engine finishing a step) to stop.
+const STOP_WAIT: Duration = Duration::from_secs(3);
+
+/// Stops the workers, but never lets a stuck one keep the process alive: after `STOP_WAIT`
+/// the process exits anyway (the OS frees what they hold).
+fn stop_services(services: Services) {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("karte-stop".into())
+        .spawn(move || {
+            drop(services);
+            let _ = done_tx.send(());
+        });
+    if spawned.is_ok() && done_rx.recv_timeout(STOP_WAIT).is_err() {
+        tracing::warn!("workers did not stop within {STOP_WAIT:?}; exiting anyway");
+    }
 }

@@ -20,7 +20,15 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
     let tabs: Vec<String> = ChartTab::ALL
         .iter()
         .enumerate()
-        .map(|(i, t)| format!("{} {}", i + 1, t.title()))
+        .map(|(i, t)| {
+            // Narrow panes get the short names so every tab stays visible.
+            let name = if rect.width < 70 {
+                t.short_title()
+            } else {
+                t.title()
+            };
+            format!("{} {name}", i + 1)
+        })
         .collect();
     let active = ChartTab::ALL
         .iter()

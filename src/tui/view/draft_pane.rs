@@ -18,7 +18,14 @@ use ratatui::Frame;
 pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
     let tabs: Vec<String> = DocumentKind::ALL
         .iter()
-        .map(|k| k.title().to_string())
+        .map(|k| {
+            let name = if rect.width < 60 {
+                k.heading(false)
+            } else {
+                k.title()
+            };
+            name.to_string()
+        })
         .collect();
     let active = DocumentKind::ALL
         .iter()
