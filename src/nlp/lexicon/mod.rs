@@ -165,7 +165,10 @@ impl Lexicon {
                     && ends_letter
                     && after.is_some_and(|b| b.is_ascii_digit());
                 let after_ok = !ends_latin || !after.is_some_and(is_word_byte) || touches_value;
-                before_ok && after_ok
+                // Two-letter abbreviations must match their case: "cT" (TNM) is not "CT".
+                let surface = &self.entries[m.pattern().as_usize()].surface;
+                let case_ok = surface.len() > 2 || &text[m.start()..m.end()] == surface;
+                before_ok && after_ok && case_ok
             })
             .map(|m| LexiconMatch {
                 start: m.start(),
