@@ -45,6 +45,9 @@ const NEGATIVE_AFTER: &[&str] = &[
     "なく",
     "なかった",
     "(ー)",
+    "除外された",
+    "除外できた",
+    "除外済み",
 ];
 const SUSPICIOUS_AFTER: &[&str] = &[
     "疑い",
@@ -65,6 +68,7 @@ const SUSPICIOUS_AFTER: &[&str] = &[
     "r/o",
     "疑診",
     "懸念",
+    "除外",
 ];
 const GENERAL_AFTER: &[&str] = &[
     "リスク",
@@ -75,7 +79,16 @@ const GENERAL_AFTER: &[&str] = &[
     "予防",
     "について説明",
     "に注意",
+    "時の",
+    "時は",
+    "時には",
+    "の際",
 ];
+
+/// Cues that make a whole sentence general: explanations, instructions, risks.
+const SENTENCE_GENERAL: &[&str] = &["説明", "指導", "リスク", "予防", "注意喚起"];
+/// How far the sentence-level cues are looked for (bytes; ~130 Japanese chars).
+const SENTENCE_BYTES: usize = 400;
 const TERMINATORS_AFTER: &[&str] = &[
     "あり",
     "有り",
@@ -204,16 +217,18 @@ fn certainty_of(text: &str, entities: &[Candidate], index: usize) -> Certainty {
         Some(Cue::Negative) => Certainty::Negative,
         Some(Cue::Suspicious) => Certainty::Suspicious,
         Some(Cue::General) => Certainty::General,
+        Some(Cue::Terminator) | None if sentence_is_general(text, entity.end) => Certainty::General,
         Some(Cue::Terminator) | None => Certainty::Positive,
     }
 }
 
-/// The byte range from `from` to the end of its sentence, at most `SCOPE_BYTES` long.
-fn forward_window(text: &str, from: usize) -> &str {
+/// The text from `from` to the end of its clause group (sentence, line, problem-list item),
+/// at most `limit` bytes long.
+fn forward_window(text: &str, from: usize, limit: usize) -> &str {
     let rest = &text[from..];
     let mut end = 0;
     for (i, c) in rest.char_indices() {
-        if i >= SCOPE_BYTES || is_sentence_end(c) {
+        if i >= limit || is_sentence_end(c) || c == '#' {
             break;
         }
         end = i + c.len_utf8();
@@ -233,24 +248,70 @@ fn backward_window(text: &str, to: usize) -> &str {
     &text[start..to]
 }
 
+/// Content characters: a cue after them belongs to them, not to an earlier term.
+fn is_content(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(c as u32, 0x30A1..=0x30FA | 0x30FC | 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
+}
+
+/// Whether a cue starting at byte `upto` of `window` still reaches the term before the
+/// window: only other terms joined by list separators (・ 、 と や), particles and
+/// non-disease entities may stand between; an opening bracket, or new content after a
+/// comma, starts another clause.
+fn cue_reaches(window: &str, others: &[(usize, usize, EntityType)], upto: usize) -> bool {
+    let mut after_comma = false;
+    let mut content_since_term = false;
+    let mut at = 0;
+    while at < upto {
+        if let Some(&(_, end, kind)) = others.iter().find(|(s, e, _)| *s == at && *e <= upto) {
+            if kind == EntityType::Disease {
+                if content_since_term {
+                    return false;
+                }
+                content_since_term = false;
+            }
+            at = end;
+            continue;
+        }
+        let Some(c) = window[at..].chars().next() else {
+            break;
+        };
+        match c {
+            '(' | '[' | '【' | '「' | '#' => return false,
+            '、' | ',' => after_comma = true,
+            _ if is_content(c) => {
+                if after_comma {
+                    return false;
+                }
+                content_since_term = true;
+            }
+            _ => {}
+        }
+        at += c.len_utf8();
+    }
+    true
+}
+
 fn cue_after(text: &str, entities: &[Candidate], index: usize) -> Option<Cue> {
     let from = entities[index].end;
-    let window = forward_window(text, from);
-    // Cue-like words inside other entities (a test value 陰性) are not cues for this one.
-    let inside_other = |start: usize, end: usize| {
-        entities[index + 1..]
-            .iter()
-            .take_while(|e| e.start < from + window.len())
-            .any(|e| {
-                e.kind != EntityType::Disease && e.start <= from + start && e.end >= from + end
-            })
-    };
+    let window = forward_window(text, from, SCOPE_BYTES);
+    let others: Vec<(usize, usize, EntityType)> = entities[index + 1..]
+        .iter()
+        .take_while(|e| e.start < from + window.len())
+        .map(|e| (e.start - from, (e.end - from).min(window.len()), e.kind))
+        .collect();
+    // Cue-like words inside other entities (a test value 陰性, the term 陰性T波) are not cues.
+    let inside_other =
+        |start: usize, end: usize| others.iter().any(|&(s, e, _)| s <= start && e >= end);
     let mut cues = AFTER
         .automaton
         .find_iter(window)
         .filter(|m| !inside_other(m.start(), m.end()))
         .map(|m| (m.start(), m.end(), AFTER.kinds[m.pattern().as_usize()]));
-    let (_, first_end, first) = cues.next()?;
+    let (first_start, first_end, first) = cues.next()?;
+    if !cue_reaches(window, &others, first_start) {
+        return None;
+    }
     if first == Cue::Terminator {
         return Some(first);
     }
@@ -261,6 +322,13 @@ fn cue_after(text: &str, entities: &[Candidate], index: usize) -> Option<Cue> {
         }
     }
     Some(first)
+}
+
+/// Explanations, instructions and risks (「〜のリスクについて説明」, 「〜について指導」)
+/// make every term of their sentence general.
+fn sentence_is_general(text: &str, from: usize) -> bool {
+    let rest = forward_window(text, from, SENTENCE_BYTES);
+    SENTENCE_GENERAL.iter().any(|cue| rest.contains(cue))
 }
 
 fn cue_before(text: &str, to: usize) -> Option<Cue> {

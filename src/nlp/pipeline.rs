@@ -37,7 +37,8 @@ impl Pipeline {
     pub fn extract(&self, text: &str) -> Vec<Entity> {
         let normalized = NormalizedText::new(text);
         let candidates = self.candidates(normalized.as_str());
-        let accepted = resolve_overlaps(candidates);
+        let mut accepted = resolve_overlaps(candidates);
+        drop_measurement_conditions(normalized.as_str(), &mut accepted);
         let certainties = context::assign(normalized.as_str(), &accepted);
         accepted
             .into_iter()
@@ -76,6 +77,7 @@ impl Pipeline {
         rules::quantity::find(text, &mut found);
         rules::test_value::find_vital_names(text, &mut found);
         rules::drug_stem::find(text, &mut found);
+        rules::drug_stem::extend_numbered_names(text, &mut found);
         let tests: Vec<(usize, usize)> = found
             .iter()
             .filter(|c| c.kind == EntityType::Test)
@@ -94,4 +96,23 @@ impl Pipeline {
         found.extend(compounds);
         found
     }
+}
+
+/// "96%(RA)": a Latin abbreviation in parentheses right after a value is the measurement's
+/// condition (RA = room air), not an anatomical site (RA = right atrium).
+fn drop_measurement_conditions(text: &str, entities: &mut Vec<Candidate>) {
+    let mut keep = vec![true; entities.len()];
+    for i in 1..entities.len() {
+        let (previous, entity) = (&entities[i - 1], &entities[i]);
+        let surface = &text[entity.start..entity.end];
+        if entity.kind == EntityType::Anatomy
+            && surface.bytes().all(|b| b.is_ascii_uppercase())
+            && previous.kind == EntityType::TestValue
+            && text.get(previous.end..entity.start) == Some("(")
+        {
+            keep[i] = false;
+        }
+    }
+    let mut flags = keep.into_iter();
+    entities.retain(|_| flags.next().unwrap_or(true));
 }

@@ -158,7 +158,8 @@ impl Lexicon {
                 let after_unit_slash = before == Some(b'/')
                     && m.start() >= 2
                     && bytes[m.start() - 2].is_ascii_alphanumeric();
-                let before_ok = !starts_latin || !before.is_some_and(is_word_byte) && !after_unit_slash;
+                let before_ok =
+                    !starts_latin || !before.is_some_and(is_word_byte) && !after_unit_slash;
                 // A test name may touch its value (TP5.2g/dL), a word may not (HbA1c).
                 let ends_letter = bytes[m.end() - 1].is_ascii_alphabetic();
                 let touches_value = self.entries[m.pattern().as_usize()].kind == EntityType::Test

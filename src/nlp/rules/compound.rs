@@ -40,8 +40,8 @@ const DISEASE_HEADS: &[&str] = &[
 
 /// Findings that take the non-anatomical nouns before them.
 const FINDING_HEADS: &[&str] = &[
-    "上昇", "低下", "減弱", "増加", "減少", "漏出", "亢進", "消失", "増強", "変化", "困難", "異常",
-    "延長", "短縮", "貯留", "形成", "陰影",
+    "上昇", "低下", "減弱", "増加", "減少", "漏出", "亢進", "消失", "増強", "変化", "異常", "延長",
+    "短縮", "貯留", "形成", "陰影",
 ];
 
 /// Words that end a procedure compound.
@@ -64,7 +64,7 @@ const PROCEDURE_HEADS: &[&str] = &[
     "造設",
     "吻合",
     "固定",
-    "投与",
+    "生検",
 ];
 
 /// Modifiers a disease compound may start with.
@@ -76,7 +76,6 @@ const DISEASE_MODIFIERS: &[&str] = &[
     "慢性期",
     "亜急性期",
     "陳旧性",
-    "術後",
     "多発",
     "多発性",
     "再発",
@@ -164,6 +163,15 @@ const STOP_WORDS: &[&str] = &[
     "左",
     "両",
     "両側",
+    "回",
+    "日",
+    "週",
+    "錠",
+    "中等",
+    "軽",
+    "重",
+    "無",
+    "周囲",
 ];
 
 /// Words stripped from the end of a run before looking for a head (喀痰吸引実施).
@@ -346,8 +354,12 @@ impl RunContext<'_> {
     }
 
     fn is_stop(&self, word: &Word) -> bool {
-        STOP_WORDS.contains(&self.surface(word))
+        let surface = self.surface(word);
+        STOP_WORDS.contains(&surface)
             || matches!(word.class, WordClass::NonCompoundNoun | WordClass::Other)
+            // Amounts and units (1日4回投与, 1g投与) are not part of a name.
+            || surface.chars().all(|c| c.is_ascii_digit() || c == '.')
+            || (surface.is_ascii() && surface.chars().any(|c| c.is_ascii_lowercase()))
     }
 
     fn is_modifier(&self, word: &Word) -> bool {
@@ -395,6 +407,17 @@ impl RunContext<'_> {
                     break;
                 }
                 start = word.start;
+            }
+            // Laterality written before a disease belongs to it (右変形性膝関節症).
+            if let Some(side) = LATERALITY.iter().find(|l| self.text[..start].ends_with(*l)) {
+                let side_start = start - side.len();
+                let glued = self.text[..side_start]
+                    .chars()
+                    .next_back()
+                    .is_some_and(is_run_char);
+                if !glued {
+                    start = side_start;
+                }
             }
             if (start, end) != (disease.start, disease.end) {
                 out.push(Candidate::new(
@@ -496,6 +519,15 @@ fn grow_anatomy(text: &str, in_run: &[&Candidate], out: &mut Vec<Candidate>) {
                 EntityType::Anatomy,
                 start,
                 end,
+                rank::COMPOUND,
+            ));
+        }
+        // Site + 痛 is one symptom: 右膝痛, 左股関節痛.
+        if text[end..].starts_with('痛') {
+            out.push(Candidate::new(
+                EntityType::Disease,
+                start,
+                end + '痛'.len_utf8(),
                 rank::COMPOUND,
             ));
         }

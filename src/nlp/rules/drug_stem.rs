@@ -90,7 +90,7 @@ static KATAKANA_WORD: LazyLock<Regex> = LazyLock::new(|| compile(r"[ァ-ヺ][ァ
 
 static FOLLOWED_BY_FORMULATION_OR_AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     compile(&format!(
-        r"^(?:{}|\s?{NUMBER}\s?(?:{}))",
+        r"^(?:{}|\s?{NUMBER}\s?(?:{}|A|V))",
         alternation(FORMULATIONS),
         alternation(DOSE_UNITS)
     ))
@@ -102,6 +102,32 @@ static LATIN_BEFORE_AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
         r"[A-Z][A-Z]{{1,5}}(?:/[A-Z]{{2,6}})?\s?{NUMBER}\s?(?:mg|g|μg|mL|単位|錠|カプセル|バイアル|A|V)(?:[^A-Za-z/]|$)"
     ))
 });
+
+/// A product number glued to a drug name: ソルデア3A, ソリタT3号 (not 15mg, which is a dose).
+static NUMBERED_SUFFIX: LazyLock<Regex> = LazyLock::new(|| compile(r"^[0-9]{1,2}(?:[A-Z]|号)"));
+
+/// Extends medication candidates over a product number written right after the name.
+pub fn extend_numbered_names(text: &str, candidates: &mut [Candidate]) {
+    for candidate in candidates
+        .iter_mut()
+        .filter(|c| c.kind == EntityType::Medication)
+    {
+        let Some(suffix) = text
+            .get(candidate.end..)
+            .and_then(|rest| NUMBERED_SUFFIX.find(rest))
+        else {
+            continue;
+        };
+        let end = candidate.end + suffix.end();
+        if !text
+            .as_bytes()
+            .get(end)
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        {
+            candidate.end = end;
+        }
+    }
+}
 
 /// Finds drug-name candidates in `text` (normalized).
 pub fn find(text: &str, out: &mut Vec<Candidate>) {
@@ -145,6 +171,23 @@ mod tests {
         let mut out = Vec::new();
         find(text, &mut out);
         out.iter().map(|c| &text[c.start..c.end]).collect()
+    }
+
+    #[test]
+    fn product_numbers_join_the_name() {
+        let text = "ソルデア3A 500mL、アスピリン100mg";
+        let mut candidates = vec![
+            Candidate::new(EntityType::Medication, 0, "ソルデア".len(), rank::LEXICON),
+            Candidate::new(
+                EntityType::Medication,
+                text.find("アスピリン").unwrap(),
+                text.find("100").unwrap(),
+                rank::LEXICON,
+            ),
+        ];
+        extend_numbered_names(text, &mut candidates);
+        let names: Vec<&str> = candidates.iter().map(|c| &text[c.start..c.end]).collect();
+        assert_eq!(names, ["ソルデア3A", "アスピリン"]);
     }
 
     #[test]

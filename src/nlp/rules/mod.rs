@@ -32,17 +32,32 @@ pub(crate) fn alternation(words: &[&str]) -> String {
         .join("|")
 }
 
-/// True when the byte before `start` would glue the match to a Latin word or number.
+/// True when a match starting with a Latin letter or digit at `start` is glued to the Latin
+/// word or number before it (the "2" of "SpO2", the "5" of "V1-5"). Matches starting with a
+/// Japanese character are never glued.
 pub(crate) fn glued_before(text: &str, start: usize) -> bool {
-    text[..start]
-        .bytes()
-        .next_back()
-        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/')
+    let starts_latin = text
+        .as_bytes()
+        .get(start)
+        .is_some_and(|b| b.is_ascii_alphanumeric());
+    starts_latin
+        && text[..start]
+            .bytes()
+            .next_back()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/')
 }
 
-/// True when the byte at `end` continues a Latin word or number.
+/// True when a match ending with a Latin letter or digit at `end` continues into a Latin word
+/// or number ("2g" in "2gx"); matches ending in a Japanese character are never glued.
 pub(crate) fn glued_after(text: &str, end: usize) -> bool {
-    text.as_bytes()
-        .get(end)
-        .is_some_and(|b| b.is_ascii_alphanumeric())
+    let ends_latin = end > 0
+        && text
+            .as_bytes()
+            .get(end - 1)
+            .is_some_and(|b| b.is_ascii_alphanumeric());
+    ends_latin
+        && text
+            .as_bytes()
+            .get(end)
+            .is_some_and(|b| b.is_ascii_alphanumeric())
 }

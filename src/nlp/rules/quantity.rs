@@ -12,6 +12,10 @@ use crate::nlp::EntityType;
 
 /// Units of administered amounts and rates.
 pub const DOSE_UNITS: &[&str] = &[
+    "mg/m2/日",
+    "mg/m2/day",
+    "mL/kg/h",
+    "mL/kg/hr",
     "mg/kg/日",
     "mg/kg/day",
     "mg/kg/h",
@@ -68,6 +72,10 @@ pub const DOSE_UNITS: &[&str] = &[
 
 /// Units of measured values (labs, vitals).
 pub const VALUE_UNITS: &[&str] = &[
+    "cmH2O",
+    "/HPF",
+    "/LPF",
+    "/HF",
     "mL/分/1.73m2",
     "mL/min/1.73m2",
     "mL/分",
@@ -116,6 +124,7 @@ pub const VALUE_UNITS: &[&str] = &[
 /// Dosing schedules and timings, each its own entity (1日1回 + 朝食後).
 const SCHEDULE_WORDS: &[&str] = &[
     "毎食後",
+    "毎食直後",
     "毎食前",
     "毎食直前",
     "朝昼夕食後",
@@ -136,7 +145,6 @@ const SCHEDULE_WORDS: &[&str] = &[
     "就寝前",
     "頓用",
     "頓服",
-    "起床時",
     "疼痛時",
     "発熱時",
     "不眠時",
@@ -155,7 +163,7 @@ static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
 
 static SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
     compile(&format!(
-        r"分[1-6]|1日[0-9]+(?:~[0-9]+)?回|週[0-9]+回|[0-9]+時間(?:毎|ごと)|q[0-9]+h|{}",
+        r"分[1-6]|1日[0-9]+(?:~[0-9]+)?回|週[0-9]+回|q[0-9]+h|{}",
         alternation(SCHEDULE_WORDS)
     ))
 });

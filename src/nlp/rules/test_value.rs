@@ -41,6 +41,8 @@ pub const VITAL_NAMES: &[&str] = &[
     "身長",
     "血糖",
     "酸素飽和度",
+    "出血量",
+    "尿量",
 ];
 
 /// Extra units that only make sense right after a test name (体重 60kg, 身長 160cm).
@@ -55,13 +57,16 @@ static VALUE: LazyLock<Regex> = LazyLock::new(|| {
     units.extend_from_slice(DOSE_UNITS);
     units.extend_from_slice(ADJACENT_ONLY_UNITS);
     compile(&format!(
-        r"^(?:(?:III|II|I)-[0-9]+|弱陽性|陽性|陰性|\([+-]\)|\(±\)|[1-4]\+|±|{NUMBER}(?:/{NUMBER})?\s?(?:{units})?)",
+        r"^(?:(?:III|II|I)-[0-9]+|弱陽性|陽性|陰性|野生型|変異型|[1-4]\+|±|{NUMBER}(?:[-~×x/]{NUMBER})?\s?(?:{units})?)",
         units = alternation(&units)
     ))
 });
 
 /// Between a test and its value: spaces, a colon or equals sign.
-static GAP: LazyLock<Regex> = LazyLock::new(|| compile(r"^[ \t:=]{0,3}"));
+static GAP: LazyLock<Regex> = LazyLock::new(|| compile(r"^(?:[ \t:=]|は){0,3}"));
+/// A qualitative result in brackets: 糖(-), 蛋白(2+) → the value inside.
+static BRACKETED: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"^\((-|\+|±|[1-4]\+|陰性|陽性|弱陽性)\)"));
 /// Between two values of one test: an arrow (12.5→3.2) or a slash-free separator.
 static CHAIN: LazyLock<Regex> = LazyLock::new(|| compile(r"^\s?(?:[HL]\s?)?(?:→|->|⇒)\s?"));
 
@@ -102,6 +107,19 @@ pub fn find_after_tests(text: &str, tests: &[(usize, usize)], out: &mut Vec<Cand
             continue;
         };
         at += gap.end();
+        if let Some(inner) = text
+            .get(at..)
+            .and_then(|rest| BRACKETED.captures(rest))
+            .and_then(|caps| caps.get(1))
+        {
+            out.push(Candidate::new(
+                EntityType::TestValue,
+                at + inner.start(),
+                at + inner.end(),
+                rank::TEST_ADJACENT,
+            ));
+            continue;
+        }
         // At most a few chained values (12.5→8.1→3.2mg/dL).
         for _ in 0..4 {
             let Some(value) = text.get(at..).and_then(|rest| VALUE.find(rest)) else {
@@ -150,6 +168,11 @@ mod tests {
         assert_eq!(values("WBC 14,500/μL H、", "WBC"), ["14,500/μL"]);
         assert_eq!(values("BP 112/64 HR 58", "BP"), ["112/64"]);
         assert_eq!(values("尿蛋白 2+。", "尿蛋白"), ["2+"]);
+        assert_eq!(values("蛋白(2+)、糖(-)", "蛋白"), ["2+"]);
+        assert_eq!(values("蛋白(2+)、糖(-)", "糖"), ["-"]);
+        assert_eq!(values("赤血球 50-99/HPF、", "赤血球"), ["50-99/HPF"]);
+        assert_eq!(values("腫瘍径 35×28mm、", "腫瘍径"), ["35×28mm"]);
+        assert_eq!(values("体重は68kg→63kg。", "体重"), ["68kg", "63kg"]);
         assert_eq!(values("JCS I-1、", "JCS"), ["I-1"]);
         assert_eq!(values("リークテスト陰性。", "リークテスト"), ["陰性"]);
         assert_eq!(values("出血量 180mL、", "出血量"), ["180mL"]);
