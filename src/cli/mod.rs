@@ -1,7 +1,10 @@
 //! Command-line subcommands (the TUI is the default). Each subcommand lives in its own
 //! file with its clap `Args` and a `run` function; this file only dispatches.
 
+pub mod bench;
+pub mod bench_extract;
 pub mod context;
+pub mod extract;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -34,6 +37,10 @@ pub struct Cli {
 pub enum Command {
     /// Install what is missing: system packages, the IPADIC dictionary, the default model.
     Setup(crate::setup::SetupArgs),
+    /// Print the clinical entities of a text (or of each note of a chart) as JSON.
+    Extract(crate::cli::extract::ExtractArgs),
+    /// Measure performance (extraction throughput against MeCab, …).
+    Bench(crate::cli::bench::BenchArgs),
 }
 
 /// Entry point of the `karte` binary.
@@ -41,6 +48,12 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Setup(ref args)) => crate::setup::run(args, &cli),
+        Some(Command::Extract(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| extract::run(args, &ctx))
+        }
+        Some(Command::Bench(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| bench::run(args, &ctx))
+        }
         None => Context::resolve(&cli).and_then(crate::tui::run),
     };
     match result {

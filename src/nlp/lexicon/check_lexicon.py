@@ -8,8 +8,8 @@ exactly one TAB per entry line, no empty field, no leading/trailing spaces, the 
 NFKC form (the pipeline matches on NFKC text, so a non-NFKC surface could never match), no surface
 shorter than two characters (except the allow-listed `K`), no duplicate surface within a file and
 no surface in two files. Prints the entry count per file and exits non-zero on any error.
-Also prints (as warnings, not errors) surfaces that differ only by letter case across the lexicon,
-because a case-insensitive matcher would have to choose between them.
+Also prints (as warnings, not errors) surfaces that differ only by letter case but have a different
+type or normalized form (HT 高血圧症 / Ht ヘマトクリット): a matcher must keep both, case-sensitively.
 """
 import os
 import sys
@@ -18,6 +18,9 @@ import unicodedata
 KINDS = ["disease", "medication", "test", "procedure", "anatomy"]
 ONE_CHAR_ALLOWED = {"K"}  # potassium: written alone in every lab line ("K 4.2")
 MINIMUM = {"disease": 1200, "medication": 1000, "test": 350, "procedure": 300, "anatomy": 300}
+
+
+normalized_of = {}
 
 
 def check_file(path, kind, owner, errors):
@@ -64,6 +67,7 @@ def check_file(path, kind, owner, errors):
         if surface in owner and owner[surface] != kind:
             errors.append(f"{where}: surface {surface!r} is also in {owner[surface]}.tsv")
         owner.setdefault(surface, kind)
+        normalized_of.setdefault(surface, normalized)
         count += 1
     if not header:
         errors.append(f"{path}: missing the `#` header (content and sources of knowledge)")
@@ -90,9 +94,12 @@ def main():
     folded = {}
     for surface in owner:
         folded.setdefault(surface.casefold(), []).append(surface)
-    clashes = [v for v in folded.values() if len(v) > 1]
+    clashes = [v for v in folded.values() if len({(owner[s], normalized_of[s]) for s in v}) > 1]
     for clash in sorted(clashes):
-        print("warning: surfaces differ only by case: " + ", ".join(f"{s} ({owner[s]})" for s in clash))
+        print(
+            "warning: surfaces differ only by case but mean different things (match case-sensitively): "
+            + ", ".join(f"{s} ({owner[s]}: {normalized_of[s]})" for s in clash)
+        )
     for error in errors:
         print("error: " + error, file=sys.stderr)
     if errors:

@@ -152,11 +152,24 @@ impl Lexicon {
             .filter(|m| {
                 let starts_latin = bytes[m.start()].is_ascii_alphanumeric();
                 let ends_latin = bytes[m.end() - 1].is_ascii_alphanumeric();
+                let before = m.start().checked_sub(1).map(|i| bytes[i]);
+                let after = bytes.get(m.end()).copied();
+                // "dL" of "g/dL" is a unit, not the abbreviation DL.
+                let after_unit_slash = before == Some(b'/')
+                    && m.start() >= 2
+                    && bytes[m.start() - 2].is_ascii_alphanumeric();
                 let before_ok =
-                    !starts_latin || m.start() == 0 || !is_word_byte(bytes[m.start() - 1]);
-                let after_ok =
-                    !ends_latin || m.end() == bytes.len() || !is_word_byte(bytes[m.end()]);
-                before_ok && after_ok
+                    !starts_latin || !before.is_some_and(is_word_byte) && !after_unit_slash;
+                // A test name may touch its value (TP5.2g/dL), a word may not (HbA1c).
+                let ends_letter = bytes[m.end() - 1].is_ascii_alphabetic();
+                let touches_value = self.entries[m.pattern().as_usize()].kind == EntityType::Test
+                    && ends_letter
+                    && after.is_some_and(|b| b.is_ascii_digit());
+                let after_ok = !ends_latin || !after.is_some_and(is_word_byte) || touches_value;
+                // Two-letter abbreviations must match their case: "cT" (TNM) is not "CT".
+                let surface = &self.entries[m.pattern().as_usize()].surface;
+                let case_ok = surface.len() > 2 || &text[m.start()..m.end()] == surface;
+                before_ok && after_ok && case_ok
             })
             .map(|m| LexiconMatch {
                 start: m.start(),
