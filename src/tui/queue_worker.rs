@@ -26,7 +26,23 @@ async fn run(dir: PathBuf, actions: UnboundedSender<Action>, mut rescan_rx: Unbo
     let mut queue: Option<Queue> = None;
     let mut watcher = None;
     let mut asked_by_user = false;
+    let mut watch_failure_shown = false;
     loop {
+        // Watch before scanning, so a file written between the scan and the watch is
+        // not missed. A directory that does not exist yet is retried on the timer.
+        if watcher.is_none() && dir.is_dir() {
+            match watch(&dir, change_tx.clone()) {
+                Ok(w) => watcher = Some(w),
+                Err(error) => {
+                    tracing::warn!("queue watcher: {error}");
+                    if !watch_failure_shown {
+                        watch_failure_shown = true;
+                        let _ = actions.send(Action::Status(error.to_string()));
+                    }
+                    // Without a watcher, fall back to polling via the retry timer below.
+                }
+            }
+        }
         let scan_dir = dir.clone();
         let previous = queue.take();
         let scanned = tokio::task::spawn_blocking(move || match previous {
@@ -65,17 +81,6 @@ async fn run(dir: PathBuf, actions: UnboundedSender<Action>, mut rescan_rx: Unbo
         if !is_silent && actions.send(message).is_err() {
             return; // the UI has gone
         }
-        if watcher.is_none() && queue.is_some() {
-            match watch(&dir, change_tx.clone()) {
-                Ok(w) => watcher = Some(w),
-                Err(error) => {
-                    tracing::warn!("queue watcher: {error}");
-                    let _ = actions.send(Action::Status(error.to_string()));
-                    // Without a watcher, fall back to polling via the retry timer below.
-                }
-            }
-        }
-
         let retry = queue.is_none() || watcher.is_none();
         tokio::select! {
             request = rescan_rx.recv() => {
@@ -92,5 +97,77 @@ async fn run(dir: PathBuf, actions: UnboundedSender<Action>, mut rescan_rx: Unbo
         while rescan_rx.try_recv().is_ok() {
             asked_by_user = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const CHART: &str = r#"{"id": "W-1", "patient": {"id": "P-1", "name": "試験 一郎"}}"#;
+
+    async fn next_rows(rx: &mut UnboundedReceiver<Action>) -> Vec<QueueRow> {
+        loop {
+            let action = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .expect("the worker answers")
+                .expect("the worker is alive");
+            if let Action::QueueLoaded(rows) = action {
+                return rows;
+            }
+        }
+    }
+
+    fn names(rows: &[QueueRow]) -> Vec<&str> {
+        rows.iter().map(|r| r.file_name.as_str()).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn files_added_changed_and_removed_reach_the_screen() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.json"), CHART).unwrap();
+        let (tx, mut rx) = unbounded_channel();
+        let rescan = spawn(dir.path().to_path_buf(), tx);
+        assert_eq!(names(&next_rows(&mut rx).await), ["a.json"]);
+
+        std::fs::write(dir.path().join("b.json"), "{ broken").unwrap();
+        let rows = next_rows(&mut rx).await;
+        assert_eq!(names(&rows), ["a.json", "b.json"]);
+        assert!(rows[1].chart.is_err());
+
+        std::fs::remove_file(dir.path().join("a.json")).unwrap();
+        assert_eq!(names(&next_rows(&mut rx).await), ["b.json"]);
+
+        // A rescan the user asks for with nothing changed says so.
+        rescan.send(()).unwrap();
+        let answer = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(answer, Action::Status(ref s) if s.contains("変更はありません")),
+            "{answer:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_missing_directory_is_reported_and_picked_up_when_it_appears() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("later");
+        let (tx, mut rx) = unbounded_channel();
+        let rescan = spawn(dir.clone(), tx);
+        let first = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        match first {
+            Action::QueueUnavailable(message) => assert!(message.contains("later"), "{message}"),
+            other => panic!("expected QueueUnavailable, got {other:?}"),
+        }
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(Path::new(&dir).join("a.json"), CHART).unwrap();
+        rescan.send(()).unwrap();
+        assert_eq!(names(&next_rows(&mut rx).await), ["a.json"]);
     }
 }
