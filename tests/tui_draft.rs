@@ -169,7 +169,14 @@ fn a_streaming_draft_shows_sections_follows_the_end_and_finishes() {
         }]
     ));
 
-    draft(&mut app, &chart.id, DraftEvent::SectionDone { section: 1 });
+    draft(
+        &mut app,
+        &chart.id,
+        DraftEvent::SectionDone {
+            section: 1,
+            text: None,
+        },
+    );
     draft(&mut app, &chart.id, DraftEvent::Finished);
     let done = screen(&draw(&app));
     assert!(done.contains("生成完了"), "{done}");

@@ -26,8 +26,11 @@ pub enum DraftEvent {
         section: usize,
         text: String,
     },
+    /// Section `section` is complete; `text`, when given, is its final text (the drafter
+    /// may trim what streamed, and factual sections arrive whole here).
     SectionDone {
         section: usize,
+        text: Option<String>,
     },
     Finished,
     Failed {
@@ -92,9 +95,12 @@ impl DraftView {
                     s.text.push_str(&text);
                 }
             }
-            DraftEvent::SectionDone { section } => {
+            DraftEvent::SectionDone { section, text } => {
                 if let Some(s) = self.sections.get_mut(section) {
                     s.streaming = false;
+                    if let Some(text) = text {
+                        s.text = text;
+                    }
                 }
             }
             DraftEvent::Finished => self.end(DraftPhase::Done),

@@ -17,6 +17,12 @@ pub type ActionSender = UnboundedSender<Action>;
 /// Writes drafts. Implementations return at once and report through `actions` with
 /// `Action::Draft` events: `Started` (the sections), `Text`/`SectionDone` as text streams,
 /// then `Finished`, `Failed` or `Cancelled`.
+///
+/// With `karte::draft::DraftSession` (branch llm) an implementation is a forwarding task:
+/// `Started { sections }` → `Started` (`generated` = narrative section), `Token { index,
+/// text }` → `Text`, `SectionDone { index, section }` → `SectionDone { text:
+/// Some(section.text) }`, `Truncated` → `Action::Status`, `Finished`/`Cancelled`/`Failed`
+/// → the same; `cancel` calls `DraftSession::cancel`.
 pub trait DraftService: Send {
     fn generate(&mut self, chart: Arc<Chart>, document: DocumentKind, actions: ActionSender);
     fn cancel(&mut self, chart_id: &str, document: DocumentKind);
