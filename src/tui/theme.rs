@@ -4,6 +4,7 @@
 //! Monochrome is chosen automatically when `NO_COLOR` is set or the terminal has fewer than
 //! 256 colours (TERM=xterm, linux, vt100 …).
 
+use super::color_support::nearest_256;
 pub use super::color_support::ColorSupport;
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
@@ -222,6 +223,22 @@ impl Theme {
         self.entity.get(&kind).copied().unwrap_or_default()
     }
 
+    /// The same theme with every RGB colour replaced by its nearest xterm-256 entry, for
+    /// terminals that do not take 24-bit colour.
+    pub fn to_256_colors(mut self) -> Self {
+        let map = |color: Option<Color>| match color {
+            Some(Color::Rgb(r, g, b)) => Some(Color::Indexed(nearest_256(r, g, b))),
+            other => other,
+        };
+        let convert = |style: &mut Style| {
+            style.fg = map(style.fg);
+            style.bg = map(style.bg);
+        };
+        self.ui.values_mut().for_each(convert);
+        self.entity.values_mut().for_each(convert);
+        self
+    }
+
     /// A built-in theme by name.
     pub fn built_in(name: &str) -> Result<Self, ThemeError> {
         Self::load(name, None)
@@ -294,7 +311,10 @@ impl Theme {
     ) -> Result<Self, ThemeError> {
         match colors {
             ColorSupport::None | ColorSupport::Basic => Self::load(MONOCHROME, user_dir),
-            ColorSupport::Full => Self::load(configured.unwrap_or(DEFAULT_THEME), user_dir),
+            ColorSupport::Indexed256 => {
+                Ok(Self::load(configured.unwrap_or(DEFAULT_THEME), user_dir)?.to_256_colors())
+            }
+            ColorSupport::TrueColor => Self::load(configured.unwrap_or(DEFAULT_THEME), user_dir),
         }
     }
 }
@@ -415,8 +435,19 @@ mod tests {
         assert_eq!(basic.name, MONOCHROME);
         let none = Theme::select(Some("light"), None, ColorSupport::None).unwrap();
         assert_eq!(none.name, MONOCHROME);
-        let full = Theme::select(Some("light"), None, ColorSupport::Full).unwrap();
+        let full = Theme::select(Some("light"), None, ColorSupport::TrueColor).unwrap();
         assert_eq!(full.name, "light");
+        let indexed = Theme::select(Some("light"), None, ColorSupport::Indexed256).unwrap();
+        for part in UiPart::ALL {
+            let style = indexed.ui(part);
+            for color in [style.fg, style.bg].into_iter().flatten() {
+                assert!(
+                    !matches!(color, Color::Rgb(..)),
+                    "{}: {color:?}",
+                    part.key()
+                );
+            }
+        }
     }
 
     #[test]
