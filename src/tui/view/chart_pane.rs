@@ -67,8 +67,17 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
                 ),
                 theme.ui(UiPart::Error),
             )];
-            for line in text::wrap(&text::safe(&error.to_string()), width) {
-                lines.push(Line::styled(line, theme.ui(UiPart::Error)));
+            lines.push(Line::raw(""));
+            let parts = [
+                ("ファイル", error.path.display().to_string(), UiPart::Base),
+                ("問題", error.problem.clone(), UiPart::Error),
+                ("対処", error.hint.clone(), UiPart::Base),
+            ];
+            for (label, value, part) in parts {
+                let entry = format!("{label}: {}", text::safe_line(&value));
+                for line in text::wrap(&entry, width) {
+                    lines.push(Line::styled(line, theme.ui(part)));
+                }
             }
             render_lines(frame, inner, lines, theme.ui(UiPart::Base));
             return;
