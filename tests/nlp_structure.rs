@@ -18,21 +18,24 @@ fn demo_chart() -> Chart {
     karte::chart::load(std::path::Path::new(path)).unwrap()
 }
 
-/// The text a note source points at.
-fn slice<'a>(chart: &'a Chart, source: &Source) -> Option<String> {
+/// Whether a note source points at a disease entity of that note, exactly.
+fn points_at_disease(pipeline: &Pipeline, chart: &Chart, source: &Source) -> bool {
     match source {
-        Source::Note { id, start, end } => {
-            let note = chart.note(id)?;
-            Some(note.text.chars().skip(*start).take(end - start).collect())
-        }
-        _ => None,
+        Source::Note { id, start, end } => chart.note(id).is_some_and(|note| {
+            pipeline.extract(&note.text).iter().any(|e| {
+                e.kind == karte::nlp::EntityType::Disease && e.start == *start && e.end == *end
+            })
+        }),
+        Source::Diagnosis { id } => chart.diagnoses.iter().any(|d| &d.id == id),
+        _ => false,
     }
 }
 
 #[test]
 fn demo_chart_is_structured_with_sources() {
     let chart = demo_chart();
-    let structured = pipeline().structure(&chart);
+    let pipeline = pipeline();
+    let structured = pipeline.structure(&chart);
     if std::env::var_os("KARTE_STRUCTURE_PRINT").is_some() {
         println!("{}", serde_json::to_string_pretty(&structured).unwrap());
     }
@@ -50,14 +53,16 @@ fn demo_chart_is_structured_with_sources() {
         .collect();
     assert!(family.iter().all(|p| p.certainty == Certainty::General));
 
-    // Every note source slices to the text the item was found as.
+    // Every problem source is a diagnosis record or exactly a disease span of a note.
     for problem in &structured.problems {
-        for source in &problem.sources {
-            if let Some(text) = slice(&chart, source) {
-                assert!(!text.is_empty());
-            }
-        }
         assert!(!problem.sources.is_empty());
+        for source in &problem.sources {
+            assert!(
+                points_at_disease(&pipeline, &chart, source),
+                "{} -> {source:?}",
+                problem.name
+            );
+        }
     }
 
     // Prescriptions and notes merge into one medication each.

@@ -314,7 +314,7 @@ fn find_head_runs(text: &str, runs: &mut Vec<(usize, usize)>) {
             length += 1;
             chars.next();
         }
-        if length < 2 || length > MAX_RUN_CHARS {
+        if !(2..=MAX_RUN_CHARS).contains(&length) {
             continue;
         }
         let run = strip_trailing_record_words(&text[start..end]);
