@@ -81,6 +81,8 @@ pub struct App {
     pub drafts: HashMap<(String, DocumentKind), DraftView>,
     /// Entities found in notes (draft sections keep theirs in the `DraftView`).
     pub note_entities: HashMap<EntityTarget, Vec<Entity>>,
+    /// Show entity highlights in notes and drafts.
+    pub highlights: bool,
     /// Charts already sent for entity extraction (by id), so each is analyzed once.
     pub analyzed: HashSet<String>,
     pub help_open: bool,
@@ -120,6 +122,7 @@ impl App {
             drafts: HashMap::new(),
             note_entities: HashMap::new(),
             analyzed: HashSet::new(),
+            highlights: true,
             help_open: false,
             help_scroll: 0,
             status: None,

@@ -24,12 +24,13 @@ pub enum Command {
     ShowPrescriptions,
     GenerateDraft,
     CancelDraft,
+    ToggleHighlights,
     Rescan,
 }
 
 impl Command {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Command; 20] = [
+    pub const ALL: [Command; 21] = [
         Command::MoveDown,
         Command::MoveUp,
         Command::PageDown,
@@ -47,6 +48,7 @@ impl Command {
         Command::ShowPrescriptions,
         Command::GenerateDraft,
         Command::CancelDraft,
+        Command::ToggleHighlights,
         Command::Rescan,
         Command::ToggleHelp,
         Command::Quit,
@@ -74,6 +76,7 @@ impl Command {
             Command::ShowPrescriptions => "show_prescriptions",
             Command::GenerateDraft => "generate_draft",
             Command::CancelDraft => "cancel_draft",
+            Command::ToggleHighlights => "toggle_highlights",
             Command::Rescan => "rescan",
         }
     }
@@ -101,6 +104,7 @@ impl Command {
             Command::ShowPrescriptions => "処方",
             Command::GenerateDraft => "下書き",
             Command::CancelDraft => "中止",
+            Command::ToggleHighlights => "強調",
             Command::Rescan => "再読込",
         }
     }
@@ -127,6 +131,7 @@ impl Command {
             Command::ShowPrescriptions => "カルテ: 処方・アレルギー・病名",
             Command::GenerateDraft => "選択した患者の下書きを生成",
             Command::CancelDraft => "生成中の下書きを中止",
+            Command::ToggleHighlights => "病名・薬剤・検査値などの強調表示を切り替え",
             Command::Rescan => "キューのフォルダを読み直す",
         }
     }

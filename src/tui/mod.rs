@@ -3,7 +3,7 @@
 //! - [`app`]: the screen state; [`update`]: the only code that changes it;
 //! - [`view`]: draws the state, one file per pane; [`layout`]: where panes go;
 //! - [`event_loop`]: terminal events, signals and background workers ([`queue_worker`],
-//!   [`services`]: model engine, drafting, entity extraction) → actions;
+//!   [`services`]: model engine, drafting, [`entity_worker`]: highlights) → actions;
 //! - [`draft_view`]: a streaming draft as shown; [`model_status`]: the model's load state;
 //! - [`keymap`] + [`command`]: configurable keys; [`theme`]: TOML themes; [`text`]: safe,
 //!   width-aware text; [`terminal`]: entering/restoring the terminal; [`logging`]: log file.
@@ -14,6 +14,7 @@ pub mod color_support;
 pub mod command;
 pub mod document_state;
 pub mod draft_view;
+pub mod entity_worker;
 pub mod event_loop;
 pub mod keymap;
 pub mod layout;

@@ -1,10 +1,11 @@
 //! The workers behind the screen (gitui's asyncgit idea): each gets `Effect`s from the event
 //! loop and answers with `Action`s on a channel, never blocking the UI. The model engine is
-//! started here so the draft pane can show its load state; drafting and entity extraction
-//! plug in through [`DraftService`] and [`EntityService`].
+//! started here so the draft pane can show its load state; entity extraction (highlights)
+//! runs in `entity_worker`; drafting plugs in through [`DraftService`].
 
 use super::action::Action;
 use super::document_state::DocumentKind;
+use super::entity_worker::PipelineEntityService;
 use super::model_status::ModelState;
 use crate::chart::Chart;
 use crate::cli::Context;
@@ -46,7 +47,7 @@ pub struct Services {
 
 impl Services {
     /// Starts the model engine (it loads in the background; its load events become
-    /// `Action::Model`). Must run inside the tokio runtime.
+    /// `Action::Model`) and the entity worker. Must run inside the tokio runtime.
     pub fn connect(ctx: &Context, actions: &ActionSender) -> Self {
         let config = EngineConfig::from_settings(
             ctx.model_path.clone(),
@@ -64,10 +65,17 @@ impl Services {
                 }
             }
         });
+        let entities = match PipelineEntityService::start(ctx.paths.ipadic_dir()) {
+            Ok(service) => Some(Box::new(service) as Box<dyn EntityService>),
+            Err(error) => {
+                tracing::warn!("no entity worker thread: {error}");
+                None
+            }
+        };
         Self {
             engine: Some(Arc::new(engine)),
             drafts: None,
-            entities: None,
+            entities,
         }
     }
 }

@@ -64,6 +64,17 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
             }
             app.status = Some("生成中の下書きはありません".into());
         }
+        Command::ToggleHighlights => {
+            app.highlights = !app.highlights;
+            app.status = Some(
+                if app.highlights {
+                    "強調表示 オン"
+                } else {
+                    "強調表示 オフ"
+                }
+                .into(),
+            );
+        }
         Command::Rescan => {
             app.status = Some("キューを読み直しています…".into());
             return vec![Effect::Rescan];

@@ -205,6 +205,7 @@ fn note_lines(app: &App, chart: &Chart, width: usize) -> Vec<Line<'static>> {
         let entities = app
             .note_entities
             .get(&target)
+            .filter(|_| app.highlights)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         lines.extend(wrap_highlighted(

@@ -135,7 +135,11 @@ fn draft_lines(app: &App, draft: &DraftView, width: usize, lines: &mut Vec<Line<
                 &section.text,
                 width,
                 theme.ui(UiPart::Base),
-                &section.entities,
+                if app.highlights {
+                    &section.entities
+                } else {
+                    &[]
+                },
                 theme,
             ));
         }
