@@ -117,11 +117,18 @@ fn a_streaming_draft_shows_sections_follows_the_end_and_finishes() {
             && started.contains("市中肺炎")
             && started.contains("【経過】")
     );
-    assert!(started.contains("生成中…"));
+    assert!(started.contains("【経過】 待機中"), "{started}");
     assert!(
         started.contains("作成中"),
         "queue shows the document as being drafted"
     );
+
+    draft(
+        &mut app,
+        &chart.id,
+        DraftEvent::SectionStarted { section: 1 },
+    );
+    assert!(screen(&draw(&app)).contains("【経過】 生成中…"));
 
     // Enough text to overflow the pane: the newest line stays in view while streaming.
     for day in 1..=40 {

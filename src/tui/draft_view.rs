@@ -21,6 +21,10 @@ pub enum DraftEvent {
     Started {
         sections: Vec<SectionStart>,
     },
+    /// The drafter began writing section `section`.
+    SectionStarted {
+        section: usize,
+    },
     /// More text for section `section` (whole characters, appended).
     Text {
         section: usize,
@@ -44,10 +48,17 @@ pub struct DraftSection {
     pub title: String,
     pub text: String,
     pub generated: bool,
-    /// Still receiving text.
-    pub streaming: bool,
+    pub progress: SectionProgress,
     /// Highlights for this section's text (char offsets into `text`).
     pub entities: Vec<Entity>,
+}
+
+/// Where a section stands while the draft is written (sections are written in order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SectionProgress {
+    Waiting,
+    Writing,
+    Done,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +81,12 @@ impl DraftView {
             sections: sections
                 .into_iter()
                 .map(|s| DraftSection {
-                    streaming: s.generated,
+                    // A section announced with its text (from the chart) is complete.
+                    progress: if s.text.is_empty() {
+                        SectionProgress::Waiting
+                    } else {
+                        SectionProgress::Done
+                    },
                     title: s.title,
                     text: s.text,
                     generated: s.generated,
@@ -90,14 +106,20 @@ impl DraftView {
     pub fn apply(&mut self, event: DraftEvent) {
         match event {
             DraftEvent::Started { sections } => *self = DraftView::new(sections),
+            DraftEvent::SectionStarted { section } => {
+                if let Some(s) = self.sections.get_mut(section) {
+                    s.progress = SectionProgress::Writing;
+                }
+            }
             DraftEvent::Text { section, text } => {
                 if let Some(s) = self.sections.get_mut(section) {
+                    s.progress = SectionProgress::Writing;
                     s.text.push_str(&text);
                 }
             }
             DraftEvent::SectionDone { section, text } => {
                 if let Some(s) = self.sections.get_mut(section) {
-                    s.streaming = false;
+                    s.progress = SectionProgress::Done;
                     if let Some(text) = text {
                         s.text = text;
                     }
@@ -109,9 +131,12 @@ impl DraftView {
         }
     }
 
+    /// Sections never reached stay `Waiting`, so the pane can tell them from finished ones.
     fn end(&mut self, phase: DraftPhase) {
         for section in &mut self.sections {
-            section.streaming = false;
+            if section.progress == SectionProgress::Writing {
+                section.progress = SectionProgress::Done;
+            }
         }
         self.phase = phase;
     }
@@ -135,7 +160,10 @@ mod tests {
                 generated: true,
             },
         ]);
-        assert!(!view.sections[0].streaming && view.sections[1].streaming);
+        assert_eq!(view.sections[0].progress, SectionProgress::Done);
+        assert_eq!(view.sections[1].progress, SectionProgress::Waiting);
+        view.apply(DraftEvent::SectionStarted { section: 1 });
+        assert_eq!(view.sections[1].progress, SectionProgress::Writing);
         view.apply(DraftEvent::Text {
             section: 1,
             text: "入院後".into(),
@@ -152,7 +180,7 @@ mod tests {
         view.apply(DraftEvent::Failed {
             message: "context full".into(),
         });
-        assert!(!view.sections[1].streaming);
+        assert_eq!(view.sections[1].progress, SectionProgress::Done);
         assert_eq!(view.phase, DraftPhase::Failed("context full".into()));
     }
 }

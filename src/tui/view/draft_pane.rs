@@ -6,7 +6,7 @@ use super::{pane_block, render_lines, tab_spans, visible};
 use crate::tui::app::{App, Pane};
 use crate::tui::command::Command;
 use crate::tui::document_state::DocumentKind;
-use crate::tui::draft_view::{DraftPhase, DraftView};
+use crate::tui::draft_view::{DraftPhase, DraftView, SectionProgress};
 use crate::tui::layout::Panes;
 use crate::tui::model_status::ModelState;
 use crate::tui::text;
@@ -119,17 +119,27 @@ fn draft_lines(app: &App, draft: &DraftView, width: usize, lines: &mut Vec<Line<
             format!("【{}】", text::safe_line(&section.title)),
             theme.ui(UiPart::DraftSection),
         )];
-        if section.streaming {
-            heading.push(Span::styled(" 生成中…", theme.ui(UiPart::StateDrafting)));
-        } else if !section.generated {
+        match section.progress {
+            SectionProgress::Writing => {
+                heading.push(Span::styled(" 生成中…", theme.ui(UiPart::StateDrafting)))
+            }
+            SectionProgress::Waiting if draft.is_generating() => {
+                heading.push(Span::styled(" 待機中", muted))
+            }
+            _ => {}
+        }
+        if !section.generated {
             heading.push(Span::styled(" カルテから", muted));
         }
         lines.push(Line::from(heading));
         if section.text.is_empty() {
-            lines.push(Line::styled(
-                if section.streaming { "…" } else { "(なし)" },
-                muted,
-            ));
+            let placeholder = match section.progress {
+                SectionProgress::Done => "(なし)",
+                SectionProgress::Writing => "…",
+                SectionProgress::Waiting if draft.is_generating() => "…",
+                SectionProgress::Waiting => "(未生成)",
+            };
+            lines.push(Line::styled(placeholder, muted));
         } else {
             lines.extend(wrap_highlighted(
                 &section.text,
