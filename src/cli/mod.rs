@@ -1,7 +1,10 @@
 //! Command-line subcommands (the TUI is the default). Each subcommand lives in its own
 //! file with its clap `Args` and a `run` function; this file only dispatches.
 
+pub mod bench;
+pub mod bench_metrics;
 pub mod context;
+pub mod report;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -34,6 +37,10 @@ pub struct Cli {
 pub enum Command {
     /// Install what is missing: system packages, the IPADIC dictionary, the default model.
     Setup(crate::setup::SetupArgs),
+    /// Time-study report from the metrics DB: per arm and document type, reduction with 95% CI.
+    Report(crate::cli::report::ReportArgs),
+    /// Benchmarks (numbers for the README).
+    Bench(crate::cli::bench::BenchArgs),
 }
 
 /// Entry point of the `karte` binary.
@@ -41,6 +48,12 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Setup(ref args)) => crate::setup::run(args, &cli),
+        Some(Command::Report(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| crate::cli::report::run(args, &ctx))
+        }
+        Some(Command::Bench(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| crate::cli::bench::run(args, &ctx))
+        }
         None => Context::resolve(&cli).and_then(crate::tui::run),
     };
     match result {
