@@ -94,15 +94,17 @@ fn measure_session<'a>(
                     .first_wall_ms
                     .map_or(event.wall_ms, |first| first.min(event.wall_ms)),
             );
-            count_event(entry, event);
         }
         if event.kind.is_system() {
+            count_document_event(measures, event);
             continue;
         }
         if let Some((previous_us, Some(previous_document))) = previous {
             let interval = (event.mono_us - previous_us).max(0);
             let entry = measures.entry(previous_document).or_default();
-            if waiting_for == Some(previous_document) {
+            if entry.signed_wall_ms.is_some() {
+                // Already signed (an export or a look after signing): the clock has stopped.
+            } else if waiting_for == Some(previous_document) {
                 // Waiting on the model is documentation time however long it takes.
                 entry.active_us += interval;
                 entry.waiting_us += interval;
@@ -115,6 +117,7 @@ fn measure_session<'a>(
                 }
             }
         }
+        count_document_event(measures, event);
         match event.kind {
             EventKind::OpenChart => focus = FocusTarget::Chart,
             EventKind::Focus(target) => focus = target,
@@ -123,6 +126,8 @@ fn measure_session<'a>(
             _ => {}
         }
         previous = match event.kind {
+            // Signing stops the document's clock; quitting or a drop ends the session.
+            EventKind::Sign(_) => None,
             EventKind::Quit | EventKind::Disconnect => {
                 waiting_for = None;
                 None
@@ -132,7 +137,11 @@ fn measure_session<'a>(
     }
 }
 
-fn count_event(entry: &mut DocumentMeasures, event: &StoredEvent) {
+fn count_document_event(measures: &mut HashMap<i64, DocumentMeasures>, event: &StoredEvent) {
+    let Some(document) = event.document else {
+        return;
+    };
+    let entry = measures.entry(document).or_default();
     match event.kind {
         EventKind::Edit { kind, chars } => {
             entry.keystrokes += 1;
@@ -193,6 +202,8 @@ mod tests {
             event(2, 0, EventKind::OpenChart),
             event(2, 10, EventKind::Focus(FocusTarget::Draft)),
             event(2, 15, EventKind::Sign(SignStats::default())),
+            event(2, 25, EventKind::Export), // after the sign: not counted
+            event(2, 35, EventKind::Quit),
         ];
         let measures = measure_documents(&events, 30 * S);
         let doc = &measures[&1];
