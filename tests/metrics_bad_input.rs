@@ -6,8 +6,8 @@ mod metrics_common;
 
 use karte::metrics::schema::DbError;
 use karte::metrics::{
-    load_report, DocumentRef, EditKind, EventKind, PseudonymKey, Recorder, RecorderOptions, ReportError,
-    ReportOptions,
+    load_report, DocumentRef, EditKind, EventKind, PseudonymKey, Recorder, RecorderOptions,
+    ReportError, ReportOptions,
 };
 use rusqlite::Connection;
 use std::os::unix::fs::PermissionsExt;
@@ -24,7 +24,10 @@ fn recorder(db: &Path, capacity: usize) -> Recorder {
 }
 
 fn typed() -> EventKind {
-    EventKind::Edit { kind: EditKind::Typed, chars: 1 }
+    EventKind::Edit {
+        kind: EditKind::Typed,
+        chars: 1,
+    }
 }
 
 fn event_count(db: &Path) -> i64 {
@@ -59,7 +62,10 @@ fn recorder_writes_privately_with_monotonic_times() {
     recorder.record_session(EventKind::Quit);
     assert!(recorder.flush(Duration::from_secs(10)));
     let health = recorder.health();
-    assert_eq!((health.written, health.dropped, health.buffered), (21, 0, 0));
+    assert_eq!(
+        (health.written, health.dropped, health.buffered),
+        (21, 0, 0)
+    );
     assert_eq!(health.warning(), None);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&db), 0o600);
@@ -72,9 +78,16 @@ fn recorder_writes_privately_with_monotonic_times() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert!(times.windows(2).all(|w| w[0].0 <= w[1].0), "monotonic offsets");
-    assert!(times.iter().all(|(_, wall)| *wall >= before && *wall <= before + 60_000));
-    let journal: String = connection.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert!(
+        times.windows(2).all(|w| w[0].0 <= w[1].0),
+        "monotonic offsets"
+    );
+    assert!(times
+        .iter()
+        .all(|(_, wall)| *wall >= before && *wall <= before + 60_000));
+    let journal: String = connection
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(journal, "wal");
     // No chart id anywhere in the DB.
     let ids: Vec<String> = connection
@@ -100,12 +113,23 @@ fn corrupt_db_buffers_then_recovers_when_moved_away() {
     assert!(!recorder.flush(Duration::from_secs(5)));
     let health = recorder.health();
     let problem = health.problem.clone().unwrap();
-    assert!(problem.contains("not a valid SQLite database") && problem.contains("metrics.sqlite3"), "{problem}");
+    assert!(
+        problem.contains("not a valid SQLite database") && problem.contains("metrics.sqlite3"),
+        "{problem}"
+    );
     assert_eq!((health.buffered, health.written), (50, 0));
     assert!(health.warning().unwrap().contains("50 buffered"));
 
-    let report = load_report(&db, &ReportOptions::default(), &PseudonymKey::from_bytes([0; 32])).unwrap_err();
-    assert!(matches!(report, ReportError::Db(DbError::Corrupt { .. })), "{report}");
+    let report = load_report(
+        &db,
+        &ReportOptions::default(),
+        &PseudonymKey::from_bytes([0; 32]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(report, ReportError::Db(DbError::Corrupt { .. })),
+        "{report}"
+    );
     assert!(report.to_string().contains("move it away"));
 
     std::fs::rename(&db, dir.path().join("metrics.sqlite3.bad")).unwrap();
@@ -134,7 +158,10 @@ fn locked_db_buffers_then_writes_when_released() {
     }
     assert!(!recorder.flush(Duration::from_secs(5)));
     let health = recorder.health();
-    assert!(health.problem.as_deref().unwrap().contains("locked"), "{health:?}");
+    assert!(
+        health.problem.as_deref().unwrap().contains("locked"),
+        "{health:?}"
+    );
     assert_eq!(health.buffered, 30);
     other.execute_batch("COMMIT").unwrap();
     assert!(flush_until_written(&recorder, Duration::from_secs(10)));
@@ -144,9 +171,16 @@ fn locked_db_buffers_then_writes_when_released() {
     // A process holding the DB in exclusive locking mode keeps even readers out.
     drop(recorder);
     other
-        .execute_batch("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; DELETE FROM sign_stats; COMMIT;")
+        .execute_batch(
+            "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; DELETE FROM sign_stats; COMMIT;",
+        )
         .unwrap();
-    let report = load_report(&db, &ReportOptions::default(), &PseudonymKey::from_bytes([0; 32])).unwrap_err();
+    let report = load_report(
+        &db,
+        &ReportOptions::default(),
+        &PseudonymKey::from_bytes([0; 32]),
+    )
+    .unwrap_err();
     assert!(report.to_string().contains("locked"), "{report}");
 }
 
@@ -177,7 +211,10 @@ fn empty_range_and_missing_db_are_clear_errors() {
     let db = dir.path().join("metrics.sqlite3");
     let key = PseudonymKey::from_bytes([0; 32]);
     let missing = load_report(&db, &ReportOptions::default(), &key).unwrap_err();
-    assert!(missing.to_string().contains("no metrics recorded yet"), "{missing}");
+    assert!(
+        missing.to_string().contains("no metrics recorded yet"),
+        "{missing}"
+    );
     metrics_common::record_study(&db, "kato", 2, 600, 320);
     let options = ReportOptions {
         study: Some("another-study".into()),

@@ -30,11 +30,18 @@ fn bootstrap_ci_covers_the_true_reduction() {
     let mut covered = 0;
     let mut width_sum = 0.0;
     for repetition in 0..REPETITIONS {
-        let manual: Vec<f64> = (0..DOCUMENTS_PER_ARM).map(|_| log_normal(&mut rng, MANUAL_MEAN)).collect();
-        let assisted: Vec<f64> = (0..DOCUMENTS_PER_ARM).map(|_| log_normal(&mut rng, ASSISTED_MEAN)).collect();
+        let manual: Vec<f64> = (0..DOCUMENTS_PER_ARM)
+            .map(|_| log_normal(&mut rng, MANUAL_MEAN))
+            .collect();
+        let assisted: Vec<f64> = (0..DOCUMENTS_PER_ARM)
+            .map(|_| log_normal(&mut rng, ASSISTED_MEAN))
+            .collect();
         let estimate = reduction_of_means(&manual, &assisted).unwrap();
         let ci = bootstrap_reduction_ci(&manual, &assisted, RESAMPLES, repetition as u64).unwrap();
-        assert!(ci.low <= estimate && estimate <= ci.high, "{ci:?} {estimate}");
+        assert!(
+            ci.low <= estimate && estimate <= ci.high,
+            "{ci:?} {estimate}"
+        );
         width_sum += ci.high - ci.low;
         if ci.contains(truth) {
             covered += 1;

@@ -28,9 +28,18 @@ fn child_writes_until_killed() {
     while started.elapsed() < Duration::from_secs(60) {
         let document = DocumentRef::new(&format!("crash-chart-{round}"), "referral_letter", 1);
         for i in 0..3_000 {
-            recorder.record(&document, EventKind::Edit { kind: EditKind::Typed, chars: i % 5 + 1 });
+            recorder.record(
+                &document,
+                EventKind::Edit {
+                    kind: EditKind::Typed,
+                    chars: i % 5 + 1,
+                },
+            );
         }
-        recorder.record(&document, EventKind::Sign(SignStats::from_texts(Some("下書き"), "署名文")));
+        recorder.record(
+            &document,
+            EventKind::Sign(SignStats::from_texts(Some("下書き"), "署名文")),
+        );
         assert!(recorder.flush(Duration::from_secs(30)));
         println!("committed {round}");
         round += 1;
@@ -44,7 +53,13 @@ fn kill_nine_mid_write_leaves_a_consistent_db() {
     let me = std::env::current_exe().unwrap();
     for (attempt, delay_ms) in [37u64, 113, 251, 5].into_iter().enumerate() {
         let mut child = Command::new(&me)
-            .args(["--ignored", "--exact", CHILD_TEST, "--nocapture", "--test-threads=1"])
+            .args([
+                "--ignored",
+                "--exact",
+                CHILD_TEST,
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(DB_ENV, &db)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -52,16 +67,24 @@ fn kill_nine_mid_write_leaves_a_consistent_db() {
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         // Wait until it has committed at least once, then kill it while it writes on.
-        let committed = lines.by_ref().map_while(Result::ok).any(|line| line.starts_with("committed"));
+        let committed = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|line| line.starts_with("committed"));
         assert!(committed, "attempt {attempt}: the child never committed");
         std::thread::sleep(Duration::from_millis(delay_ms));
         child.kill().unwrap(); // SIGKILL on Unix
         let status = child.wait().unwrap();
-        assert!(!status.success(), "attempt {attempt}: the child ended by itself");
+        assert!(
+            !status.success(),
+            "attempt {attempt}: the child ended by itself"
+        );
     }
 
     let connection = Connection::open(&db).unwrap();
-    let integrity: String = connection.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let integrity: String = connection
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(integrity, "ok");
     let sessions: Vec<(i64, i64, i64, i64)> = connection
         .prepare("SELECT session, COUNT(*), MIN(seq), MAX(seq) FROM events GROUP BY session")
@@ -72,8 +95,15 @@ fn kill_nine_mid_write_leaves_a_consistent_db() {
         .collect();
     assert_eq!(sessions.len(), 4, "one session per child");
     for (session, count, min_seq, max_seq) in &sessions {
-        assert_eq!((*min_seq, *max_seq), (0, count - 1), "session {session}: a gap in the sequence");
-        assert!(*count >= 3_001, "session {session}: at least one round committed");
+        assert_eq!(
+            (*min_seq, *max_seq),
+            (0, count - 1),
+            "session {session}: a gap in the sequence"
+        );
+        assert!(
+            *count >= 3_001,
+            "session {session}: at least one round committed"
+        );
     }
     let orphans: i64 = connection
         .query_row(

@@ -20,8 +20,10 @@ use std::time::Duration;
 
 const S: i64 = 1_000_000;
 const STUDY: &str = "pilot-2026";
-const AI_DRAFT: &str = "患者は2026年3月に肺炎で入院し、抗菌薬で軽快した。退院後は外来で経過観察とする。";
-const SIGNED: &str = "患者は2026年3月に市中肺炎で入院し、抗菌薬投与で軽快した。退院後は当院外来で経過観察とする。";
+const AI_DRAFT: &str =
+    "患者は2026年3月に肺炎で入院し、抗菌薬で軽快した。退院後は外来で経過観察とする。";
+const SIGNED: &str =
+    "患者は2026年3月に市中肺炎で入院し、抗菌薬投与で軽快した。退院後は当院外来で経過観察とする。";
 
 /// One session of one clinician: events at offsets from the session start.
 struct Session {
@@ -57,8 +59,12 @@ impl Session {
 
     fn session_event(&mut self, after_secs: i64, kind: EventKind) {
         self.now_us += after_secs * S;
-        self.recorder
-            .record_at(None, kind, self.now_us, self.wall_start_ms + self.now_us / 1000);
+        self.recorder.record_at(
+            None,
+            kind,
+            self.now_us,
+            self.wall_start_ms + self.now_us / 1000,
+        );
     }
 
     fn end(self) {
@@ -84,12 +90,21 @@ fn manual_document(session: &mut Session, document: &DocumentRef) {
     for _ in 0..84 {
         session.at(document, 5, typed());
     }
-    session.at(document, 1000, EventKind::Sign(SignStats::from_texts(None, SIGNED)));
+    session.at(
+        document,
+        1000,
+        EventKind::Sign(SignStats::from_texts(None, SIGNED)),
+    );
 }
 
 /// The manual document again, but the SSH connection drops after edit 40; returns the new
 /// session, which finishes the document.
-fn manual_document_with_reconnect(mut first: Session, document: &DocumentRef, db: &Path, clinician: &str) -> Session {
+fn manual_document_with_reconnect(
+    mut first: Session,
+    document: &DocumentRef,
+    db: &Path,
+    clinician: &str,
+) -> Session {
     first.at(document, 0, EventKind::OpenChart);
     for _ in 0..12 {
         first.at(document, 10, EventKind::Focus(FocusTarget::Chart));
@@ -105,9 +120,17 @@ fn manual_document_with_reconnect(mut first: Session, document: &DocumentRef, db
     second.at(document, 0, EventKind::OpenChart);
     second.at(document, 3, EventKind::Focus(FocusTarget::Draft));
     for _ in 0..43 {
-        second.at(document, if second.now_us == 3 * S { 2 } else { 5 }, typed());
+        second.at(
+            document,
+            if second.now_us == 3 * S { 2 } else { 5 },
+            typed(),
+        );
     }
-    second.at(document, 1000, EventKind::Sign(SignStats::from_texts(None, SIGNED)));
+    second.at(
+        document,
+        1000,
+        EventKind::Sign(SignStats::from_texts(None, SIGNED)),
+    );
     second
 }
 
@@ -127,7 +150,11 @@ fn assisted_document(session: &mut Session, document: &DocumentRef) {
     for _ in 0..2 {
         session.at(document, 6, typed());
     }
-    session.at(document, 6, EventKind::Sign(SignStats::from_texts(Some(AI_DRAFT), SIGNED)));
+    session.at(
+        document,
+        6,
+        EventKind::Sign(SignStats::from_texts(Some(AI_DRAFT), SIGNED)),
+    );
 }
 
 fn doc(chart: &str, doc_type: &str, arm: Arm) -> DocumentRef {
@@ -142,15 +169,35 @@ fn replay(db: &Path) {
         let base = day + index as i64 * 3_600_000;
         let mut session = Session::start(db, clinician, base);
         for n in 0..2 {
-            let doc_type = if n == 0 { "referral_letter" } else { "discharge_summary" };
-            manual_document(&mut session, &doc(&format!("{clinician}-m{n}"), doc_type, Arm::Manual));
-            assisted_document(&mut session, &doc(&format!("{clinician}-a{n}"), doc_type, Arm::Assisted));
+            let doc_type = if n == 0 {
+                "referral_letter"
+            } else {
+                "discharge_summary"
+            };
+            manual_document(
+                &mut session,
+                &doc(&format!("{clinician}-m{n}"), doc_type, Arm::Manual),
+            );
+            assisted_document(
+                &mut session,
+                &doc(&format!("{clinician}-a{n}"), doc_type, Arm::Assisted),
+            );
         }
-        assisted_document(&mut session, &doc(&format!("{clinician}-a2"), "referral_letter", Arm::Assisted));
+        assisted_document(
+            &mut session,
+            &doc(&format!("{clinician}-a2"), "referral_letter", Arm::Assisted),
+        );
         // Opened, never signed: not a finished document.
-        session.at(&doc(&format!("{clinician}-open"), "referral_letter", Arm::Manual), 5, EventKind::OpenChart);
+        session.at(
+            &doc(&format!("{clinician}-open"), "referral_letter", Arm::Manual),
+            5,
+            EventKind::OpenChart,
+        );
         // Outside any study (e.g. before the study began).
-        manual_document(&mut session, &DocumentRef::new(&format!("{clinician}-free"), "referral_letter", 1));
+        manual_document(
+            &mut session,
+            &DocumentRef::new(&format!("{clinician}-free"), "referral_letter", 1),
+        );
         let resumed = manual_document_with_reconnect(
             session,
             &doc(&format!("{clinician}-m2"), "discharge_summary", Arm::Manual),
@@ -182,9 +229,16 @@ fn replayed_logs_give_the_exact_ground_truth() {
     assert_eq!(report.documents.len(), 12);
     assert_eq!(report.unsigned_documents, 2);
     for row in &report.documents {
-        let expected = if row.arm == Some(Arm::Manual) { 600.0 } else { 318.0 };
+        let expected = if row.arm == Some(Arm::Manual) {
+            600.0
+        } else {
+            318.0
+        };
         assert_eq!(row.active_secs, expected, "{row:?}");
-        assert_eq!(row.reading_secs + row.editing_secs + row.waiting_secs, expected);
+        assert_eq!(
+            row.reading_secs + row.editing_secs + row.waiting_secs,
+            expected
+        );
         match row.arm {
             Some(Arm::Manual) if row.sessions == 2 => {
                 assert_eq!((row.reading_secs, row.editing_secs), (153.0, 447.0));
@@ -193,39 +247,66 @@ fn replayed_logs_give_the_exact_ground_truth() {
                 assert_eq!(row.keystrokes, 83);
             }
             Some(Arm::Manual) => {
-                assert_eq!((row.reading_secs, row.editing_secs, row.waiting_secs), (150.0, 450.0, 0.0));
+                assert_eq!(
+                    (row.reading_secs, row.editing_secs, row.waiting_secs),
+                    (150.0, 450.0, 0.0)
+                );
                 assert_eq!(row.keystrokes, 84);
                 assert_eq!(row.chars_inserted, 168);
                 assert_eq!(row.edited_share, None);
             }
             Some(Arm::Assisted) => {
-                assert_eq!((row.reading_secs, row.editing_secs, row.waiting_secs), (15.0, 258.0, 45.0));
-                assert_eq!((row.flags_raised, row.flags_fixed, row.flags_acknowledged), (2, 1, 1));
+                assert_eq!(
+                    (row.reading_secs, row.editing_secs, row.waiting_secs),
+                    (15.0, 258.0, 45.0)
+                );
+                assert_eq!(
+                    (row.flags_raised, row.flags_fixed, row.flags_acknowledged),
+                    (2, 1, 1)
+                );
                 let stats = SignStats::from_texts(Some(AI_DRAFT), SIGNED);
                 assert_eq!(row.edited_share, stats.edited_share());
                 assert_eq!(row.retained_share, stats.retained_share());
                 // The signer only inserted words: everything drafted was kept.
-                let (ai, signed) = (AI_DRAFT.chars().count() as f64, SIGNED.chars().count() as f64);
+                let (ai, signed) = (
+                    AI_DRAFT.chars().count() as f64,
+                    SIGNED.chars().count() as f64,
+                );
                 assert!((row.edited_share.unwrap() - (signed - ai) / signed).abs() < 1e-12);
                 assert!((row.retained_share.unwrap() - ai / signed).abs() < 1e-12);
             }
             None => panic!("a document outside the study is in the study report"),
         }
     }
-    assert_eq!(report.documents.iter().filter(|d| d.sessions == 2).count(), 2);
+    assert_eq!(
+        report.documents.iter().filter(|d| d.sessions == 2).count(),
+        2
+    );
 
     let all_manual = report.group(Some(Arm::Manual), "all").unwrap();
     let all_assisted = report.group(Some(Arm::Assisted), "all").unwrap();
     assert_eq!((all_manual.n, all_assisted.n), (6, 6));
-    assert_eq!((all_manual.median_active_secs, all_manual.mean_active_secs), (600.0, 600.0));
-    assert_eq!((all_assisted.median_active_secs, all_assisted.mean_active_secs), (318.0, 318.0));
+    assert_eq!(
+        (all_manual.median_active_secs, all_manual.mean_active_secs),
+        (600.0, 600.0)
+    );
+    assert_eq!(
+        (
+            all_assisted.median_active_secs,
+            all_assisted.mean_active_secs
+        ),
+        (318.0, 318.0)
+    );
     assert_eq!(all_assisted.flags_raised_per_document, 2.0);
     let reduction = report.reduction("all").unwrap();
     assert_eq!(format!("{:.1}%", reduction.of_means * 100.0), "47.0%");
     assert!((reduction.of_means - 0.47).abs() < 1e-12);
     assert!((reduction.of_medians - 0.47).abs() < 1e-12);
     let ci = reduction.ci.unwrap();
-    assert!((ci.low - 0.47).abs() < 1e-12 && (ci.high - 0.47).abs() < 1e-12, "{ci:?}");
+    assert!(
+        (ci.low - 0.47).abs() < 1e-12 && (ci.high - 0.47).abs() < 1e-12,
+        "{ci:?}"
+    );
     for doc_type in ["referral_letter", "discharge_summary"] {
         let r = report.reduction(doc_type).unwrap();
         assert!((r.of_means - 0.47).abs() < 1e-12, "{doc_type}");
@@ -265,7 +346,12 @@ fn csv_and_figure_are_de_identified_and_well_formed() {
     // The same key gives the same pseudonyms; another key, other ones.
     let again = load_report(&db, &options(Some(STUDY)), &key).unwrap();
     assert_eq!(again.to_csv(), csv);
-    let other = load_report(&db, &options(Some(STUDY)), &PseudonymKey::from_bytes([1; 32])).unwrap();
+    let other = load_report(
+        &db,
+        &options(Some(STUDY)),
+        &PseudonymKey::from_bytes([1; 32]),
+    )
+    .unwrap();
     assert_ne!(other.documents[0].clinician, report.documents[0].clinician);
 
     let svg = report.to_svg().unwrap();

@@ -3,8 +3,8 @@
 
 use crate::cli::Context;
 use crate::metrics::{
-    self, Arm, DocumentRef, EditKind, EventKind, FocusTarget, PseudonymKey, Recorder, RecorderOptions,
-    ReportOptions, SignStats, Study, StudyConfig,
+    self, Arm, DocumentRef, EditKind, EventKind, FocusTarget, PseudonymKey, Recorder,
+    RecorderOptions, ReportOptions, SignStats, Study, StudyConfig,
 };
 use anyhow::Context as _;
 use rand::{Rng, SeedableRng};
@@ -47,8 +47,19 @@ pub fn run(args: &MetricsBenchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     result
 }
 
-fn run_in(args: &MetricsBenchArgs, ctx: &Context, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
-    println!("karte bench metrics ({} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
+fn run_in(
+    args: &MetricsBenchArgs,
+    ctx: &Context,
+    dir: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    println!(
+        "karte bench metrics ({} build)",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
     bench_record_cost(args.record_calls, &dir.join("record-cost.sqlite3"));
     let db_path = dir.join("report.sqlite3");
     let _ = std::fs::remove_file(&db_path);
@@ -156,7 +167,11 @@ fn fill_synthetic_db(db_path: &std::path::Path, target_events: usize) -> anyhow:
         let wall_start: i64 = 1_775_000_000_000 + clinician as i64 * 86_400_000;
         let mut emitted: u64 = 0;
         for index in (clinician..documents).step_by(clinicians) {
-            let doc_type = if index % 2 == 0 { "referral_letter" } else { "discharge_summary" };
+            let doc_type = if index % 2 == 0 {
+                "referral_letter"
+            } else {
+                "discharge_summary"
+            };
             let plain = DocumentRef::new(&format!("bench-chart-{index}"), doc_type, 1);
             let arm = study.arm_for(&name, plain.document_id());
             let document = plain.in_study(&study.name, arm);
@@ -178,10 +193,22 @@ fn fill_synthetic_db(db_path: &std::path::Path, target_events: usize) -> anyhow:
                 let kind = match step % 50 {
                     0 => EventKind::Focus(FocusTarget::Chart),
                     1 => EventKind::Focus(FocusTarget::Draft),
-                    7 => EventKind::Edit { kind: EditKind::Pasted, chars: rng.random_range(5..80) },
-                    13 => EventKind::Edit { kind: EditKind::Undone, chars: 1 },
-                    _ if step % 4 == 0 => EventKind::Edit { kind: EditKind::Deleted, chars: 1 },
-                    _ => EventKind::Edit { kind: EditKind::Typed, chars: rng.random_range(1..4) },
+                    7 => EventKind::Edit {
+                        kind: EditKind::Pasted,
+                        chars: rng.random_range(5..80),
+                    },
+                    13 => EventKind::Edit {
+                        kind: EditKind::Undone,
+                        chars: 1,
+                    },
+                    _ if step % 4 == 0 => EventKind::Edit {
+                        kind: EditKind::Deleted,
+                        chars: 1,
+                    },
+                    _ => EventKind::Edit {
+                        kind: EditKind::Typed,
+                        chars: rng.random_range(1..4),
+                    },
                 };
                 // Mostly quick typing, sometimes a pause longer than the idle threshold.
                 let gap = if rng.random_bool(0.01) {
@@ -217,7 +244,11 @@ fn fill_synthetic_db(db_path: &std::path::Path, target_events: usize) -> anyhow:
             );
         }
         let health = recorder.health();
-        anyhow::ensure!(health.dropped == 0, "{} events dropped while filling", health.dropped);
+        anyhow::ensure!(
+            health.dropped == 0,
+            "{} events dropped while filling",
+            health.dropped
+        );
         written += health.written;
         debug_assert_eq!(health.written, emitted);
     }

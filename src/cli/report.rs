@@ -36,10 +36,12 @@ pub struct ReportArgs {
 pub fn run(args: &ReportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     // A broken [study] section is an error even when reporting: the user must fix it.
     if let Some(study) = &ctx.config.study {
-        Study::from_config(study)
-            .with_context(|| format!("in {}", ctx.config_path.display()))?;
+        Study::from_config(study).with_context(|| format!("in {}", ctx.config_path.display()))?;
     }
-    let db_path = args.db.clone().unwrap_or_else(|| metrics::db_path(&ctx.paths));
+    let db_path = args
+        .db
+        .clone()
+        .unwrap_or_else(|| metrics::db_path(&ctx.paths));
     let options = ReportOptions {
         study: args.study.clone(),
         since: args.since,

@@ -233,7 +233,10 @@ mod tests {
             EventKind::Disconnect,
         ];
         for kind in kinds {
-            assert_eq!(EventKind::from_code(kind.code(), kind.count(), None), Some(kind));
+            assert_eq!(
+                EventKind::from_code(kind.code(), kind.count(), None),
+                Some(kind)
+            );
         }
         assert_eq!(EventKind::from_code(99, 0, None), None);
     }
@@ -243,6 +246,9 @@ mod tests {
         let doc = DocumentRef::new("patient-000123-enc7", "discharge_summary", 2);
         assert!(!doc.document_id().contains("000123"));
         assert!(doc.document_id().ends_with(":discharge_summary:v2"));
-        assert_eq!(doc, DocumentRef::new("patient-000123-enc7", "discharge_summary", 2));
+        assert_eq!(
+            doc,
+            DocumentRef::new("patient-000123-enc7", "discharge_summary", 2)
+        );
     }
 }

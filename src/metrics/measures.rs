@@ -51,7 +51,10 @@ impl DocumentMeasures {
 
 /// Measures every document in `events`. Events may come in any order; they are ordered by
 /// session and monotonic time (ties keep their given order, i.e. insertion order).
-pub fn measure_documents(events: &[StoredEvent], idle_threshold_us: i64) -> HashMap<i64, DocumentMeasures> {
+pub fn measure_documents(
+    events: &[StoredEvent],
+    idle_threshold_us: i64,
+) -> HashMap<i64, DocumentMeasures> {
     let mut order: Vec<usize> = (0..events.len()).collect();
     order.sort_by_key(|&i| (events[i].session, events[i].mono_us));
     let mut measures: HashMap<i64, DocumentMeasures> = HashMap::new();
@@ -156,12 +159,11 @@ fn count_document_event(measures: &mut HashMap<i64, DocumentMeasures>, event: &S
         EventKind::FlagRaised { count } => entry.flags_raised += u64::from(count),
         EventKind::FlagFixed { count } => entry.flags_fixed += u64::from(count),
         EventKind::AcknowledgeFlag => entry.flags_acknowledged += 1,
-        EventKind::Sign(stats) => {
-            if entry.signed_wall_ms.is_none_or(|at| event.wall_ms >= at) {
-                entry.signed_wall_ms = Some(event.wall_ms);
-                entry.signing_session = Some(event.session);
-                entry.sign = Some(stats);
-            }
+        // The last sign counts (a document is signed once per version).
+        EventKind::Sign(stats) if entry.signed_wall_ms.is_none_or(|at| event.wall_ms >= at) => {
+            entry.signed_wall_ms = Some(event.wall_ms);
+            entry.signing_session = Some(event.session);
+            entry.sign = Some(stats);
         }
         _ => {}
     }

@@ -18,7 +18,9 @@ impl std::fmt::Debug for PseudonymKey {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PseudonymKeyError {
-    #[error("cannot read the pseudonym key {path}: {source}\n  check that the file belongs to you")]
+    #[error(
+        "cannot read the pseudonym key {path}: {source}\n  check that the file belongs to you"
+    )]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -83,7 +85,10 @@ mod tests {
         assert_ne!(key.pseudonym("c-", "sato"), key.pseudonym("c-", "suzuki"));
         let other = PseudonymKey::from_bytes([7; 32]);
         assert_ne!(key.pseudonym("c-", "sato"), other.pseudonym("c-", "sato"));
-        let mode = std::fs::metadata(dir.path().join(KEY_FILE_NAME)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join(KEY_FILE_NAME))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         std::fs::write(dir.path().join(KEY_FILE_NAME), "zz").unwrap();
         assert!(PseudonymKey::load_or_create(dir.path()).is_err());

@@ -124,7 +124,10 @@ impl Recorder {
         let (sender, writer) = match writer {
             Ok(handle) => (Some(sender), Some(handle)),
             Err(error) => {
-                set_problem(&shared, Some(format!("cannot start the metrics writer: {error}")));
+                set_problem(
+                    &shared,
+                    Some(format!("cannot start the metrics writer: {error}")),
+                );
                 (None, None)
             }
         };
@@ -148,7 +151,13 @@ impl Recorder {
     }
 
     /// Records an event with given times (replaying or importing a log; tests).
-    pub fn record_at(&self, document: Option<&DocumentRef>, kind: EventKind, mono_us: i64, wall_ms: i64) {
+    pub fn record_at(
+        &self,
+        document: Option<&DocumentRef>,
+        kind: EventKind,
+        mono_us: i64,
+        wall_ms: i64,
+    ) {
         self.send(document.cloned(), kind, mono_us, wall_ms);
     }
 

@@ -142,7 +142,11 @@ struct DocumentInfoRow {
 }
 
 /// Reads the DB at `db_path` and builds the report.
-pub fn load_report(db_path: &Path, options: &ReportOptions, key: &PseudonymKey) -> Result<Report, ReportError> {
+pub fn load_report(
+    db_path: &Path,
+    options: &ReportOptions,
+    key: &PseudonymKey,
+) -> Result<Report, ReportError> {
     let connection = schema::open_for_reading(db_path)?;
     let classify = |e| DbError::classify(db_path, e);
     let documents = read_documents(&connection).map_err(classify)?;
@@ -155,8 +159,8 @@ pub fn load_report(db_path: &Path, options: &ReportOptions, key: &PseudonymKey) 
 }
 
 fn read_documents(connection: &Connection) -> rusqlite::Result<HashMap<i64, DocumentInfoRow>> {
-    let mut statement =
-        connection.prepare("SELECT id, document_id, doc_type, version, study, arm FROM documents")?;
+    let mut statement = connection
+        .prepare("SELECT id, document_id, doc_type, version, study, arm FROM documents")?;
     let rows = statement.query_map([], |row| {
         Ok((
             row.get::<_, i64>(0)?,
@@ -289,7 +293,11 @@ fn build_report(
             what: what.trim().to_string(),
         });
     }
-    rows.sort_by(|a, b| a.signed_at.cmp(&b.signed_at).then(a.document.cmp(&b.document)));
+    rows.sort_by(|a, b| {
+        a.signed_at
+            .cmp(&b.signed_at)
+            .then(a.document.cmp(&b.document))
+    });
     Ok(Report {
         groups: summarize_groups(&rows),
         reductions: summarize_reductions(&rows, options),
@@ -307,7 +315,10 @@ fn doc_types(rows: &[DocumentRow]) -> Vec<String> {
     list
 }
 
-fn in_type<'a>(rows: &'a [DocumentRow], doc_type: &'a str) -> impl Iterator<Item = &'a DocumentRow> {
+fn in_type<'a>(
+    rows: &'a [DocumentRow],
+    doc_type: &'a str,
+) -> impl Iterator<Item = &'a DocumentRow> {
     rows.iter()
         .filter(move |r| doc_type == ALL_DOC_TYPES || r.doc_type == doc_type)
 }
@@ -316,7 +327,8 @@ fn summarize_groups(rows: &[DocumentRow]) -> Vec<GroupSummary> {
     let mut groups = Vec::new();
     for doc_type in doc_types(rows) {
         for arm in [None, Some(Arm::Manual), Some(Arm::Assisted)] {
-            let members: Vec<&DocumentRow> = in_type(rows, &doc_type).filter(|r| r.arm == arm).collect();
+            let members: Vec<&DocumentRow> =
+                in_type(rows, &doc_type).filter(|r| r.arm == arm).collect();
             if members.is_empty() {
                 continue;
             }
@@ -325,7 +337,8 @@ fn summarize_groups(rows: &[DocumentRow]) -> Vec<GroupSummary> {
             let edited: Vec<f64> = members.iter().filter_map(|r| r.edited_share).collect();
             let retained: Vec<f64> = members.iter().filter_map(|r| r.retained_share).collect();
             let n = members.len() as f64;
-            let per_document = |f: fn(&DocumentRow) -> u64| members.iter().map(|r| f(r)).sum::<u64>() as f64 / n;
+            let per_document =
+                |f: fn(&DocumentRow) -> u64| members.iter().map(|r| f(r)).sum::<u64>() as f64 / n;
             groups.push(GroupSummary {
                 arm,
                 doc_type: doc_type.clone(),
@@ -386,7 +399,10 @@ fn summarize_reductions(rows: &[DocumentRow], options: &ReportOptions) -> Vec<Re
 fn summarize_clinicians(rows: &[DocumentRow]) -> Vec<ClinicianSummary> {
     let mut by_clinician: BTreeMap<&str, Vec<&DocumentRow>> = BTreeMap::new();
     for row in rows {
-        by_clinician.entry(row.clinician.as_str()).or_default().push(row);
+        by_clinician
+            .entry(row.clinician.as_str())
+            .or_default()
+            .push(row);
     }
     by_clinician
         .into_iter()

@@ -70,7 +70,10 @@ impl Report {
                     ci.low * 100.0,
                     ci.high * 100.0
                 ),
-                None => format!("Active time per document — reduction {:.1}%", r.of_means * 100.0),
+                None => format!(
+                    "Active time per document — reduction {:.1}%",
+                    r.of_means * 100.0
+                ),
             },
             None => "Active time per document".to_string(),
         };
@@ -85,7 +88,8 @@ impl Report {
         area: &DrawingArea<DB, plotters::coord::Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let doc_types: Vec<String> = {
-            let mut types: Vec<String> = self.documents.iter().map(|d| d.doc_type.clone()).collect();
+            let mut types: Vec<String> =
+                self.documents.iter().map(|d| d.doc_type.clone()).collect();
             types.sort();
             types.dedup();
             types
@@ -102,13 +106,18 @@ impl Report {
         let labels = doc_types.clone();
         let mut chart = ChartBuilder::on(area)
             .margin(15)
-            .caption("Median active time (whiskers: interquartile range)", ("sans-serif", 15))
+            .caption(
+                "Median active time (whiskers: interquartile range)",
+                ("sans-serif", 15),
+            )
             .x_label_area_size(35)
             .y_label_area_size(60)
             .build_cartesian_2d(-0.5f64..(categories as f64 - 0.5), 0f64..y_max)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .max_light_lines(0)
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .x_labels(categories)
             .x_label_formatter(&|x| {
                 let index = x.round();
@@ -138,11 +147,17 @@ impl Report {
                 let left = type_index as f64 - 0.4 + arm_index as f64 * bar_width;
                 let centre = left + bar_width / 2.0;
                 bars.push(Rectangle::new(
-                    [(left + 0.01, 0.0), (left + bar_width - 0.01, quantile(&values, 0.5))],
+                    [
+                        (left + 0.01, 0.0),
+                        (left + bar_width - 0.01, quantile(&values, 0.5)),
+                    ],
                     arm_color(*arm).filled(),
                 ));
                 whiskers.push(PathElement::new(
-                    vec![(centre, quantile(&values, 0.25)), (centre, quantile(&values, 0.75))],
+                    vec![
+                        (centre, quantile(&values, 0.25)),
+                        (centre, quantile(&values, 0.75)),
+                    ],
                     BLACK.stroke_width(2),
                 ));
             }
@@ -150,11 +165,14 @@ impl Report {
             chart
                 .draw_series(bars)?
                 .label(arm_label(*arm))
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                });
             chart.draw_series(whiskers)?;
         }
         chart
             .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .draw()
@@ -187,27 +205,44 @@ impl Report {
         let y_max = counts.iter().flatten().copied().max().unwrap_or(1).max(1) as f64 * 1.15;
         let mut chart = ChartBuilder::on(area)
             .margin(15)
-            .caption("Distribution of active time per document", ("sans-serif", 15))
+            .caption(
+                "Distribution of active time per document",
+                ("sans-serif", 15),
+            )
             .x_label_area_size(35)
             .y_label_area_size(50)
             .build_cartesian_2d(0f64..x_max, 0f64..y_max)?;
         chart
             .configure_mesh()
+            .max_light_lines(0)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .x_desc("active time (s)")
             .y_desc("documents")
             .draw()?;
         for (arm, bins) in arms.iter().zip(&counts) {
             let color = arm_color(*arm);
             chart
-                .draw_series(bins.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, c)| {
-                    let x0 = i as f64 * bin_width;
-                    Rectangle::new([(x0, 0.0), (x0 + bin_width, *c as f64)], color.mix(0.55).filled())
-                }))?
+                .draw_series(
+                    bins.iter()
+                        .enumerate()
+                        .filter(|(_, c)| **c > 0)
+                        .map(|(i, c)| {
+                            let x0 = i as f64 * bin_width;
+                            Rectangle::new(
+                                [(x0, 0.0), (x0 + bin_width, *c as f64)],
+                                color.mix(0.55).filled(),
+                            )
+                        }),
+                )?
                 .label(arm_label(*arm))
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.mix(0.55).filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.mix(0.55).filled())
+                });
         }
         chart
             .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .draw()

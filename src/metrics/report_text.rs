@@ -35,7 +35,17 @@ impl Report {
         let _ = writeln!(
             out,
             "{:<22} {:<9} {:>4} {:>9} {:>9} {:>8} {:>9} {:>9} {:>7} {:>7} {:>7}",
-            "document type", "arm", "n", "median", "mean", "wait", "% edited", "retained", "flags", "fixed", "ack"
+            "document type",
+            "arm",
+            "n",
+            "median",
+            "mean",
+            "wait",
+            "% edited",
+            "retained",
+            "flags",
+            "fixed",
+            "ack"
         );
         for group in &self.groups {
             let _ = writeln!(
@@ -63,10 +73,16 @@ impl Report {
             let _ = writeln!(out, "  (needs signed documents in both arms)");
         }
         for reduction in &self.reductions {
-            let ci = reduction.ci.map_or("CI needs ≥ 2 documents per arm".to_string(), |ci| {
-                format!("95% CI {:.1}% to {:.1}%", ci.low * 100.0, ci.high * 100.0)
-            });
-            let marker = if reduction.doc_type == ALL_DOC_TYPES { "*" } else { " " };
+            let ci = reduction
+                .ci
+                .map_or("CI needs ≥ 2 documents per arm".to_string(), |ci| {
+                    format!("95% CI {:.1}% to {:.1}%", ci.low * 100.0, ci.high * 100.0)
+                });
+            let marker = if reduction.doc_type == ALL_DOC_TYPES {
+                "*"
+            } else {
+                " "
+            };
             let _ = writeln!(
                 out,
                 "{marker} {:<20} {:.1}%  ({ci}; n = {} manual, {} assisted; of medians {:.1}%)",
@@ -81,7 +97,13 @@ impl Report {
         let _ = writeln!(
             out,
             "{:<16} {:>8} {:>9} {:>6} {:>14} {:>16} {:>10}",
-            "clinician", "manual", "assisted", "other", "median manual", "median assisted", "reduction"
+            "clinician",
+            "manual",
+            "assisted",
+            "other",
+            "median manual",
+            "median assisted",
+            "reduction"
         );
         for clinician in &self.clinicians {
             let _ = writeln!(

@@ -18,7 +18,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let middle = sorted.len() / 2;
-    Some(if sorted.len() % 2 == 0 {
+    Some(if sorted.len().is_multiple_of(2) {
         (sorted[middle - 1] + sorted[middle]) / 2.0
     } else {
         sorted[middle]
@@ -291,9 +291,15 @@ mod tests {
         let manual: Vec<f64> = (0..20).map(|i| 550.0 + 5.0 * i as f64).collect();
         let assisted: Vec<f64> = (0..20).map(|i| 290.0 + 3.0 * i as f64).collect();
         let ci = bootstrap_reduction_ci(&manual, &assisted, 500, 7).unwrap();
-        assert_eq!(ci, bootstrap_reduction_ci(&manual, &assisted, 500, 7).unwrap());
+        assert_eq!(
+            ci,
+            bootstrap_reduction_ci(&manual, &assisted, 500, 7).unwrap()
+        );
         let estimate = reduction_of_means(&manual, &assisted).unwrap();
-        assert!(ci.low < estimate && estimate < ci.high, "{ci:?} vs {estimate}");
+        assert!(
+            ci.low < estimate && estimate < ci.high,
+            "{ci:?} vs {estimate}"
+        );
         assert!(bootstrap_reduction_ci(&manual[..1], &assisted, 500, 7).is_none());
     }
 }

@@ -114,9 +114,9 @@ impl Study {
                 })
             }
         };
-        let seed = config
-            .seed
-            .ok_or_else(|| StudyError::MissingSeed { study: name.clone() })?;
+        let seed = config.seed.ok_or_else(|| StudyError::MissingSeed {
+            study: name.clone(),
+        })?;
         Ok(Self {
             name,
             arms,
@@ -193,7 +193,10 @@ mod tests {
                 })
                 .collect();
             let manual = arms.iter().filter(|a| **a == Arm::Manual).count();
-            assert!((10..=30).contains(&manual), "{clinician}: {manual}/40 manual");
+            assert!(
+                (10..=30).contains(&manual),
+                "{clinician}: {manual}/40 manual"
+            );
         }
         // A new version keeps the arm; another seed changes some assignments.
         let v1 = DocumentRef::new("chart-1", "referral_letter", 1);

@@ -101,13 +101,19 @@ mod tests {
         assert_eq!(levenshtein(&chars("高血圧症"), &chars("高血圧症")), 0);
         assert_eq!(levenshtein(&chars("kitten"), &chars("sitting")), 3);
         assert_eq!(levenshtein(&chars("発熱あり"), &chars("発熱なし")), 2);
-        assert_eq!(longest_common_subsequence(&chars("発熱あり"), &chars("発熱なし")), 2);
+        assert_eq!(
+            longest_common_subsequence(&chars("発熱あり"), &chars("発熱なし")),
+            2
+        );
         assert_eq!(levenshtein(&chars(""), &chars("abc")), 3);
     }
 
     #[test]
     fn sign_stats_shares() {
-        let stats = SignStats::from_texts(Some("退院後は外来で経過観察"), "退院後は外来で経過観察とする");
+        let stats = SignStats::from_texts(
+            Some("退院後は外来で経過観察"),
+            "退院後は外来で経過観察とする",
+        );
         assert_eq!(stats.ai_draft_chars, Some(11));
         assert_eq!(stats.signed_chars, 14);
         assert_eq!(stats.edit_distance, Some(3));

@@ -47,7 +47,11 @@ struct Writer {
     next_attempt: Instant,
 }
 
-pub(crate) fn run(receiver: Receiver<WriterMessage>, options: WriterOptions, shared: Arc<SharedHealth>) {
+pub(crate) fn run(
+    receiver: Receiver<WriterMessage>,
+    options: WriterOptions,
+    shared: Arc<SharedHealth>,
+) {
     let mut writer = Writer {
         options,
         shared,
@@ -62,7 +66,9 @@ pub(crate) fn run(receiver: Receiver<WriterMessage>, options: WriterOptions, sha
         let wait = if writer.pending.is_empty() {
             IDLE_WAIT
         } else {
-            writer.next_attempt.saturating_duration_since(Instant::now())
+            writer
+                .next_attempt
+                .saturating_duration_since(Instant::now())
         };
         let mut flushes = Vec::new();
         match receiver.recv_timeout(wait) {
@@ -122,7 +128,10 @@ impl Writer {
 
     fn write_one_batch(&mut self) -> Result<(), DbError> {
         if self.connection.is_none() {
-            self.connection = Some(schema::open_for_writing(&self.options.db_path, BUSY_TIMEOUT)?);
+            self.connection = Some(schema::open_for_writing(
+                &self.options.db_path,
+                BUSY_TIMEOUT,
+            )?);
         }
         let path = self.options.db_path.clone();
         let classify = |e| DbError::classify(&path, e);

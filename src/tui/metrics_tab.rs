@@ -8,7 +8,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style, Stylize};
 use ratatui::symbols::Marker;
 use ratatui::text::Line;
-use ratatui::widgets::{Axis, Bar, BarChart, BarGroup, Block, Chart, Dataset, GraphType, Paragraph};
+use ratatui::widgets::{
+    Axis, Bar, BarChart, BarGroup, Block, Chart, Dataset, GraphType, Paragraph,
+};
 use ratatui::Frame;
 
 const MANUAL: Color = Color::Blue;
@@ -38,9 +40,10 @@ fn arms_present(report: &Report) -> Vec<Option<Arm>> {
 /// Draws the Metrics tab for `report` into `area`.
 pub fn draw_metrics_tab(frame: &mut Frame, area: Rect, report: &Report) {
     let [summary_area, charts_area] =
-        Layout::vertical([Constraint::Length(3), Constraint::Min(6)]).areas(area);
+        Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(area);
     let [bars_area, histogram_area] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts_area);
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .areas(charts_area);
     frame.render_widget(summary(report), summary_area);
     frame.render_widget(median_bars(report), bars_area);
     draw_histogram(frame, histogram_area, report);
@@ -49,9 +52,11 @@ pub fn draw_metrics_tab(frame: &mut Frame, area: Rect, report: &Report) {
 fn summary(report: &Report) -> Paragraph<'static> {
     let headline = match report.reduction(ALL_DOC_TYPES) {
         Some(reduction) => {
-            let ci = reduction.ci.map_or(String::from("CI needs ≥ 2 per arm"), |ci| {
-                format!("95% CI {:.1}% to {:.1}%", ci.low * 100.0, ci.high * 100.0)
-            });
+            let ci = reduction
+                .ci
+                .map_or(String::from("CI needs ≥ 2 per arm"), |ci| {
+                    format!("95% CI {:.1}% to {:.1}%", ci.low * 100.0, ci.high * 100.0)
+                });
             format!(
                 "Active time reduction (assisted vs manual, means): {:.1}% ({ci}; n = {} manual, {} assisted)",
                 reduction.of_means * 100.0,
@@ -89,7 +94,7 @@ fn median_bars(report: &Report) -> BarChart<'static> {
     doc_types.push(ALL_DOC_TYPES);
     let mut chart = BarChart::default()
         .block(Block::bordered().title(" Median active time (s) per document type "))
-        .bar_width(7)
+        .bar_width(8)
         .bar_gap(1)
         .group_gap(3);
     for doc_type in doc_types {
@@ -134,8 +139,10 @@ fn draw_histogram(frame: &mut Frame, area: Rect, report: &Report) {
             counts
                 .iter()
                 .enumerate()
+                .filter(|(_, count)| **count > 0)
                 .map(|(bin, count)| {
-                    let x = (bin as f64 + 0.3 + 0.4 * index as f64 / arms.len().max(1) as f64) * bin_width;
+                    let x = (bin as f64 + 0.3 + 0.4 * index as f64 / arms.len().max(1) as f64)
+                        * bin_width;
                     (x, *count as f64)
                 })
                 .collect()
