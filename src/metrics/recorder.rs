@@ -140,6 +140,20 @@ impl Recorder {
         }
     }
 
+    /// The recorder for this user as configured: `None` when `[metrics] enabled = false`.
+    /// The DB is `metrics.sqlite3` in the data dir.
+    pub fn start_for(
+        paths: &crate::paths::AppPaths,
+        config: &crate::metrics::MetricsConfig,
+    ) -> Option<Self> {
+        config.enabled.then(|| {
+            Self::start(RecorderOptions::from_config(
+                crate::metrics::db_path(paths),
+                config,
+            ))
+        })
+    }
+
     /// Records an action on a document. Costs well under a microsecond; never blocks.
     pub fn record(&self, document: &DocumentRef, kind: EventKind) {
         self.send(Some(document.clone()), kind, self.now_us(), wall_clock_ms());

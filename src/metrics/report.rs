@@ -40,6 +40,18 @@ impl Default for ReportOptions {
     }
 }
 
+impl ReportOptions {
+    /// Options for the Metrics tab or `karte report`: the configured idle threshold, and the
+    /// given study (or every document).
+    pub fn from_config(metrics: &crate::metrics::MetricsConfig, study: Option<&str>) -> Self {
+        Self {
+            study: study.map(str::to_string),
+            idle_threshold_secs: metrics.idle_threshold_secs,
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error(transparent)]

@@ -7,6 +7,7 @@
 //! study can check the balance).
 
 use crate::metrics::config::StudyConfig;
+use crate::metrics::event::DocumentRef;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -125,6 +126,19 @@ impl Study {
         })
     }
 
+    /// The document as recorded in this study, with its arm for `clinician`.
+    pub fn document(
+        &self,
+        clinician: &str,
+        chart_id: &str,
+        doc_type: &str,
+        version: u32,
+    ) -> DocumentRef {
+        let document = DocumentRef::new(chart_id, doc_type, version);
+        let arm = self.arm_for(clinician, document.document_id());
+        document.in_study(&self.name, arm)
+    }
+
     /// The arm of a document for a clinician. `document_id` is `DocumentRef::document_id()`
     /// (`<chart hash>:<doc type>:v<version>`); the version is ignored so that a new version of a
     /// document stays in its arm.
@@ -155,7 +169,6 @@ impl Study {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::event::DocumentRef;
 
     fn config(arms: &[&str], seed: Option<u64>) -> StudyConfig {
         StudyConfig {
@@ -205,6 +218,12 @@ mod tests {
             study.arm_for("sato", v1.document_id()),
             study.arm_for("sato", v2.document_id())
         );
+        let recorded = study.document("sato", "chart-1", "referral_letter", 1);
+        assert_eq!(
+            recorded.info().arm,
+            Some(study.arm_for("sato", v1.document_id()))
+        );
+        assert_eq!(recorded.info().study.as_deref(), Some("pilot"));
         let other = Study::from_config(&config(&["manual", "assisted"], Some(43))).unwrap();
         assert!((0..40).any(|i| {
             let id = DocumentRef::new(&format!("chart-{i}"), "referral_letter", 1);
