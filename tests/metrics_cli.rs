@@ -72,6 +72,30 @@ fn report_prints_tables_and_writes_csv_and_figure() {
 }
 
 #[test]
+fn report_combines_the_dbs_of_several_clinicians() {
+    let home = tempfile::tempdir().unwrap();
+    let first = home.path().join("collected/ito.sqlite3");
+    let second = home.path().join("collected/kimura.sqlite3");
+    metrics_common::record_study(&first, "ito", 2, 600, 320);
+    metrics_common::record_study(&second, "kimura", 2, 600, 300);
+    let output = karte(
+        home.path(),
+        &[
+            "report",
+            "--db",
+            first.to_str().unwrap(),
+            "--db",
+            second.to_str().unwrap(),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", stderr(&output));
+    // 8 documents from two clinicians; 1 - 310/600 = 48.3 %
+    assert!(stdout.contains("8 signed documents"), "{stdout}");
+    assert!(stdout.contains("48.3%"), "{stdout}");
+}
+
+#[test]
 fn bad_study_configs_fail_with_a_clear_message() {
     let home = tempfile::tempdir().unwrap();
     metrics_common::record_study(

@@ -22,9 +22,10 @@ pub struct ReportArgs {
     /// Also write a figure (SVG) fit for a paper.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
-    /// Metrics DB to read (default: metrics.sqlite3 in the data dir).
+    /// Metrics DB to read; repeat to combine the DBs of several clinicians
+    /// (default: metrics.sqlite3 in your data dir).
     #[arg(long, value_name = "FILE")]
-    pub db: Option<PathBuf>,
+    pub db: Vec<PathBuf>,
     /// Bootstrap resamples for the confidence interval.
     #[arg(long, default_value_t = 2000, value_name = "N")]
     pub resamples: usize,
@@ -38,10 +39,11 @@ pub fn run(args: &ReportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     if let Some(study) = &ctx.config.study {
         Study::from_config(study).with_context(|| format!("in {}", ctx.config_path.display()))?;
     }
-    let db_path = args
-        .db
-        .clone()
-        .unwrap_or_else(|| metrics::db_path(&ctx.paths));
+    let db_paths = if args.db.is_empty() {
+        vec![metrics::db_path(&ctx.paths)]
+    } else {
+        args.db.clone()
+    };
     let options = ReportOptions {
         study: args.study.clone(),
         since: args.since,
@@ -50,7 +52,8 @@ pub fn run(args: &ReportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         bootstrap_seed: args.seed,
     };
     let key = PseudonymKey::load_or_create(&ctx.paths.data_dir)?;
-    let report = metrics::load_report(&db_path, &options, &key)?;
+    let db_paths: Vec<&std::path::Path> = db_paths.iter().map(PathBuf::as_path).collect();
+    let report = metrics::load_report_from(&db_paths, &options, &key)?;
     print!("{}", report.to_text());
     if let Some(csv_path) = &args.csv {
         crate::paths::write_private_atomic(csv_path, report.to_csv().as_bytes())

@@ -26,7 +26,7 @@ pub use config::{MetricsConfig, StudyConfig};
 pub use event::{DocumentRef, EditKind, EventKind, FocusTarget, SignStats};
 pub use pseudonym::PseudonymKey;
 pub use recorder::{Recorder, RecorderHealth, RecorderOptions};
-pub use report::{load_report, Report, ReportError, ReportOptions};
+pub use report::{load_report, load_report_from, Report, ReportError, ReportOptions};
 pub use schema::DB_FILE_NAME;
 pub use study::{Arm, Study, StudyError};
 

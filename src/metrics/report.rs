@@ -159,12 +159,45 @@ pub fn load_report(
     options: &ReportOptions,
     key: &PseudonymKey,
 ) -> Result<Report, ReportError> {
-    let connection = schema::open_for_reading(db_path)?;
-    let classify = |e| DbError::classify(db_path, e);
-    let documents = read_documents(&connection).map_err(classify)?;
-    let clinicians = read_sessions(&connection).map_err(classify)?;
-    let events = read_events(&connection).map_err(classify)?;
-    drop(connection);
+    load_report_from(&[db_path], options, key)
+}
+
+/// Builds one report over several DBs (each clinician keeps a DB in their own data dir; a
+/// study collects them). Row ids are renumbered so the DBs never mix.
+pub fn load_report_from(
+    db_paths: &[&Path],
+    options: &ReportOptions,
+    key: &PseudonymKey,
+) -> Result<Report, ReportError> {
+    let mut documents = HashMap::new();
+    let mut clinicians = HashMap::new();
+    let mut events = Vec::new();
+    let mut offset = 0i64;
+    for db_path in db_paths {
+        let connection = schema::open_for_reading(db_path)?;
+        let classify = |e| DbError::classify(db_path, e);
+        let db_documents = read_documents(&connection).map_err(classify)?;
+        let db_clinicians = read_sessions(&connection).map_err(classify)?;
+        let mut db_events = read_events(&connection).map_err(classify)?;
+        let largest_id = db_documents
+            .keys()
+            .chain(db_clinicians.keys())
+            .copied()
+            .max()
+            .unwrap_or(0);
+        documents.extend(db_documents.into_iter().map(|(id, row)| (id + offset, row)));
+        clinicians.extend(
+            db_clinicians
+                .into_iter()
+                .map(|(id, name)| (id + offset, name)),
+        );
+        for event in &mut db_events {
+            event.session += offset;
+            event.document = event.document.map(|id| id + offset);
+        }
+        events.append(&mut db_events);
+        offset += largest_id.max(0) + 1;
+    }
     let threshold_us = (options.idle_threshold_secs.max(0.0) * 1e6).round() as i64;
     let measures = measure_documents(&events, threshold_us);
     build_report(&measures, &documents, &clinicians, options, key)
