@@ -1,7 +1,8 @@
-//! `karte bench <target>`: benchmarks whose numbers go into the README.
+//! `karte bench <target>`: performance measurements whose numbers go to the README.
 
-use crate::cli::Context;
 use std::process::ExitCode;
+
+use super::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
@@ -11,12 +12,15 @@ pub struct BenchArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchTarget {
+    /// Entity extraction throughput against MeCab tokenizing the same text.
+    Extract(super::bench_extract::BenchExtractArgs),
     /// Recorder cost per event on the calling thread; report time over a large metrics DB.
-    Metrics(crate::cli::bench_metrics::MetricsBenchArgs),
+    Metrics(super::bench_metrics::MetricsBenchArgs),
 }
 
 pub fn run(args: &BenchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     match &args.target {
-        BenchTarget::Metrics(metrics_args) => crate::cli::bench_metrics::run(metrics_args, ctx),
+        BenchTarget::Extract(extract) => super::bench_extract::run(extract, ctx),
+        BenchTarget::Metrics(metrics) => super::bench_metrics::run(metrics, ctx),
     }
 }

@@ -2,8 +2,10 @@
 //! file with its clap `Args` and a `run` function; this file only dispatches.
 
 pub mod bench;
+pub mod bench_extract;
 pub mod bench_metrics;
 pub mod context;
+pub mod extract;
 pub mod report;
 
 use clap::{Parser, Subcommand};
@@ -37,9 +39,11 @@ pub struct Cli {
 pub enum Command {
     /// Install what is missing: system packages, the IPADIC dictionary, the default model.
     Setup(crate::setup::SetupArgs),
+    /// Print the clinical entities of a text (or of each note of a chart) as JSON.
+    Extract(crate::cli::extract::ExtractArgs),
     /// Time-study report from the metrics DB: per arm and document type, reduction with 95% CI.
     Report(crate::cli::report::ReportArgs),
-    /// Benchmarks (numbers for the README).
+    /// Measure performance (extraction throughput against MeCab, …).
     Bench(crate::cli::bench::BenchArgs),
 }
 
@@ -48,11 +52,14 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Setup(ref args)) => crate::setup::run(args, &cli),
+        Some(Command::Extract(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| extract::run(args, &ctx))
+        }
         Some(Command::Report(ref args)) => {
-            Context::resolve(&cli).and_then(|ctx| crate::cli::report::run(args, &ctx))
+            Context::resolve(&cli).and_then(|ctx| report::run(args, &ctx))
         }
         Some(Command::Bench(ref args)) => {
-            Context::resolve(&cli).and_then(|ctx| crate::cli::bench::run(args, &ctx))
+            Context::resolve(&cli).and_then(|ctx| bench::run(args, &ctx))
         }
         None => Context::resolve(&cli).and_then(crate::tui::run),
     };
