@@ -30,7 +30,12 @@ impl RecorderOptions {
             db_path,
             clinician: current_clinician(),
             buffer_capacity: config.buffer_capacity.max(1),
-            retry_interval: Duration::from_secs_f64(config.retry_secs.clamp(0.01, 3600.0)),
+            // A NaN or absurd value in the config falls back to the default.
+            retry_interval: if config.retry_secs.is_finite() {
+                Duration::from_secs_f64(config.retry_secs.clamp(0.01, 3600.0))
+            } else {
+                Duration::from_secs(5)
+            },
         }
     }
 }

@@ -218,6 +218,27 @@ mod tests {
             study.arm_for("sato", v1.document_id()),
             study.arm_for("sato", v2.document_id())
         );
+        let by_chart = Study::from_config(&StudyConfig {
+            unit: Some("chart".into()),
+            ..config(&["manual", "assisted"], Some(42))
+        })
+        .unwrap();
+        for i in 0..20 {
+            let letter = DocumentRef::new(&format!("chart-{i}"), "referral_letter", 1);
+            let summary = DocumentRef::new(&format!("chart-{i}"), "discharge_summary", 1);
+            assert_eq!(
+                by_chart.arm_for("sato", letter.document_id()),
+                by_chart.arm_for("sato", summary.document_id())
+            );
+        }
+        let bad_unit = StudyConfig {
+            unit: Some("ward".into()),
+            ..config(&["manual", "assisted"], Some(1))
+        };
+        assert!(matches!(
+            Study::from_config(&bad_unit),
+            Err(StudyError::UnknownUnit { .. })
+        ));
         let recorded = study.document("sato", "chart-1", "referral_letter", 1);
         assert_eq!(
             recorded.info().arm,
