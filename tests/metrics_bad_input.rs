@@ -59,12 +59,17 @@ fn recorder_writes_privately_with_monotonic_times() {
     for _ in 0..20 {
         recorder.record(&document, typed());
     }
+    recorder.record_sign(
+        &document,
+        Some("肺炎にて入院。抗菌薬で改善。".into()),
+        "市中肺炎にて入院。抗菌薬で改善し退院。".into(),
+    );
     recorder.record_session(EventKind::Quit);
     assert!(recorder.flush(Duration::from_secs(10)));
     let health = recorder.health();
     assert_eq!(
         (health.written, health.dropped, health.buffered),
-        (21, 0, 0)
+        (22, 0, 0)
     );
     assert_eq!(health.warning(), None);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -78,6 +83,7 @@ fn recorder_writes_privately_with_monotonic_times() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
+    assert_eq!(times.len(), 22);
     assert!(
         times.windows(2).all(|w| w[0].0 <= w[1].0),
         "monotonic offsets"
@@ -85,11 +91,25 @@ fn recorder_writes_privately_with_monotonic_times() {
     assert!(times
         .iter()
         .all(|(_, wall)| *wall >= before && *wall <= before + 60_000));
+    let sign: (i64, i64, i64, i64) = connection
+        .query_row(
+            "SELECT ai_draft_chars, signed_chars, edit_distance, retained_chars FROM sign_stats",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(sign, (14, 19, 5, 14));
     let journal: String = connection
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(journal, "wal");
-    // No chart id anywhere in the DB.
+    // No chart id and no text anywhere in the DB file.
+    let bytes = std::fs::read(&db).unwrap();
+    let wal = std::fs::read(db.with_extension("sqlite3-wal")).unwrap_or_default();
+    for haystack in [&bytes, &wal] {
+        let text = String::from_utf8_lossy(haystack);
+        assert!(!text.contains("肺炎") && !text.contains("chart-1"));
+    }
     let ids: Vec<String> = connection
         .prepare("SELECT document_id || chart_hash FROM documents")
         .unwrap()

@@ -1,7 +1,7 @@
 //! The recorder the UI thread calls: `record` stamps the event and hands it to a bounded
 //! channel without ever blocking; a background writer (see `writer`) puts it into SQLite.
 
-use crate::metrics::event::{DocumentRef, EventKind, TimedEvent};
+use crate::metrics::event::{DocumentRef, EventKind, SignStats, TimedEvent};
 use crate::metrics::writer::{self, WriterMessage, WriterOptions};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -164,6 +164,23 @@ impl Recorder {
         self.send(Some(document.clone()), kind, self.now_us(), wall_clock_ms());
     }
 
+    /// Records the sign of a document from its texts: the AI draft as generated (`None` in the
+    /// manual arm) and the signed text. The comparison (edit distance, retained share) runs on
+    /// the writer thread; only the numbers are stored, never the texts.
+    pub fn record_sign(&self, document: &DocumentRef, ai_draft: Option<String>, signed: String) {
+        let event = TimedEvent {
+            document: Some(document.clone()),
+            kind: EventKind::Sign(SignStats::default()),
+            mono_us: self.now_us(),
+            wall_ms: wall_clock_ms(),
+        };
+        self.deliver(WriterMessage::SignTexts {
+            event,
+            ai_draft,
+            signed,
+        });
+    }
+
     /// Records a session-wide action (quit, disconnect) not tied to one document.
     pub fn record_session(&self, kind: EventKind) {
         self.send(None, kind, self.now_us(), wall_clock_ms());
@@ -191,8 +208,12 @@ impl Recorder {
             mono_us,
             wall_ms,
         };
+        self.deliver(WriterMessage::Event(event));
+    }
+
+    fn deliver(&self, message: WriterMessage) {
         let delivered = match &self.sender {
-            Some(sender) => match sender.try_send(WriterMessage::Event(event)) {
+            Some(sender) => match sender.try_send(message) {
                 Ok(()) => true,
                 Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => false,
             },

@@ -2,7 +2,7 @@
 //! to SQLite in transactions. If the DB is corrupt, locked or unwritable it keeps the events
 //! (dropping the oldest beyond the bound, counted), reports the problem and retries.
 
-use crate::metrics::event::{EventKind, TimedEvent};
+use crate::metrics::event::{EventKind, SignStats, TimedEvent};
 use crate::metrics::recorder::{set_problem, SharedHealth};
 use crate::metrics::schema::{self, DbError};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -22,6 +22,13 @@ const IDLE_WAIT: Duration = Duration::from_secs(1);
 
 pub(crate) enum WriterMessage {
     Event(TimedEvent),
+    /// A sign with both texts: the writer compares them off the UI thread and keeps only
+    /// the numbers; the texts are dropped right after.
+    SignTexts {
+        event: TimedEvent,
+        ai_draft: Option<String>,
+        signed: String,
+    },
     /// Write now and answer whether the buffer is empty.
     Flush(Sender<bool>),
 }
@@ -94,18 +101,28 @@ pub(crate) fn run(
 impl Writer {
     fn accept(&mut self, message: WriterMessage, flushes: &mut Vec<Sender<bool>>) {
         match message {
-            WriterMessage::Event(event) => {
-                if self.pending.len() >= self.options.buffer_capacity {
-                    self.pending.pop_front();
-                    self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-                }
-                self.pending.push_back(event);
-                self.shared
-                    .buffered
-                    .store(self.pending.len(), Ordering::Relaxed);
+            WriterMessage::Event(event) => self.buffer(event),
+            WriterMessage::SignTexts {
+                mut event,
+                ai_draft,
+                signed,
+            } => {
+                event.kind = EventKind::Sign(SignStats::from_texts(ai_draft.as_deref(), &signed));
+                self.buffer(event);
             }
             WriterMessage::Flush(reply) => flushes.push(reply),
         }
+    }
+
+    fn buffer(&mut self, event: TimedEvent) {
+        if self.pending.len() >= self.options.buffer_capacity {
+            self.pending.pop_front();
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        self.pending.push_back(event);
+        self.shared
+            .buffered
+            .store(self.pending.len(), Ordering::Relaxed);
     }
 
     /// Writes the buffer in batches until it is empty or the DB fails.
