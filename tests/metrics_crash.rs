@@ -2,7 +2,10 @@
 //! committed event must be whole (its session, document and sign statistics present, and each
 //! session's events numbered without gaps, i.e. transactions committed entirely or not at all).
 
-use karte::metrics::{DocumentRef, EditKind, EventKind, Recorder, RecorderOptions, SignStats};
+use karte::metrics::{
+    load_report, DocumentRef, EditKind, EventKind, PseudonymKey, Recorder, RecorderOptions,
+    ReportOptions, SignStats,
+};
 use rusqlite::Connection;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -26,7 +29,11 @@ fn child_writes_until_killed() {
     let started = Instant::now();
     let mut round = 0u32;
     while started.elapsed() < Duration::from_secs(60) {
-        let document = DocumentRef::new(&format!("crash-chart-{round}"), "referral_letter", 1);
+        let document = DocumentRef::new(
+            &format!("crash-chart-{}-{round}", std::process::id()),
+            "referral_letter",
+            1,
+        );
         for i in 0..3_000 {
             recorder.record(
                 &document,
@@ -80,6 +87,19 @@ fn kill_nine_mid_write_leaves_a_consistent_db() {
             "attempt {attempt}: the child ended by itself"
         );
     }
+
+    // The report reads the crashed DB as it is (read-only, WAL recovery included).
+    let report = load_report(
+        &db,
+        &ReportOptions::default(),
+        &PseudonymKey::from_bytes([4; 32]),
+    )
+    .unwrap();
+    assert!(
+        report.documents.len() >= 4,
+        "a signed document per child at least"
+    );
+    assert!(report.documents.iter().all(|d| d.keystrokes == 3_000));
 
     let connection = Connection::open(&db).unwrap();
     let integrity: String = connection
