@@ -318,6 +318,7 @@ fn replayed_logs_give_the_exact_ground_truth() {
     }
     let text = report.to_text();
     assert!(text.contains("47.0%"), "{text}");
+    assert!(!text.contains("no crossover"), "{text}");
 
     // Without --study the free documents appear with no arm; the reduction is unchanged.
     let everything = load_report(&db, &options(None), &key).unwrap();

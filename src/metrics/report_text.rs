@@ -118,6 +118,20 @@ impl Report {
                 share(clinician.reduction_of_means)
             );
         }
+        // Crossover: in a study every clinician should have done both arms.
+        let one_armed: Vec<&str> = self
+            .clinicians
+            .iter()
+            .filter(|c| (c.n_manual == 0) != (c.n_assisted == 0))
+            .map(|c| c.clinician.as_str())
+            .collect();
+        if !one_armed.is_empty() {
+            let _ = writeln!(
+                out,
+                "note: no crossover yet for {} (documents in one arm only)",
+                one_armed.join(", ")
+            );
+        }
         out
     }
 }
