@@ -2,11 +2,22 @@
 //! input events capped at the idle threshold), reading vs editing vs waiting for the model,
 //! keystrokes, characters, edit statistics at sign time, guard flags.
 //!
-//! Intervals are taken within a session only: the time between an SSH drop and the reconnect
-//! never counts, and a document worked on in several sessions adds up into one.
+//! Rules (the replay test in tests/metrics_replay.rs checks them against a ground truth):
+//! - an interval runs from one input event to the next within a session, and belongs to the
+//!   document of the event that starts it; guard flags raised/fixed are not input;
+//! - an interval counts at most the idle threshold, except while the model is being waited
+//!   on (generate → wait end or cancel), which counts in full (capped at 10 minutes);
+//! - reading vs editing follows the focus at the start of the interval (opening a chart
+//!   focuses the chart);
+//! - signing stops the document's clock; quit and disconnect end the session;
+//! - intervals never span sessions: the time between an SSH drop and the reconnect never
+//!   counts, and a document worked on in several sessions adds up into one.
 
 use crate::metrics::event::{EditKind, EventKind, FocusTarget, SignStats};
 use std::collections::HashMap;
+
+/// Longest single interval counted as waiting for the model (10 minutes).
+pub const MODEL_WAIT_CAP_US: i64 = 600 * 1_000_000;
 
 /// An event as read back from the DB (row ids instead of names).
 #[derive(Debug, Clone, PartialEq)]
@@ -108,9 +119,11 @@ fn measure_session<'a>(
             if entry.signed_wall_ms.is_some() {
                 // Already signed (an export or a look after signing): the clock has stopped.
             } else if waiting_for == Some(previous_document) {
-                // Waiting on the model is documentation time however long it takes.
-                entry.active_us += interval;
-                entry.waiting_us += interval;
+                // Waiting on the model is documentation time, not idleness; the cap only
+                // guards against a wait whose end was never recorded (a crash mid-generation).
+                let counted = interval.min(MODEL_WAIT_CAP_US);
+                entry.active_us += counted;
+                entry.waiting_us += counted;
             } else {
                 let counted = interval.min(idle_threshold_us);
                 entry.active_us += counted;
