@@ -86,8 +86,12 @@ pub(crate) fn run(
                 return;
             }
         }
-        while let Ok(message) = receiver.try_recv() {
-            writer.accept(message, &mut flushes);
+        // Take what has arrived, but not forever: under a flood, write between batches.
+        for _ in 0..BATCH_SIZE {
+            match receiver.try_recv() {
+                Ok(message) => writer.accept(message, &mut flushes),
+                Err(_) => break,
+            }
         }
         if !flushes.is_empty() || Instant::now() >= writer.next_attempt {
             writer.write_pending();
