@@ -51,4 +51,26 @@ fn metrics_tab_shows_reduction_bars_and_distribution() {
     small
         .draw(|frame| karte::tui::metrics_tab::draw_metrics_tab(frame, frame.area(), &report))
         .unwrap();
+
+    // Without a report the tab shows why.
+    let error = load_report(
+        &dir.path().join("none.sqlite3"),
+        &ReportOptions::default(),
+        &PseudonymKey::from_bytes([2; 32]),
+    )
+    .unwrap_err();
+    let mut terminal = Terminal::new(TestBackend::new(100, 8)).unwrap();
+    terminal
+        .draw(|frame| {
+            karte::tui::metrics_tab::draw_metrics_message(frame, frame.area(), &error.to_string())
+        })
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let first_line: String = (0..buffer.area.width)
+        .map(|x| buffer[(x, 1)].symbol().to_string())
+        .collect();
+    assert!(
+        first_line.contains("no metrics recorded yet"),
+        "{first_line}"
+    );
 }

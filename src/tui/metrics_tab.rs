@@ -49,6 +49,18 @@ pub fn draw_metrics_tab(frame: &mut Frame, area: Rect, report: &Report) {
     draw_histogram(frame, histogram_area, report);
 }
 
+/// Draws the Metrics tab when there is no report to show: `message` is the report error's
+/// text (no DB yet, nothing signed in range, DB locked or corrupt…), shown as it is.
+pub fn draw_metrics_message(frame: &mut Frame, area: Rect, message: &str) {
+    let lines: Vec<Line> = message.lines().map(|l| Line::from(l.to_string())).collect();
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(Block::bordered().title(" Metrics ")),
+        area,
+    );
+}
+
 fn summary(report: &Report) -> Paragraph<'static> {
     let headline = match report.reduction(ALL_DOC_TYPES) {
         Some(reduction) => {
