@@ -15,6 +15,12 @@ pub struct Config {
     pub theme: Option<String>,
     /// The clinician's name as it appears on signed documents (default: the OS user).
     pub clinician_name: Option<String>,
+    /// `[metrics]`: idle threshold, buffer size (see `metrics::MetricsConfig`).
+    #[serde(default)]
+    pub metrics: crate::metrics::MetricsConfig,
+    /// `[study]`: a time study (name, arms, unit, seed); none by default.
+    #[serde(default)]
+    pub study: Option<crate::metrics::StudyConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
