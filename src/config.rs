@@ -15,6 +15,8 @@ pub struct Config {
     pub theme: Option<String>,
     /// The clinician's name as it appears on signed documents (default: the OS user).
     pub clinician_name: Option<String>,
+    /// Shared directory of chart locks (default: `<queue_dir>/.karte-locks`).
+    pub lock_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,7 @@
 //! file with its clap `Args` and a `run` function; this file only dispatches.
 
 pub mod context;
+pub mod export;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ pub struct Cli {
 pub enum Command {
     /// Install what is missing: system packages, the IPADIC dictionary, the default model.
     Setup(crate::setup::SetupArgs),
+    /// Export a signed document: plain text or a FHIR R4 document Bundle.
+    Export(export::ExportArgs),
 }
 
 /// Entry point of the `karte` binary.
@@ -41,6 +44,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Setup(ref args)) => crate::setup::run(args, &cli),
+        Some(Command::Export(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| export::run(args, &ctx))
+        }
         None => Context::resolve(&cli).and_then(crate::tui::run),
     };
     match result {
