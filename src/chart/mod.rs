@@ -1,6 +1,17 @@
 //! Charts: the model, loaders (JSON, text, FHIR R4 Bundle), encoding detection,
 //! control-character sanitizing, and the queue (a directory of charts).
 
+pub mod encoding;
+pub mod error;
+pub mod fhir;
+pub mod json;
+pub mod load;
 pub mod model;
+pub mod queue;
+pub mod sanitize;
+pub mod text;
 
+pub use error::ChartError;
+pub use load::{load, load_bytes, MAX_CHART_BYTES};
 pub use model::*;
+pub use queue::{watch, Queue, QueueEntry, QueueError};

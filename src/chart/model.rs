@@ -199,11 +199,23 @@ pub struct ReferralTarget {
 pub enum Source {
     Patient,
     Encounter,
-    Note { id: String, start: usize, end: usize },
-    Lab { id: String },
-    Prescription { id: String },
-    Allergy { id: String },
-    Diagnosis { id: String },
+    Note {
+        id: String,
+        start: usize,
+        end: usize,
+    },
+    Lab {
+        id: String,
+    },
+    Prescription {
+        id: String,
+    },
+    Allergy {
+        id: String,
+    },
+    Diagnosis {
+        id: String,
+    },
 }
 
 impl Chart {
@@ -243,7 +255,10 @@ pub mod flexible_datetime {
         // FHIR instants carry a zone ("+09:00", "Z"); charts are local (JST) times.
         let local = s
             .strip_suffix('Z')
-            .or_else(|| s.get(..19).filter(|_| s.len() > 19 && s.as_bytes()[10] == b'T'))
+            .or_else(|| {
+                s.get(..19)
+                    .filter(|_| s.len() > 19 && s.as_bytes()[10] == b'T')
+            })
             .unwrap_or(s);
         let local = local.split('.').next().unwrap_or(local);
         FORMATS

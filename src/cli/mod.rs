@@ -1,8 +1,11 @@
 //! Command-line subcommands (the TUI is the default). Each subcommand lives in its own
 //! file with its clap `Args` and a `run` function; this file only dispatches.
 
+pub mod bench;
+pub mod bench_extract;
 pub mod context;
 pub mod export;
+pub mod extract;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -37,6 +40,10 @@ pub enum Command {
     Setup(crate::setup::SetupArgs),
     /// Export a signed document: plain text or a FHIR R4 document Bundle.
     Export(export::ExportArgs),
+    /// Print the clinical entities of a text (or of each note of a chart) as JSON.
+    Extract(crate::cli::extract::ExtractArgs),
+    /// Measure performance (extraction throughput against MeCab, …).
+    Bench(crate::cli::bench::BenchArgs),
 }
 
 /// Entry point of the `karte` binary.
@@ -46,6 +53,12 @@ pub fn main() -> ExitCode {
         Some(Command::Setup(ref args)) => crate::setup::run(args, &cli),
         Some(Command::Export(ref args)) => {
             Context::resolve(&cli).and_then(|ctx| export::run(args, &ctx))
+        }
+        Some(Command::Extract(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| extract::run(args, &ctx))
+        }
+        Some(Command::Bench(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| bench::run(args, &ctx))
         }
         None => Context::resolve(&cli).and_then(crate::tui::run),
     };

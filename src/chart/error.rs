@@ -1,0 +1,44 @@
+//! Why a chart file could not be loaded, said so a clinician or IT can act on it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A chart file that could not be loaded: which file, what is wrong, what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartError {
+    pub path: PathBuf,
+    pub problem: String,
+    pub hint: String,
+}
+
+impl ChartError {
+    pub fn new(path: &Path, problem: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            problem: problem.into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// The file name alone, for narrow places like a queue row.
+    pub fn file_name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+}
+
+impl fmt::Display for ChartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} — {}",
+            self.path.display(),
+            self.problem,
+            self.hint
+        )
+    }
+}
+
+impl std::error::Error for ChartError {}

@@ -1,0 +1,152 @@
+//! The queue: a directory of chart files, one entry per file, kept in step with the
+//! directory (new files appear without a restart). Files that fail to load stay in the
+//! queue as error rows, so nothing silently disappears.
+
+use super::error::ChartError;
+use super::load::{is_chart_file, load};
+use super::Chart;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("cannot read the queue directory {path}: {source} — check the path (--queue or queue_dir in the config)")]
+    ReadDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot watch the queue directory {path}: {message} — new charts will appear only after a restart")]
+    Watch { path: PathBuf, message: String },
+}
+
+/// One chart file of the queue: the chart, or why it could not be loaded.
+#[derive(Debug, Clone)]
+pub struct QueueEntry {
+    pub path: PathBuf,
+    pub file_name: String,
+    pub chart: Result<Arc<Chart>, ChartError>,
+    /// (modification time, size) when loaded; a change triggers a reload.
+    stamp: Option<(SystemTime, u64)>,
+}
+
+#[derive(Debug)]
+pub struct Queue {
+    dir: PathBuf,
+    entries: Vec<QueueEntry>,
+}
+
+impl Queue {
+    /// Loads every chart file in `dir` (sorted by file name).
+    pub fn scan(dir: &Path) -> Result<Queue, QueueError> {
+        let mut queue = Queue {
+            dir: dir.to_path_buf(),
+            entries: Vec::new(),
+        };
+        queue.reload_changed()?;
+        Ok(queue)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn entries(&self) -> &[QueueEntry] {
+        &self.entries
+    }
+
+    /// Picks up new, changed and removed files; true if anything changed. A directory
+    /// that became unreadable keeps the entries already shown.
+    pub fn rescan(&mut self) -> bool {
+        self.reload_changed().unwrap_or_else(|e| {
+            tracing::warn!("queue rescan failed: {e}");
+            false
+        })
+    }
+
+    fn reload_changed(&mut self) -> Result<bool, QueueError> {
+        let read_err = |source| QueueError::ReadDir {
+            path: self.dir.clone(),
+            source,
+        };
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map_err(read_err)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| is_chart_file(p) && !is_hidden(p))
+            .collect();
+        paths.sort();
+
+        let mut old: HashMap<PathBuf, QueueEntry> = self
+            .entries
+            .drain(..)
+            .map(|e| (e.path.clone(), e))
+            .collect();
+        let mut changed = old.len() != paths.len();
+        for path in paths {
+            let stamp = file_stamp(&path);
+            let entry = match old.remove(&path) {
+                Some(entry) if entry.stamp == stamp && stamp.is_some() => entry,
+                _ => {
+                    changed = true;
+                    load_entry(path, stamp)
+                }
+            };
+            self.entries.push(entry);
+        }
+        Ok(changed || !old.is_empty())
+    }
+}
+
+fn load_entry(path: PathBuf, stamp: Option<(SystemTime, u64)>) -> QueueEntry {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let chart = load(&path).map(Arc::new);
+    if let Err(e) = &chart {
+        // The problem, not the content: error messages never quote chart text.
+        tracing::warn!(file = %file_name, "chart not loaded: {}", e.problem);
+    }
+    QueueEntry {
+        path,
+        file_name,
+        chart,
+        stamp,
+    }
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'))
+}
+
+fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// Watches `dir` and sends `()` on every change; the receiver then calls [`Queue::rescan`].
+/// Keep the returned watcher alive as long as events are wanted.
+pub fn watch(
+    dir: &Path,
+    tx: tokio::sync::mpsc::UnboundedSender<()>,
+) -> Result<notify::RecommendedWatcher, QueueError> {
+    use notify::Watcher as _;
+    let err = |e: notify::Error| QueueError::Watch {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok() {
+            let _ = tx.send(());
+        }
+    })
+    .map_err(err)?;
+    watcher
+        .watch(dir, notify::RecursiveMode::NonRecursive)
+        .map_err(err)?;
+    Ok(watcher)
+}

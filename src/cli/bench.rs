@@ -1,0 +1,23 @@
+//! `karte bench <target>`: performance measurements whose numbers go to the README.
+
+use std::process::ExitCode;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub target: BenchTarget,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchTarget {
+    /// Entity extraction throughput against MeCab tokenizing the same text.
+    Extract(super::bench_extract::BenchExtractArgs),
+}
+
+pub fn run(args: &BenchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    match &args.target {
+        BenchTarget::Extract(extract) => super::bench_extract::run(extract, ctx),
+    }
+}

@@ -1,0 +1,187 @@
+//! `karte bench extract`: full entity extraction against MeCab tokenizing the same corpus
+//! (Debian's `mecab` + `mecab-ipadic-utf8`, `-Owakati`, output discarded), in one run; plus
+//! the latency of one 20,000-character chart and a check that dictionaries load once.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+
+use super::Context;
+use crate::nlp::{dictionary, Pipeline};
+
+#[derive(Debug, clap::Args)]
+pub struct BenchExtractArgs {
+    /// Corpus file (UTF-8; documents separated by blank lines). Default: the gold-set
+    /// passages in fixtures/gold, repeated.
+    #[arg(long, value_name = "FILE")]
+    pub corpus: Option<PathBuf>,
+    /// Corpus size in megabytes (the documents are repeated up to this size).
+    #[arg(long, default_value_t = 5.0)]
+    pub mb: f64,
+    /// Runs of the 20,000-character chart latency measurement.
+    #[arg(long, default_value_t = 30)]
+    pub runs: usize,
+}
+
+const MB: f64 = 1_000_000.0;
+const CHART_CHARS: usize = 20_000;
+
+pub fn run(args: &BenchExtractArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    if !(args.mb > 0.0 && args.mb <= 1000.0) {
+        bail!("--mb must be between 0 and 1000 (got {})", args.mb);
+    }
+    let documents = source_documents(args)?;
+    let corpus = repeat_to_size(&documents, (args.mb * MB) as usize);
+    let corpus_bytes: usize = corpus.iter().map(|d| d.len() + 1).sum();
+    println!(
+        "corpus: {:.2} MB in {} documents ({} distinct)",
+        corpus_bytes as f64 / MB,
+        corpus.len(),
+        documents.len()
+    );
+
+    let load_started = Instant::now();
+    let pipeline = Pipeline::load(&ctx.paths.ipadic_dir())?;
+    let load_time = load_started.elapsed();
+
+    let started = Instant::now();
+    let mut entities = 0usize;
+    for document in &corpus {
+        entities += pipeline.extract(document).len();
+    }
+    let extract_time = started.elapsed();
+    let extract_mbps = corpus_bytes as f64 / MB / extract_time.as_secs_f64();
+    println!(
+        "karte extract:  {:>7.3} s  {:>7.2} MB/s  ({entities} entities)",
+        extract_time.as_secs_f64(),
+        extract_mbps
+    );
+
+    let mut text = corpus.join("\n");
+    text.push('\n');
+    let startup = time_mecab("")?;
+    let mecab_time = time_mecab(&text)?;
+    let mecab_net = mecab_time.saturating_sub(startup);
+    let mecab_mbps = corpus_bytes as f64 / MB / mecab_net.as_secs_f64();
+    println!(
+        "mecab -Owakati: {:>7.3} s  {:>7.2} MB/s  (startup {:.1} ms excluded)",
+        mecab_net.as_secs_f64(),
+        mecab_mbps,
+        startup.as_secs_f64() * 1000.0
+    );
+    println!(
+        "ratio: karte full extraction / MeCab tokenize-only = {:.2}x (target >= 1.0x)",
+        extract_mbps / mecab_mbps
+    );
+
+    let chart: String = text.chars().take(CHART_CHARS).collect();
+    let mut times: Vec<Duration> = (0..args.runs.max(1))
+        .map(|_| {
+            let started = Instant::now();
+            let found = pipeline.extract(&chart);
+            std::hint::black_box(found);
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{CHART_CHARS}-character chart: median {:.2} ms, min {:.2} ms, max {:.2} ms over {} runs (target < 30 ms)",
+        ms(times[times.len() / 2]),
+        ms(times[0]),
+        ms(times[times.len() - 1]),
+        times.len()
+    );
+    let loads = dictionary::load_count();
+    println!(
+        "dictionary loads: {loads} (pipeline load {:.1} ms; IPADIC memory-mapped)",
+        ms(load_time)
+    );
+    if loads != 1 {
+        bail!("the dictionary was loaded {loads} times; it must load once");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn source_documents(args: &BenchExtractArgs) -> anyhow::Result<Vec<String>> {
+    let documents: Vec<String> = match &args.corpus {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read corpus {}", path.display()))?;
+            String::from_utf8_lossy(&bytes)
+                .split("\n\n")
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty())
+                .collect()
+        }
+        None => gold_passages()?,
+    };
+    if documents.is_empty() {
+        bail!("the corpus has no text");
+    }
+    Ok(documents)
+}
+
+/// The gold-set passages shipped in the source tree (karte is built where it runs).
+fn gold_passages() -> anyhow::Result<Vec<String>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/gold/passages.jsonl");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {}; pass a corpus with --corpus FILE",
+            path.display()
+        )
+    })?;
+    let mut documents = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{}: line {} is not JSON", path.display(), number + 1))?;
+        if let Some(passage) = value.get("text").and_then(|t| t.as_str()) {
+            documents.push(passage.to_string());
+        }
+    }
+    Ok(documents)
+}
+
+fn repeat_to_size(documents: &[String], bytes: usize) -> Vec<String> {
+    let mut corpus = Vec::new();
+    let mut total = 0;
+    while total < bytes {
+        for document in documents {
+            total += document.len() + 1;
+            corpus.push(document.clone());
+            if total >= bytes {
+                break;
+            }
+        }
+    }
+    corpus
+}
+
+/// Wall time of `mecab -Owakati` reading `text` on stdin, output discarded.
+fn time_mecab(text: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let mut child = Command::new("mecab")
+        .arg("-Owakati")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start `mecab`: install Debian's mecab and mecab-ipadic-utf8")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(text.as_bytes())
+            .context("cannot write to mecab")?;
+    }
+    let status = child.wait().context("mecab did not finish")?;
+    let elapsed = started.elapsed();
+    if !status.success() {
+        bail!("mecab failed ({status})");
+    }
+    Ok(elapsed)
+}
