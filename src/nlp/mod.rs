@@ -13,7 +13,9 @@ pub mod normalize;
 mod pipeline;
 pub mod rules;
 pub mod segment;
+pub mod structure;
 
 pub use entity::{Certainty, Entity, EntityType};
 pub use error::NlpError;
 pub use pipeline::Pipeline;
+pub use structure::StructuredChart;

@@ -45,7 +45,7 @@ impl NormalizedText {
         let mut cluster = String::new();
         let mut chars = original.char_indices().peekable();
         while let Some((byte, c)) = chars.next() {
-            if original_index % ORIGINAL_STRIDE == 0 {
+            if original_index.is_multiple_of(ORIGINAL_STRIDE) {
                 out.original_byte_checkpoints.push(byte);
             }
             let next_is_mark = chars.peek().is_some_and(|&(_, n)| is_attached_mark(n));
@@ -65,7 +65,7 @@ impl NormalizedText {
                 if !is_attached_mark(mark) {
                     break;
                 }
-                if (original_index + original_len) % ORIGINAL_STRIDE == 0 {
+                if (original_index + original_len).is_multiple_of(ORIGINAL_STRIDE) {
                     out.original_byte_checkpoints.push(mark_byte);
                 }
                 cluster.push(mark);

@@ -254,6 +254,8 @@ pub fn find(
     find_head_runs(text, &mut runs);
     runs.sort_unstable();
     runs.dedup();
+    let mut by_start: Vec<&Candidate> = found.iter().collect();
+    by_start.sort_by_key(|c| c.start);
 
     let mut last_end = 0;
     for (run_start, run_end) in runs {
@@ -262,9 +264,12 @@ pub fn find(
         }
         last_end = run_end;
         let run = &text[run_start..run_end];
-        let in_run: Vec<&Candidate> = found
+        let first = by_start.partition_point(|c| c.start < run_start);
+        let in_run: Vec<&Candidate> = by_start[first..]
             .iter()
-            .filter(|c| c.start >= run_start && c.end <= run_end)
+            .copied()
+            .take_while(|c| c.start < run_end)
+            .filter(|c| c.end <= run_end)
             .collect();
         let whole_run_known = in_run
             .iter()
@@ -309,7 +314,7 @@ fn find_head_runs(text: &str, runs: &mut Vec<(usize, usize)>) {
             length += 1;
             chars.next();
         }
-        if length < 2 || length > MAX_RUN_CHARS {
+        if !(2..=MAX_RUN_CHARS).contains(&length) {
             continue;
         }
         let run = strip_trailing_record_words(&text[start..end]);
