@@ -33,7 +33,13 @@ fn sigkill_loses_at_most_the_last_second() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("doc/journal.log");
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["typing_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "typing_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_JOURNAL, &path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -97,5 +103,8 @@ fn full_disk_is_reported_and_the_draft_is_saved_once_space_returns() {
     drop(writer);
     let recovered = karte::store::journal::recover_file(&path).unwrap().unwrap();
     assert!(recovered.damage.is_none());
-    assert_eq!(recovered.state.section("plan").unwrap().text, "外来で経過観察する");
+    assert_eq!(
+        recovered.state.section("plan").unwrap().text,
+        "外来で経過観察する"
+    );
 }

@@ -14,11 +14,17 @@ const CHILD_START_FILE: &str = "KARTE_TEST_LOCK_START";
 
 fn spawn_child(lock_dir: &Path, start_file: Option<&Path>) -> Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["child_process", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-        .env(CHILD_DIR, lock_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    cmd.args([
+        "child_process",
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD_DIR, lock_dir)
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
     if let Some(start) = start_file {
         cmd.env(CHILD_START_FILE, start);
     }
@@ -77,7 +83,8 @@ fn a_second_process_sees_the_holder_and_takes_over_after_a_crash() {
     assert_eq!(said, format!("ACQUIRED {}", child.id()));
 
     // This process is the second clinician.
-    let LockAttempt::Held(held) = locks.try_acquire("chart-7", "second", "s-parent").unwrap() else {
+    let LockAttempt::Held(held) = locks.try_acquire("chart-7", "second", "s-parent").unwrap()
+    else {
         panic!("the lock was granted to two processes");
     };
     assert!(!held.stale, "a live holder must not look stale");
@@ -87,19 +94,28 @@ fn a_second_process_sees_the_holder_and_takes_over_after_a_crash() {
     println!("read-only banner: held by {}", held.describe());
     // Taking over a live lock is refused.
     assert!(matches!(
-        locks.take_over("chart-7", &held, "second", "s-parent").unwrap(),
+        locks
+            .take_over("chart-7", &held, "second", "s-parent")
+            .unwrap(),
         LockAttempt::Held(_)
     ));
 
     // The holder crashes (SIGKILL: no cleanup runs).
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(locks.lock_path("chart-7").exists(), "the crashed session's lock is left behind");
-    let LockAttempt::Held(stale) = locks.try_acquire("chart-7", "second", "s-parent").unwrap() else {
+    assert!(
+        locks.lock_path("chart-7").exists(),
+        "the crashed session's lock is left behind"
+    );
+    let LockAttempt::Held(stale) = locks.try_acquire("chart-7", "second", "s-parent").unwrap()
+    else {
         panic!("a crashed session's lock must be shown before it is taken over");
     };
     assert!(stale.stale, "a lock whose process is gone must be stale");
-    let LockAttempt::Acquired(mine) = locks.take_over("chart-7", &stale, "second", "s-parent").unwrap() else {
+    let LockAttempt::Acquired(mine) = locks
+        .take_over("chart-7", &stale, "second", "s-parent")
+        .unwrap()
+    else {
         panic!("takeover of a crashed session's lock failed");
     };
     assert_eq!(mine.holder().pid, std::process::id());

@@ -89,7 +89,11 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             .write_all(body.as_bytes())
             .context("cannot write to standard output")?,
     }
-    let audit = AuditLog::new(&ctx.paths.data_dir, signer_name(&ctx.config), new_session_id());
+    let audit = AuditLog::new(
+        &ctx.paths.data_dir,
+        signer_name(&ctx.config),
+        new_session_id(),
+    );
     audit.record(
         &chart.id,
         Some(args.doc),
@@ -108,7 +112,11 @@ fn list_or_none(versions: &[u32]) -> String {
     if versions.is_empty() {
         "none".into()
     } else {
-        versions.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+        versions
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -10,7 +10,9 @@
 
 use super::sections::{section_code, SectionContent};
 use super::text::jst;
-use crate::chart::{Allergy, Chart, Diagnosis, DiagnosisStatus, LabFlag, LabResult, Prescription, Sex};
+use crate::chart::{
+    Allergy, Chart, Diagnosis, DiagnosisStatus, LabFlag, LabResult, Prescription, Sex,
+};
 use crate::store::{DocKind, SignedDocument};
 use chrono::NaiveDateTime;
 use serde_json::{json, Map, Value};
@@ -84,7 +86,11 @@ fn narrative(text: &str) -> Value {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('\n', "<br/>");
-    let body = if text.trim().is_empty() { "特記事項なし".to_string() } else { escaped };
+    let body = if text.trim().is_empty() {
+        "特記事項なし".to_string()
+    } else {
+        escaped
+    };
     json!({
         "status": "additional",
         "div": format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{body}</div>")
@@ -111,15 +117,27 @@ pub fn document_bundle(signed: &SignedDocument, chart: &Chart) -> Value {
             SectionContent::Diagnoses => chart
                 .diagnoses
                 .iter()
-                .map(|d| b.add(&format!("condition/{}", d.id), |_| condition(d, &patient, &encounter)))
+                .map(|d| {
+                    b.add(&format!("condition/{}", d.id), |_| {
+                        condition(d, &patient, &encounter)
+                    })
+                })
                 .collect(),
             SectionContent::Medications => chart
                 .prescriptions
                 .iter()
-                .map(|p| b.add(&format!("medreq/{}", p.id), |_| medication_request(p, chart, &patient, &encounter)))
+                .map(|p| {
+                    b.add(&format!("medreq/{}", p.id), |_| {
+                        medication_request(p, chart, &patient, &encounter)
+                    })
+                })
                 .collect(),
             SectionContent::DischargeMedications => discharge_prescriptions(chart)
-                .map(|p| b.add(&format!("medreq/{}", p.id), |_| medication_request(p, chart, &patient, &encounter)))
+                .map(|p| {
+                    b.add(&format!("medreq/{}", p.id), |_| {
+                        medication_request(p, chart, &patient, &encounter)
+                    })
+                })
                 .collect(),
             SectionContent::Allergies => chart
                 .allergies
@@ -129,11 +147,19 @@ pub fn document_bundle(signed: &SignedDocument, chart: &Chart) -> Value {
             SectionContent::Results => chart
                 .labs
                 .iter()
-                .map(|l| b.add(&format!("observation/{}", l.id), |_| observation(l, &patient, &encounter)))
+                .map(|l| {
+                    b.add(&format!("observation/{}", l.id), |_| {
+                        observation(l, &patient, &encounter)
+                    })
+                })
                 .collect(),
             SectionContent::Narrative => Vec::new(),
         };
-        let title = if section.heading.trim().is_empty() { &section.key } else { &section.heading };
+        let title = if section.heading.trim().is_empty() {
+            &section.key
+        } else {
+            &section.heading
+        };
         let mut s = json!({
             "title": title,
             "code": { "coding": [{ "system": code.system, "code": code.code, "display": code.display }] },
@@ -254,10 +280,16 @@ fn encounter_resource(chart: &Chart, patient: &str) -> Value {
     });
     let mut period = Map::new();
     if let Some(a) = e.admission_date {
-        period.insert("start".into(), Value::String(a.format("%Y-%m-%d").to_string()));
+        period.insert(
+            "start".into(),
+            Value::String(a.format("%Y-%m-%d").to_string()),
+        );
     }
     if let Some(d) = e.discharge_date {
-        period.insert("end".into(), Value::String(d.format("%Y-%m-%d").to_string()));
+        period.insert(
+            "end".into(),
+            Value::String(d.format("%Y-%m-%d").to_string()),
+        );
     }
     if !period.is_empty() {
         resource["period"] = Value::Object(period);
@@ -301,11 +333,15 @@ fn medication_request(p: &Prescription, chart: &Chart, patient: &str, encounter:
         (Some(end), Some(discharge)) => end < discharge && !p.discharge,
         _ => false,
     };
-    let instruction_text = [format!("{}{}", p.dose, p.unit), p.frequency.clone(), p.days.map(|d| format!("{d}日分")).unwrap_or_default()]
-        .into_iter()
-        .filter(|s| !s.trim().is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let instruction_text = [
+        format!("{}{}", p.dose, p.unit),
+        p.frequency.clone(),
+        p.days.map(|d| format!("{d}日分")).unwrap_or_default(),
+    ]
+    .into_iter()
+    .filter(|s| !s.trim().is_empty())
+    .collect::<Vec<_>>()
+    .join(" ");
     let mut dosage = json!({ "text": if instruction_text.is_empty() { p.drug.clone() } else { instruction_text } });
     if !p.route.is_empty() {
         dosage["route"] = json!({ "text": p.route });

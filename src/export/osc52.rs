@@ -28,7 +28,10 @@ pub fn osc52_sequence(text: &str) -> Result<String, Osc52Error> {
 /// ESC inside doubled, so that tmux hands it to the outer terminal.
 pub fn osc52_tmux_sequence(text: &str) -> Result<String, Osc52Error> {
     let inner = osc52_sequence(text)?;
-    Ok(format!("\x1bPtmux;{}\x1b\\", inner.replace('\x1b', "\x1b\x1b")))
+    Ok(format!(
+        "\x1bPtmux;{}\x1b\\",
+        inner.replace('\x1b', "\x1b\x1b")
+    ))
 }
 
 /// The sequence to write for the current environment (`$TMUX` set: wrapped for tmux).
@@ -64,6 +67,9 @@ mod tests {
     #[test]
     fn too_long_text_is_refused() {
         let long = "あ".repeat(40_000);
-        assert!(matches!(osc52_sequence(&long), Err(Osc52Error::TooLong { .. })));
+        assert!(matches!(
+            osc52_sequence(&long),
+            Err(Osc52Error::TooLong { .. })
+        ));
     }
 }

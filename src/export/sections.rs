@@ -31,25 +31,139 @@ pub struct SectionCode {
 /// (key fragments, heading fragments, LOINC code, display, content) — first match wins, so
 /// specific entries come before general ones.
 const KNOWN_SECTIONS: &[(&[&str], &[&str], &str, &str, SectionContent)] = &[
-    (&["discharge_med"], &["退院時処方", "退院処方"], "10183-2", "Hospital discharge medications Narrative", SectionContent::DischargeMedications),
-    (&["admission_diag"], &["入院時診断", "入院時病名"], "46241-6", "Hospital admission diagnosis Narrative - Reported", SectionContent::Diagnoses),
-    (&["discharge_diag"], &["退院時診断", "退院時病名"], "11535-2", "Hospital discharge Dx Narrative", SectionContent::Diagnoses),
-    (&["purpose", "reason"], &["紹介目的", "紹介理由", "依頼目的"], "42349-1", "Reason for referral (narrative)", SectionContent::Narrative),
-    (&["chief_complaint"], &["主訴"], "10154-3", "Chief complaint Narrative - Reported", SectionContent::Narrative),
-    (&["present_illness", "hpi"], &["現病歴"], "10164-2", "History of Present illness Narrative", SectionContent::Narrative),
-    (&["past_history", "past_medical"], &["既往歴"], "11348-0", "History of Past illness Narrative", SectionContent::Narrative),
-    (&["family"], &["家族歴"], "10157-6", "History of family member diseases Narrative", SectionContent::Narrative),
-    (&["social"], &["生活歴", "社会歴"], "29762-2", "Social history Narrative", SectionContent::Narrative),
-    (&["allerg"], &["アレルギー", "副作用歴"], "48765-2", "Allergies and adverse reactions Document", SectionContent::Allergies),
-    (&["medication", "prescription", "drug"], &["処方", "内服", "薬剤", "投薬"], "10160-0", "History of Medication use Narrative", SectionContent::Medications),
-    (&["diagnos", "problem"], &["傷病名", "診断", "病名"], "11450-4", "Problem list - Reported", SectionContent::Diagnoses),
-    (&["test", "lab", "result", "finding"], &["検査"], "30954-2", "Relevant diagnostic tests/laboratory data Narrative", SectionContent::Results),
-    (&["procedure", "surgery", "operation"], &["手術", "処置"], "47519-4", "History of Procedures Document", SectionContent::Narrative),
-    (&["course"], &["経過"], "8648-8", "Hospital course Narrative", SectionContent::Narrative),
-    (&["instruction"], &["指導", "注意事項"], "8653-8", "Hospital Discharge instructions", SectionContent::Narrative),
-    (&["plan", "follow"], &["方針", "予定", "計画"], "18776-5", "Plan of care note", SectionContent::Narrative),
-    (&["physical", "exam"], &["身体所見", "現症"], "29545-1", "Physical findings Narrative", SectionContent::Narrative),
-    (&["functional", "adl"], &["ADL", "日常生活"], "47420-5", "Functional status assessment note", SectionContent::Narrative),
+    (
+        &["discharge_med"],
+        &["退院時処方", "退院処方"],
+        "10183-2",
+        "Hospital discharge medications Narrative",
+        SectionContent::DischargeMedications,
+    ),
+    (
+        &["admission_diag"],
+        &["入院時診断", "入院時病名"],
+        "46241-6",
+        "Hospital admission diagnosis Narrative - Reported",
+        SectionContent::Diagnoses,
+    ),
+    (
+        &["discharge_diag"],
+        &["退院時診断", "退院時病名"],
+        "11535-2",
+        "Hospital discharge Dx Narrative",
+        SectionContent::Diagnoses,
+    ),
+    (
+        &["purpose", "reason"],
+        &["紹介目的", "紹介理由", "依頼目的"],
+        "42349-1",
+        "Reason for referral (narrative)",
+        SectionContent::Narrative,
+    ),
+    (
+        &["chief_complaint"],
+        &["主訴"],
+        "10154-3",
+        "Chief complaint Narrative - Reported",
+        SectionContent::Narrative,
+    ),
+    (
+        &["present_illness", "hpi"],
+        &["現病歴"],
+        "10164-2",
+        "History of Present illness Narrative",
+        SectionContent::Narrative,
+    ),
+    (
+        &["past_history", "past_medical"],
+        &["既往歴"],
+        "11348-0",
+        "History of Past illness Narrative",
+        SectionContent::Narrative,
+    ),
+    (
+        &["family"],
+        &["家族歴"],
+        "10157-6",
+        "History of family member diseases Narrative",
+        SectionContent::Narrative,
+    ),
+    (
+        &["social"],
+        &["生活歴", "社会歴"],
+        "29762-2",
+        "Social history Narrative",
+        SectionContent::Narrative,
+    ),
+    (
+        &["allerg"],
+        &["アレルギー", "副作用歴"],
+        "48765-2",
+        "Allergies and adverse reactions Document",
+        SectionContent::Allergies,
+    ),
+    (
+        &["medication", "prescription", "drug"],
+        &["処方", "内服", "薬剤", "投薬"],
+        "10160-0",
+        "History of Medication use Narrative",
+        SectionContent::Medications,
+    ),
+    (
+        &["diagnos", "problem"],
+        &["傷病名", "診断", "病名"],
+        "11450-4",
+        "Problem list - Reported",
+        SectionContent::Diagnoses,
+    ),
+    (
+        &["test", "lab", "result", "finding"],
+        &["検査"],
+        "30954-2",
+        "Relevant diagnostic tests/laboratory data Narrative",
+        SectionContent::Results,
+    ),
+    (
+        &["procedure", "surgery", "operation"],
+        &["手術", "処置"],
+        "47519-4",
+        "History of Procedures Document",
+        SectionContent::Narrative,
+    ),
+    (
+        &["course"],
+        &["経過"],
+        "8648-8",
+        "Hospital course Narrative",
+        SectionContent::Narrative,
+    ),
+    (
+        &["instruction"],
+        &["指導", "注意事項"],
+        "8653-8",
+        "Hospital Discharge instructions",
+        SectionContent::Narrative,
+    ),
+    (
+        &["plan", "follow"],
+        &["方針", "予定", "計画"],
+        "18776-5",
+        "Plan of care note",
+        SectionContent::Narrative,
+    ),
+    (
+        &["physical", "exam"],
+        &["身体所見", "現症"],
+        "29545-1",
+        "Physical findings Narrative",
+        SectionContent::Narrative,
+    ),
+    (
+        &["functional", "adl"],
+        &["ADL", "日常生活"],
+        "47420-5",
+        "Functional status assessment note",
+        SectionContent::Narrative,
+    ),
 ];
 
 /// The code of a section, from its template key and heading.
@@ -72,8 +186,16 @@ pub fn section_code(key: &str, heading: &str) -> SectionCode {
         },
         None => SectionCode {
             system: LOCAL_SECTION_SYSTEM,
-            code: if key.trim().is_empty() { "section".into() } else { key.to_string() },
-            display: if heading.trim().is_empty() { key.to_string() } else { heading.to_string() },
+            code: if key.trim().is_empty() {
+                "section".into()
+            } else {
+                key.to_string()
+            },
+            display: if heading.trim().is_empty() {
+                key.to_string()
+            } else {
+                heading.to_string()
+            },
             content: SectionContent::Narrative,
         },
     }
@@ -87,10 +209,16 @@ mod tests {
     fn known_sections_get_loinc_codes() {
         assert_eq!(section_code("discharge_medications", "").code, "10183-2");
         assert_eq!(section_code("medications", "").code, "10160-0");
-        assert_eq!(section_code("x", "退院時処方").content, SectionContent::DischargeMedications);
+        assert_eq!(
+            section_code("x", "退院時処方").content,
+            SectionContent::DischargeMedications
+        );
         assert_eq!(section_code("hospital_course", "入院経過").code, "8648-8");
         assert_eq!(section_code("s1", "紹介目的").code, "42349-1");
-        assert_eq!(section_code("diagnoses", "傷病名").content, SectionContent::Diagnoses);
+        assert_eq!(
+            section_code("diagnoses", "傷病名").content,
+            SectionContent::Diagnoses
+        );
         let local = section_code("remarks", "備考");
         assert_eq!(local.system, LOCAL_SECTION_SYSTEM);
         assert_eq!(local.code, "remarks");

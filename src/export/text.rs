@@ -51,7 +51,11 @@ pub fn document_text(signed: &SignedDocument, chart: &Chart) -> String {
     let _ = writeln!(
         out,
         "記載医師: {}{}",
-        if department.is_empty() { String::new() } else { format!("{department} ") },
+        if department.is_empty() {
+            String::new()
+        } else {
+            format!("{department} ")
+        },
         signed.signer
     );
     let amends = signed
@@ -71,7 +75,11 @@ pub fn document_text(signed: &SignedDocument, chart: &Chart) -> String {
 
 fn patient_lines(out: &mut String, chart: &Chart, on: Option<NaiveDate>) {
     let p = &chart.patient;
-    let kana = if p.kana.is_empty() { String::new() } else { format!("（{}）", p.kana) };
+    let kana = if p.kana.is_empty() {
+        String::new()
+    } else {
+        format!("（{}）", p.kana)
+    };
     let _ = writeln!(out, "患者氏名: {}{kana} 様　{}", p.name, p.sex.japanese());
     if let Some(birth) = p.birth_date {
         let age = on
@@ -96,7 +104,11 @@ fn referral_header(out: &mut String, signed: &SignedDocument, chart: &Chart) {
         if !place.is_empty() {
             let _ = writeln!(out, "紹介先: {place}");
         }
-        let doctor = if to.doctor.is_empty() { "担当医" } else { to.doctor.as_str() };
+        let doctor = if to.doctor.is_empty() {
+            "担当医"
+        } else {
+            to.doctor.as_str()
+        };
         let _ = writeln!(out, "        {doctor} 先生 御侍史");
         out.push('\n');
     }

@@ -65,7 +65,11 @@ pub struct SectionText {
 }
 
 impl SectionText {
-    pub fn new(key: impl Into<String>, heading: impl Into<String>, text: impl Into<String>) -> Self {
+    pub fn new(
+        key: impl Into<String>,
+        heading: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Self {
         Self {
             key: key.into(),
             heading: heading.into(),
@@ -136,6 +140,9 @@ mod tests {
     fn doc_kinds_parse() {
         assert_eq!("discharge".parse::<DocKind>().unwrap(), DocKind::Discharge);
         assert_eq!("Referral".parse::<DocKind>().unwrap(), DocKind::Referral);
-        assert!("letterx".parse::<DocKind>().unwrap_err().contains("discharge or referral"));
+        assert!("letterx"
+            .parse::<DocKind>()
+            .unwrap_err()
+            .contains("discharge or referral"));
     }
 }

@@ -412,8 +412,8 @@ impl Journal {
             return self.compact();
         }
         if self.file.is_none() {
-            let file =
-                open_private_append(&self.path).map_err(|e| JournalError::io("open", &self.path, e))?;
+            let file = open_private_append(&self.path)
+                .map_err(|e| JournalError::io("open", &self.path, e))?;
             self.file = Some(file);
         }
         let Some(file) = self.file.as_mut() else {
@@ -572,7 +572,13 @@ mod tests {
         assert_eq!(again.state.section("s").unwrap().text, "三");
         let copies = std::fs::read_dir(dir.path())
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains("damaged"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains("damaged")
+            })
             .count();
         assert_eq!(copies, 1);
     }

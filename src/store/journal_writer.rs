@@ -109,7 +109,9 @@ impl Drop for JournalWriter {
 }
 
 fn lock_status(status: &Mutex<JournalStatus>) -> std::sync::MutexGuard<'_, JournalStatus> {
-    status.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    status
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Records not yet handed to the journal, with successive edits of one section merged.
@@ -161,7 +163,10 @@ fn run(mut journal: Journal, inbox: mpsc::Receiver<Command>, status: Arc<Mutex<J
             }
             Ok(Command::Flush(ack)) => {
                 let result = save(&mut journal, &mut pending, &status);
-                retry_at = result.as_ref().err().map(|_| Instant::now() + RETRY_AFTER_ERROR);
+                retry_at = result
+                    .as_ref()
+                    .err()
+                    .map(|_| Instant::now() + RETRY_AFTER_ERROR);
                 let _ = ack.send(result);
                 continue;
             }
@@ -173,9 +178,7 @@ fn run(mut journal: Journal, inbox: mpsc::Receiver<Command>, status: Arc<Mutex<J
         }
         let now = Instant::now();
         let due = match pending.first_at {
-            Some(first) => {
-                now >= last_input + IDLE_FLUSH || now >= first + MAX_FLUSH_DELAY
-            }
+            Some(first) => now >= last_input + IDLE_FLUSH || now >= first + MAX_FLUSH_DELAY,
             None => journal.pending_records() > 0,
         };
         if due && retry_at.is_none_or(|r| now >= r) {

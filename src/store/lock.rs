@@ -82,7 +82,11 @@ impl HeldLock {
                 h.pid,
                 h.host,
                 h.since.format("%Y-%m-%d %H:%M UTC"),
-                if self.stale { ", session no longer alive" } else { "" }
+                if self.stale {
+                    ", session no longer alive"
+                } else {
+                    ""
+                }
             ),
             None => "another session (lock file unreadable)".to_string(),
         }
@@ -111,7 +115,9 @@ pub enum LockError {
         path: PathBuf,
         source: io::Error,
     },
-    #[error("the lock is no longer the stale one that was shown; look again before taking it over")]
+    #[error(
+        "the lock is no longer the stale one that was shown; look again before taking it over"
+    )]
     Changed,
 }
 
@@ -175,7 +181,12 @@ impl LockDir {
 
     /// Takes the lock if it is free; otherwise says who holds it (and whether that session
     /// is gone, in which case `take_over` may be offered).
-    pub fn try_acquire(&self, chart_id: &str, user: &str, session: &str) -> Result<LockAttempt, LockError> {
+    pub fn try_acquire(
+        &self,
+        chart_id: &str,
+        user: &str,
+        session: &str,
+    ) -> Result<LockAttempt, LockError> {
         self.ensure()?;
         let path = self.lock_path(chart_id);
         let me = LockHolder::me(user, session);
@@ -453,7 +464,10 @@ mod tests {
             fs::metadata(locks.path()).unwrap().permissions().mode() & 0o7777,
             0o2770
         );
-        assert_eq!(fs::metadata(lock.path()).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(
+            fs::metadata(lock.path()).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
         match locks.try_acquire("c1", "suzuki", "s2").unwrap() {
             LockAttempt::Held(held) => {
                 assert!(!held.stale);
@@ -483,7 +497,8 @@ mod tests {
             panic!("a stale lock is still shown, not silently taken");
         };
         assert!(seen.stale);
-        let LockAttempt::Acquired(lock) = locks.take_over("c1", &seen, "suzuki", "s2").unwrap() else {
+        let LockAttempt::Acquired(lock) = locks.take_over("c1", &seen, "suzuki", "s2").unwrap()
+        else {
             panic!("takeover of a stale lock must succeed");
         };
         assert_eq!(lock.holder().user, "suzuki");
@@ -492,7 +507,10 @@ mod tests {
             locks.take_over("c1", &seen, "tanaka", "s3"),
             Err(LockError::Changed)
         ));
-        assert!(!locks.lock_path("c1").with_extension("lock.takeover").exists());
+        assert!(!locks
+            .lock_path("c1")
+            .with_extension("lock.takeover")
+            .exists());
     }
 
     #[test]
@@ -524,6 +542,9 @@ mod tests {
         assert!(lock.is_lost());
         let path = lock.path().to_path_buf();
         drop(lock);
-        assert!(path.exists(), "dropping a lost lock must not remove the new holder's file");
+        assert!(
+            path.exists(),
+            "dropping a lost lock must not remove the new holder's file"
+        );
     }
 }

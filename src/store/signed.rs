@@ -174,10 +174,7 @@ impl SignedStore {
             .filter_map(|e| e.ok())
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                name.strip_prefix('v')?
-                    .strip_suffix(".json")?
-                    .parse()
-                    .ok()
+                name.strip_prefix('v')?.strip_suffix(".json")?.parse().ok()
             })
             .collect();
         versions.sort_unstable();
@@ -189,7 +186,12 @@ impl SignedStore {
     }
 
     /// Reads and verifies one version.
-    pub fn load(&self, chart_id: &str, doc: DocKind, version: u32) -> Result<SignedDocument, VerifyError> {
+    pub fn load(
+        &self,
+        chart_id: &str,
+        doc: DocKind,
+        version: u32,
+    ) -> Result<SignedDocument, VerifyError> {
         let path = self.version_path(chart_id, doc, version);
         let signed = load_verified(&path)?;
         if signed.chart_id != chart_id || signed.doc != doc || signed.version != version {
@@ -204,7 +206,11 @@ impl SignedStore {
     }
 
     /// The newest signed version, verified; `None` when nothing is signed.
-    pub fn load_latest(&self, chart_id: &str, doc: DocKind) -> Result<Option<SignedDocument>, VerifyError> {
+    pub fn load_latest(
+        &self,
+        chart_id: &str,
+        doc: DocKind,
+    ) -> Result<Option<SignedDocument>, VerifyError> {
         match self.latest_version(chart_id, doc)? {
             Some(v) => self.load(chart_id, doc, v).map(Some),
             None => Ok(None),
@@ -331,22 +337,34 @@ mod tests {
         assert_eq!(v1.version, 1);
         assert!(v1.amends.is_none());
         let path = store.version_path("demo-001", DocKind::Discharge, 1);
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o400);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o400
+        );
         assert_eq!(store.load("demo-001", DocKind::Discharge, 1).unwrap(), v1);
 
         let amended = vec![SectionText::new("course", "入院経過", "軽快退院した。")];
         let v2 = store.sign(&request(&amended)).unwrap();
         assert_eq!(v2.version, 2);
-        assert_eq!(v2.amends.as_ref().unwrap().content_sha256, v1.content_sha256);
-        assert_eq!(store.versions("demo-001", DocKind::Discharge).unwrap(), vec![1, 2]);
+        assert_eq!(
+            v2.amends.as_ref().unwrap().content_sha256,
+            v1.content_sha256
+        );
+        assert_eq!(
+            store.versions("demo-001", DocKind::Discharge).unwrap(),
+            vec![1, 2]
+        );
 
         // Edit version 2 by hand.
-        let text = fs::read_to_string(store.version_path("demo-001", DocKind::Discharge, 2)).unwrap();
+        let text =
+            fs::read_to_string(store.version_path("demo-001", DocKind::Discharge, 2)).unwrap();
         let edited = text.replace("軽快退院した。", "死亡退院した。");
         let p2 = store.version_path("demo-001", DocKind::Discharge, 2);
         fs::set_permissions(&p2, fs::Permissions::from_mode(0o600)).unwrap();
         fs::write(&p2, edited).unwrap();
-        let err = store.load_latest("demo-001", DocKind::Discharge).unwrap_err();
+        let err = store
+            .load_latest("demo-001", DocKind::Discharge)
+            .unwrap_err();
         assert!(matches!(err, VerifyError::Tampered { .. }), "{err}");
         assert!(err.to_string().contains("modified after signing"));
         // Amending on top of a tampered version is refused.
@@ -373,6 +391,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SignedStore::new(dir.path());
         let sections = vec![SectionText::new("course", "入院経過", "  ")];
-        assert!(matches!(store.sign(&request(&sections)), Err(SignError::Empty)));
+        assert!(matches!(
+            store.sign(&request(&sections)),
+            Err(SignError::Empty)
+        ));
     }
 }
