@@ -189,18 +189,19 @@ fn clause_spans(text: &str) -> Vec<(usize, usize)> {
 }
 
 fn split_spans(text: &str, is_end: impl Fn(char) -> bool) -> Vec<(usize, usize)> {
+    let chars: Vec<char> = text.chars().collect();
     let mut spans = Vec::new();
     let mut start = 0;
-    let mut count = 0;
-    for (i, c) in text.chars().enumerate() {
-        count = i + 1;
-        if is_end(c) {
+    for (i, &c) in chars.iter().enumerate() {
+        // "。\n" ends one sentence, not two.
+        let next_also_ends = chars.get(i + 1).is_some_and(|&n| is_end(n));
+        if is_end(c) && !next_also_ends {
             spans.push((start, i + 1));
             start = i + 1;
         }
     }
-    if start < count {
-        spans.push((start, count));
+    if start < chars.len() {
+        spans.push((start, chars.len()));
     }
     spans
 }
@@ -376,5 +377,6 @@ mod tests {
     #[test]
     fn sentence_spans_cover_text() {
         assert_eq!(sentence_spans("あ。い\nう"), vec![(0, 2), (2, 4), (4, 5)]);
+        assert_eq!(sentence_spans("あ。\nい"), vec![(0, 3), (3, 4)]);
     }
 }
