@@ -6,7 +6,8 @@ use karte::store::{DocKind, SectionText, SignRequest, SignedStore};
 use std::path::PathBuf;
 
 fn chart() -> karte::chart::Chart {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/01-naika-pneumonia.json");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/01-naika-pneumonia.json");
     karte::chart::load(&path).unwrap()
 }
 
@@ -16,7 +17,11 @@ fn referral_letter_text_is_laid_out_for_pasting() {
     let dir = tempfile::tempdir().unwrap();
     let store = SignedStore::new(dir.path());
     let sections = vec![
-        SectionText::new("purpose", "紹介目的", "退院後の経過観察をお願いいたします。"),
+        SectionText::new(
+            "purpose",
+            "紹介目的",
+            "退院後の経過観察をお願いいたします。",
+        ),
         SectionText::new("diagnoses", "傷病名", "市中肺炎（肺炎球菌性）"),
         SectionText::new("remarks", "", ""),
     ];
@@ -38,7 +43,10 @@ fn referral_letter_text_is_laid_out_for_pasting() {
     let to = chart.referral.as_ref().unwrap();
     assert!(text.contains(&format!("紹介先: {} {}", to.facility, to.department)));
     assert!(text.contains(&format!("{} 先生 御侍史", to.doctor)));
-    assert!(text.contains(&format!("患者氏名: {}（{}） 様", chart.patient.name, chart.patient.kana)));
+    assert!(text.contains(&format!(
+        "患者氏名: {}（{}） 様",
+        chart.patient.name, chart.patient.kana
+    )));
     assert!(text.contains("生年月日: 1943年8月21日"));
     // Sections in order, with headings; an empty one says so; a missing heading uses the key.
     let purpose = text.find("【紹介目的】").unwrap();
@@ -56,7 +64,11 @@ fn discharge_summary_text_has_the_stay() {
     let chart = chart();
     let dir = tempfile::tempdir().unwrap();
     let store = SignedStore::new(dir.path());
-    let sections = vec![SectionText::new("hospital_course", "入院経過", "軽快し退院。")];
+    let sections = vec![SectionText::new(
+        "hospital_course",
+        "入院経過",
+        "軽快し退院。",
+    )];
     let request = SignRequest {
         chart_id: &chart.id,
         doc: DocKind::Discharge,
@@ -76,8 +88,14 @@ fn discharge_summary_text_has_the_stay() {
 
     // The same text goes to the clipboard through OSC 52, plain or wrapped for tmux.
     let seq = osc52_sequence(&text).unwrap();
-    let payload = seq.strip_prefix("\x1b]52;c;").unwrap().strip_suffix('\x07').unwrap();
-    let decoded = base64::engine::general_purpose::STANDARD.decode(payload).unwrap();
+    let payload = seq
+        .strip_prefix("\x1b]52;c;")
+        .unwrap()
+        .strip_suffix('\x07')
+        .unwrap();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .unwrap();
     assert_eq!(String::from_utf8(decoded).unwrap(), text);
     let tmux = osc52_tmux_sequence(&text).unwrap();
     assert!(tmux.starts_with("\x1bPtmux;\x1b\x1b]52;c;") && tmux.ends_with("\x07\x1b\\"));

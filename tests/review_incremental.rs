@@ -13,7 +13,8 @@ use std::time::Instant;
 
 fn setup() -> (Arc<Pipeline>, Chart, Arc<ChartIndex>) {
     let pipeline = Arc::new(Pipeline::load(&AppPaths::discover().unwrap().ipadic_dir()).unwrap());
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/01-naika-pneumonia.json");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/01-naika-pneumonia.json");
     let chart = karte::chart::load(&path).unwrap();
     let started = Instant::now();
     let index = Arc::new(ChartIndex::build(&pipeline, &chart));
@@ -36,7 +37,11 @@ fn typing_rechecks_only_the_changed_sentence_and_ids_stay_stable() {
     guard.update_section("plan", "退院後は近医で経過観察とする。");
     let first = guard.report();
     assert_eq!(guard.work().sentences_checked, 4);
-    assert!(first.flagged().next().is_none(), "{:#?}", first.flagged().collect::<Vec<_>>());
+    assert!(
+        first.flagged().next().is_none(),
+        "{:#?}",
+        first.flagged().collect::<Vec<_>>()
+    );
 
     // The clinician types a wrong dose into the second sentence, one character at a time.
     let mut text = COURSE.to_string();
@@ -46,7 +51,10 @@ fn typing_rechecks_only_the_changed_sentence_and_ids_stay_stable() {
     for typed in ["4", "g"] {
         let at_char = text[..at].chars().count();
         let mut chars: Vec<char> = text.chars().collect();
-        chars.insert(at_char + if typed == "g" { 1 } else { 0 }, typed.chars().next().unwrap());
+        chars.insert(
+            at_char + if typed == "g" { 1 } else { 0 },
+            typed.chars().next().unwrap(),
+        );
         text = chars.into_iter().collect();
         let before = guard.work();
         let started = Instant::now();
@@ -54,7 +62,11 @@ fn typing_rechecks_only_the_changed_sentence_and_ids_stay_stable() {
         let report = guard.report();
         worst = worst.max(started.elapsed().as_secs_f64() * 1000.0);
         let after = guard.work();
-        assert_eq!(after.sentences_checked - before.sentences_checked, 1, "only the edited sentence is re-extracted");
+        assert_eq!(
+            after.sentences_checked - before.sentences_checked,
+            1,
+            "only the edited sentence is re-extracted"
+        );
         assert_eq!(after.sentences_reused - before.sentences_reused, 2);
         let _ = report;
     }
@@ -66,7 +78,9 @@ fn typing_rechecks_only_the_changed_sentence_and_ids_stay_stable() {
     let item = wrong[0];
     assert_eq!(item.verdict, Verdict::Contradicted);
     assert_eq!(item.text, "4g");
-    assert!(matches!(&item.reason, Reason::DifferentValue { head, chart_values } if head == "セフトリアキソン" && chart_values.iter().any(|v| v == "2g")));
+    assert!(
+        matches!(&item.reason, Reason::DifferentValue { head, chart_values } if head == "セフトリアキソン" && chart_values.iter().any(|v| v == "2g"))
+    );
     let chars: Vec<char> = text.chars().collect();
     assert_eq!(chars[item.start..item.end].iter().collect::<String>(), "4g");
     println!("explanation: {}", item.explanation());
@@ -78,9 +92,15 @@ fn typing_rechecks_only_the_changed_sentence_and_ids_stay_stable() {
     assert!(report.can_sign(&acknowledged));
 
     // Editing another section keeps the item's id (the acknowledgement still applies).
-    guard.update_section("plan", "退院後は近医で経過観察とし、1か月後に胸部X線を再検する。");
+    guard.update_section(
+        "plan",
+        "退院後は近医で経過観察とし、1か月後に胸部X線を再検する。",
+    );
     let later = guard.report();
-    assert!(later.item(&item.id).is_some(), "id changed after an unrelated edit");
+    assert!(
+        later.item(&item.id).is_some(),
+        "id changed after an unrelated edit"
+    );
     assert!(later.can_sign(&acknowledged));
 
     // Fixing the dose removes the item.
@@ -92,10 +112,17 @@ fn typing_rechecks_only_the_changed_sentence_and_ids_stay_stable() {
 fn supported_items_point_at_the_source_span() {
     let (pipeline, chart, index) = setup();
     let mut guard = ProvenanceGuard::new(pipeline, index);
-    guard.update_section("course", "胸部CTで右S9/S10にconsolidationを認めた。肺炎球菌尿中抗原 陽性。");
+    guard.update_section(
+        "course",
+        "胸部CTで右S9/S10にconsolidationを認めた。肺炎球菌尿中抗原 陽性。",
+    );
     let report = guard.report();
     let mut jumped = 0;
-    for item in report.items.iter().filter(|i| i.verdict == Verdict::Supported) {
+    for item in report
+        .items
+        .iter()
+        .filter(|i| i.verdict == Verdict::Supported)
+    {
         for source in &item.sources {
             if let Source::Note { id, start, end } = source {
                 let note = chart.note(id).unwrap();
@@ -105,7 +132,10 @@ fn supported_items_point_at_the_source_span() {
             }
         }
     }
-    assert!(jumped > 0, "no supported item points into a note: {report:#?}");
+    assert!(
+        jumped > 0,
+        "no supported item points into a note: {report:#?}"
+    );
 }
 
 #[test]
@@ -117,12 +147,27 @@ fn hallucinations_contradictions_and_omissions_are_reported() {
         "心房細動の既往あり。左下肺野に浸潤影を認めた。ワルファリン 2mg 1日1回を継続。",
     );
     let report = guard.report();
-    let flagged: Vec<_> = report.flagged().map(|i| (i.text.as_str(), i.verdict)).collect();
-    assert!(flagged.contains(&("心房細動", Verdict::Unsupported)), "{flagged:?}");
-    assert!(flagged.contains(&("左下肺野", Verdict::Contradicted)), "{flagged:?}");
-    assert!(flagged.contains(&("ワルファリン", Verdict::Unsupported)), "{flagged:?}");
+    let flagged: Vec<_> = report
+        .flagged()
+        .map(|i| (i.text.as_str(), i.verdict))
+        .collect();
+    assert!(
+        flagged.contains(&("心房細動", Verdict::Unsupported)),
+        "{flagged:?}"
+    );
+    assert!(
+        flagged.contains(&("左下肺野", Verdict::Contradicted)),
+        "{flagged:?}"
+    );
+    assert!(
+        flagged.contains(&("ワルファリン", Verdict::Unsupported)),
+        "{flagged:?}"
+    );
     let counts = report.counts();
-    assert!(counts.unsupported >= 2 && counts.contradicted >= 1, "{counts:?}");
+    assert!(
+        counts.unsupported >= 2 && counts.contradicted >= 1,
+        "{counts:?}"
+    );
     // Nothing of the chart's problems, discharge drugs or allergies is mentioned.
     let kinds: BTreeSet<_> = report.omitted.iter().map(|o| o.kind.clone()).collect();
     assert!(kinds.contains(&ExpectedKind::ActiveProblem));
@@ -130,5 +175,9 @@ fn hallucinations_contradictions_and_omissions_are_reported() {
     assert!(kinds.contains(&ExpectedKind::Allergy));
     // Mentioning the allergy removes it from the omissions.
     guard.update_section("allergies", "ロキソニンで蕁麻疹。");
-    assert!(!guard.report().omitted.iter().any(|o| o.kind == ExpectedKind::Allergy));
+    assert!(!guard
+        .report()
+        .omitted
+        .iter()
+        .any(|o| o.kind == ExpectedKind::Allergy));
 }

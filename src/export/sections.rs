@@ -28,9 +28,17 @@ pub struct SectionCode {
     pub content: SectionContent,
 }
 
-/// (key fragments, heading fragments, LOINC code, display, content) — first match wins, so
-/// specific entries come before general ones.
-const KNOWN_SECTIONS: &[(&[&str], &[&str], &str, &str, SectionContent)] = &[
+/// (key fragments, heading fragments, LOINC code, display, content).
+type KnownSection = (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    SectionContent,
+);
+
+/// First match wins, so specific entries come before general ones.
+const KNOWN_SECTIONS: &[KnownSection] = &[
     (
         &["discharge_med"],
         &["退院時処方", "退院処方"],
