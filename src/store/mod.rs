@@ -15,6 +15,7 @@ pub mod document;
 pub mod journal;
 pub mod journal_writer;
 pub mod lock;
+pub mod session;
 pub mod signed;
 pub mod signer;
 
@@ -26,6 +27,7 @@ pub use journal::{
 };
 pub use journal_writer::{JournalStatus, JournalWriter};
 pub use lock::{ChartLock, HeldLock, LockAttempt, LockDir, LockError, LockHolder};
+pub use session::{DocumentSession, Opened, SessionContext, SessionError};
 pub use signed::{
     chart_fingerprint, AmendedVersion, SignError, SignRequest, SignedDocument, SignedStore,
     VerifyError,
