@@ -173,6 +173,18 @@ fn hallucinations_contradictions_and_omissions_are_reported() {
     assert!(kinds.contains(&ExpectedKind::ActiveProblem));
     assert!(kinds.contains(&ExpectedKind::DischargeMedication));
     assert!(kinds.contains(&ExpectedKind::Allergy));
+    // A drug the chart knows only as an allergy, written as if prescribed, is contradicted;
+    // written as the allergy it is, it is supported.
+    guard.update_section("plan", "疼痛時はロキソプロフェン 60mg を頓用とする。");
+    let report = guard.report();
+    let allergen = report
+        .items
+        .iter()
+        .find(|i| i.section == "plan" && i.text == "ロキソプロフェン")
+        .unwrap();
+    assert_eq!(allergen.verdict, Verdict::Contradicted);
+    assert_eq!(allergen.reason, Reason::ChartAllergy);
+    guard.update_section("plan", "");
     // Mentioning the allergy removes it from the omissions.
     guard.update_section("allergies", "ロキソニンで蕁麻疹。");
     assert!(!guard

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 pub struct ChartMention {
     pub certainty: Option<Certainty>,
     pub source: Source,
+    /// Mentioned as an allergy (an allergy record, or a sentence about a reaction).
+    pub allergy_context: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -156,7 +158,7 @@ impl ChartIndex {
             let source = Source::Allergy { id: a.id.clone() };
             let line = format!("{} {}", a.substance, a.reaction);
             let facts = facts_of(&line, &pipeline.extract(&line));
-            index.add_facts(&facts, |_| source.clone(), None);
+            index.add_facts_as(&facts, |_| source.clone(), None, true);
             let substance = facts_of(&a.substance, &pipeline.extract(&a.substance));
             index.expected.push(ExpectedFact {
                 kind: ExpectedKind::Allergy,
@@ -193,6 +195,16 @@ impl ChartIndex {
         facts: &[Fact],
         source_of: impl Fn(&Fact) -> Source,
         certainty_override: Option<Certainty>,
+    ) {
+        self.add_facts_as(facts, source_of, certainty_override, false);
+    }
+
+    fn add_facts_as(
+        &mut self,
+        facts: &[Fact],
+        source_of: impl Fn(&Fact) -> Source,
+        certainty_override: Option<Certainty>,
+        allergy_record: bool,
     ) {
         for fact in facts {
             self.entity_count += 1;
@@ -236,7 +248,11 @@ impl ChartIndex {
                     self.mentions
                         .entry((kind, fact.key.clone()))
                         .or_default()
-                        .push(ChartMention { certainty, source });
+                        .push(ChartMention {
+                            certainty,
+                            source,
+                            allergy_context: allergy_record || fact.allergy_context,
+                        });
                 }
             }
         }

@@ -43,6 +43,8 @@ pub enum Reason {
     DifferentDate {
         chart_dates: Vec<String>,
     },
+    /// A drug the chart knows only as an allergy, written as if given.
+    ChartAllergy,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,6 +126,15 @@ pub fn check_fact(index: &ChartIndex, fact: &Fact) -> Option<Check> {
                     .chain(mentions.iter())
                     .map(|m| m.source.clone());
                 return Some(Check::supported(agreeing));
+            }
+            if kind == EntityType::Medication
+                && !fact.allergy_context
+                && mentions.iter().all(|m| m.allergy_context)
+            {
+                return Some(Check::contradicted(
+                    Reason::ChartAllergy,
+                    mentions.iter().map(|m| m.source.clone()),
+                ));
             }
             Some(Check::supported(mentions.iter().map(|m| m.source.clone())))
         }

@@ -174,7 +174,26 @@ pub struct Fact {
     pub date_context: Vec<String>,
     /// For dates: event words of the same clause only (入院, 退院 …).
     pub date_clause_words: Vec<String>,
+    /// The sentence speaks of an allergy or adverse reaction (アレルギー, 禁忌, 蕁麻疹 …).
+    pub allergy_context: bool,
 }
+
+/// Words that put a drug mentioned in the same sentence in an allergy context.
+pub const ALLERGY_CUES: &[&str] = &[
+    "アレルギー",
+    "過敏",
+    "禁忌",
+    "禁",
+    "副作用",
+    "避け",
+    "蕁麻疹",
+    "皮疹",
+    "発疹",
+    "膨疹",
+    "薬疹",
+    "アナフィラキシー",
+    "掻痒",
+];
 
 /// Character ranges of sentences (ended by 。 or a line break; not by ．, which is a
 /// full-width decimal point in "３６．５").
@@ -249,6 +268,10 @@ pub fn facts_of(text: &str, entities: &[Entity]) -> Vec<Fact> {
             date: None,
             date_context: Vec::new(),
             date_clause_words: Vec::new(),
+            allergy_context: {
+                let text = slice(sentence);
+                ALLERGY_CUES.iter().any(|cue| text.contains(cue))
+            },
         };
         match entity.kind {
             EntityType::Dose => {

@@ -65,6 +65,7 @@ impl GuardItem {
             Reason::DifferentDate { chart_dates } => {
                 format!("日付が違う: カルテでは {}", chart_dates.join(", "))
             }
+            Reason::ChartAllergy => "カルテではアレルギー（禁忌）として記載".into(),
         }
     }
 }

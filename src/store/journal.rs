@@ -317,6 +317,8 @@ pub struct Journal {
     pending: Vec<u8>,
     pending_records: usize,
     state: DraftState,
+    /// The file's directory entry is durable (fsync'd dir) — false for a new file.
+    entry_durable: bool,
 }
 
 impl Journal {
@@ -364,6 +366,7 @@ impl Journal {
             pending: Vec::new(),
             pending_records: 0,
             state,
+            entry_durable: good_len > 0,
         };
         if journal.good_len == 0 {
             journal.pending.extend_from_slice(JOURNAL_HEADER);
@@ -425,6 +428,14 @@ impl Journal {
                 self.good_len += self.pending.len() as u64;
                 self.pending.clear();
                 self.pending_records = 0;
+                if !self.entry_durable {
+                    // A new file survives power loss only once its directory is synced.
+                    let dir = self.path.parent().unwrap_or(Path::new("."));
+                    File::open(dir)
+                        .and_then(|d| d.sync_all())
+                        .map_err(|e| JournalError::io("sync the directory of", &self.path, e))?;
+                    self.entry_durable = true;
+                }
                 Ok(())
             }
             Err(e) => {
@@ -450,6 +461,7 @@ impl Journal {
         self.good_len = bytes.len() as u64;
         self.pending.clear();
         self.pending_records = 0;
+        self.entry_durable = true;
         Ok(())
     }
 }
