@@ -79,8 +79,16 @@ fn local_datetime(dt: &NaiveDateTime) -> String {
     format!("{}+09:00", dt.format("%Y-%m-%dT%H:%M:%S"))
 }
 
+/// FHIR strings may not hold control characters other than tab and line breaks.
+fn without_controls(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect()
+}
+
 /// XHTML narrative of authored text (escaped, line breaks kept).
 fn narrative(text: &str) -> Value {
+    let text = without_controls(text);
     let escaped = text
         .replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -155,11 +163,11 @@ pub fn document_bundle(signed: &SignedDocument, chart: &Chart) -> Value {
                 .collect(),
             SectionContent::Narrative => Vec::new(),
         };
-        let title = if section.heading.trim().is_empty() {
+        let title = without_controls(if section.heading.trim().is_empty() {
             &section.key
         } else {
             &section.heading
-        };
+        });
         let mut s = json!({
             "title": title,
             "code": { "coding": [{ "system": code.system, "code": code.code, "display": code.display }] },

@@ -40,11 +40,18 @@ type KnownSection = (
 /// First match wins, so specific entries come before general ones.
 const KNOWN_SECTIONS: &[KnownSection] = &[
     (
-        &["discharge_med"],
+        &["discharge_med", "discharge_prescription"],
         &["退院時処方", "退院処方"],
         "10183-2",
         "Hospital discharge medications Narrative",
         SectionContent::DischargeMedications,
+    ),
+    (
+        &["admission_finding", "physical"],
+        &["入院時所見", "身体所見", "現症"],
+        "29545-1",
+        "Physical findings Narrative",
+        SectionContent::Narrative,
     ),
     (
         &["admission_diag"],
@@ -217,6 +224,25 @@ mod tests {
     fn known_sections_get_loinc_codes() {
         assert_eq!(section_code("discharge_medications", "").code, "10183-2");
         assert_eq!(section_code("medications", "").code, "10160-0");
+        // The draft templates' keys.
+        assert_eq!(
+            section_code("discharge_prescriptions", "退院時処方").code,
+            "10183-2"
+        );
+        assert_eq!(section_code("prescriptions", "現在の処方").code, "10160-0");
+        assert_eq!(
+            section_code("admission_findings", "入院時所見").code,
+            "29545-1"
+        );
+        assert_eq!(section_code("history", "既往歴・家族歴").code, "11348-0");
+        assert_eq!(
+            section_code("labs", "主要検査結果").content,
+            SectionContent::Results
+        );
+        assert_eq!(
+            section_code("admission", "入院日・退院日").system,
+            LOCAL_SECTION_SYSTEM
+        );
         assert_eq!(
             section_code("x", "退院時処方").content,
             SectionContent::DischargeMedications
