@@ -17,6 +17,12 @@ pub struct Config {
     pub clinician_name: Option<String>,
     /// Shared directory of chart locks (default: `<queue_dir>/.karte-locks`).
     pub lock_dir: Option<PathBuf>,
+    /// `[metrics]`: idle threshold, buffer size (see `metrics::MetricsConfig`).
+    #[serde(default)]
+    pub metrics: crate::metrics::MetricsConfig,
+    /// `[study]`: a time study (name, arms, unit, seed); none by default.
+    #[serde(default)]
+    pub study: Option<crate::metrics::StudyConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -3,9 +3,11 @@
 
 pub mod bench;
 pub mod bench_extract;
+pub mod bench_metrics;
 pub mod context;
 pub mod export;
 pub mod extract;
+pub mod report;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -42,6 +44,8 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Print the clinical entities of a text (or of each note of a chart) as JSON.
     Extract(crate::cli::extract::ExtractArgs),
+    /// Time-study report from the metrics DB: per arm and document type, reduction with 95% CI.
+    Report(crate::cli::report::ReportArgs),
     /// Measure performance (extraction throughput against MeCab, …).
     Bench(crate::cli::bench::BenchArgs),
 }
@@ -56,6 +60,9 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Extract(ref args)) => {
             Context::resolve(&cli).and_then(|ctx| extract::run(args, &ctx))
+        }
+        Some(Command::Report(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| report::run(args, &ctx))
         }
         Some(Command::Bench(ref args)) => {
             Context::resolve(&cli).and_then(|ctx| bench::run(args, &ctx))

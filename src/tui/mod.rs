@@ -1,5 +1,7 @@
 //! The terminal front end: `Action`, `update`, `view`, widgets, keymap, themes, event loop.
 
+pub mod metrics_tab;
+
 use crate::cli::Context;
 use std::process::ExitCode;
 

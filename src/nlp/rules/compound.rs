@@ -8,6 +8,8 @@
 //!   procedure head (術, 療法, 留置, 挿管, 郭清 …) become entities;
 //! - laterality joins the anatomy after it (右 + 下肺野), adjacent anatomy joins (頸部 + リンパ節).
 
+use std::cell::OnceCell;
+
 use crate::nlp::candidate::{rank, Candidate};
 use crate::nlp::segment::{MedicalSegmenter, Word, WordClass};
 use crate::nlp::EntityType;
@@ -277,18 +279,12 @@ pub fn find(
         if whole_run_known || run.chars().count() < 2 {
             continue;
         }
-        let words: Vec<Word> = segmenter
-            .segment(run)
-            .into_iter()
-            .map(|w| Word {
-                start: w.start + run_start,
-                end: w.end + run_start,
-                class: w.class,
-            })
-            .collect();
         let compound = RunContext {
             text,
-            words: &words,
+            run_start,
+            run_end,
+            segmenter,
+            words: OnceCell::new(),
             anatomy: &anatomy,
         };
         compound.grow_diseases(&in_run, out);
@@ -345,11 +341,29 @@ fn strip_trailing_record_words(run: &str) -> &str {
 
 struct RunContext<'a> {
     text: &'a str,
-    words: &'a [Word],
+    run_start: usize,
+    run_end: usize,
+    segmenter: &'a MedicalSegmenter,
+    /// lindera's words of the run, segmented only when a decision needs them.
+    words: OnceCell<Vec<Word>>,
     anatomy: &'a SpanSet,
 }
 
 impl RunContext<'_> {
+    fn words(&self) -> &[Word] {
+        self.words.get_or_init(|| {
+            self.segmenter
+                .segment(&self.text[self.run_start..self.run_end])
+                .into_iter()
+                .map(|w| Word {
+                    start: w.start + self.run_start,
+                    end: w.end + self.run_start,
+                    class: w.class,
+                })
+                .collect()
+        })
+    }
+
     fn surface(&self, word: &Word) -> &str {
         &self.text[word.start..word.end]
     }
@@ -377,7 +391,7 @@ impl RunContext<'_> {
     }
 
     fn word_ending_at(&self, byte: usize) -> Option<usize> {
-        self.words.iter().position(|w| w.end == byte)
+        self.words().iter().position(|w| w.end == byte)
     }
 
     /// Extends lexicon diseases over modifiers before and disease words after them.
@@ -395,12 +409,14 @@ impl RunContext<'_> {
                     None => break,
                 }
             }
-            // Left: modifiers (急性, 誤嚥性, 2型).
+            // Left: modifiers (急性, 誤嚥性, 2型). Nothing to take at the run's start or
+            // right after another entity (an anatomical site is split off, not joined).
             let is_finding = FINDING_HEADS
                 .iter()
                 .any(|h| self.text[start..end].ends_with(h));
-            while let Some(i) = self.word_ending_at(start) {
-                let word = &self.words[i];
+            let blocked = start == self.run_start || in_run.iter().any(|c| c.end == start);
+            while let Some(i) = (!blocked).then(|| self.word_ending_at(start)).flatten() {
+                let word = &self.words()[i];
                 let takes = if is_finding {
                     !self.is_anatomy(word)
                         && !self.is_stop(word)
@@ -437,11 +453,11 @@ impl RunContext<'_> {
 
     /// "2" before "型": lindera splits 2型 into a number and a suffix.
     fn digit_type_prefix(&self, i: usize) -> bool {
-        let word = &self.words[i];
+        let word = &self.words()[i];
         self.surface(word) == "型"
             || (self.surface(word).chars().all(|c| c.is_ascii_digit())
                 && self
-                    .words
+                    .words()
                     .get(i + 1)
                     .is_some_and(|next| self.surface(next).starts_with('型')))
     }
@@ -456,10 +472,10 @@ impl RunContext<'_> {
     ) {
         let stripped = strip_trailing_record_words(&self.text[run_start..run_end]);
         let end = run_start + stripped.len();
-        let Some(last) = self.word_ending_at(end) else {
-            return;
-        };
         let covered = |s: usize, e: usize| in_run.iter().any(|c| c.start <= s && c.end >= e);
+        if covered(run_start, end) {
+            return;
+        }
         let ending = &self.text[run_start..end];
         let (kind, head) = if let Some(h) = PROCEDURE_HEADS.iter().find(|h| ending.ends_with(*h)) {
             (EntityType::Procedure, *h)
@@ -470,9 +486,12 @@ impl RunContext<'_> {
         } else {
             return;
         };
-        let mut start = self.words[last].start;
+        let Some(last) = self.word_ending_at(end) else {
+            return;
+        };
+        let mut start = self.words()[last].start;
         let mut taken = 0;
-        for word in self.words[..=last].iter().rev().skip(1) {
+        for word in self.words()[..=last].iter().rev().skip(1) {
             if word.end != start {
                 break;
             }
