@@ -20,6 +20,8 @@ pub struct Config {
     /// `[llm]`: engine threads, context length, sampling overrides.
     #[serde(default)]
     pub llm: crate::llm::LlmSettings,
+    /// Shared directory of chart locks (default: `<queue_dir>/.karte-locks`).
+    pub lock_dir: Option<PathBuf>,
     /// `[metrics]`: idle threshold, buffer size (see `metrics::MetricsConfig`).
     #[serde(default)]
     pub metrics: crate::metrics::MetricsConfig,

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_extract;
 pub mod bench_metrics;
 pub mod context;
+pub mod export;
 pub mod extract;
 pub mod report;
 
@@ -39,6 +40,8 @@ pub struct Cli {
 pub enum Command {
     /// Install what is missing: system packages, the IPADIC dictionary, the default model.
     Setup(crate::setup::SetupArgs),
+    /// Export a signed document: plain text or a FHIR R4 document Bundle.
+    Export(export::ExportArgs),
     /// Print the clinical entities of a text (or of each note of a chart) as JSON.
     Extract(crate::cli::extract::ExtractArgs),
     /// Time-study report from the metrics DB: per arm and document type, reduction with 95% CI.
@@ -52,6 +55,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Setup(ref args)) => crate::setup::run(args, &cli),
+        Some(Command::Export(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| export::run(args, &ctx))
+        }
         Some(Command::Extract(ref args)) => {
             Context::resolve(&cli).and_then(|ctx| extract::run(args, &ctx))
         }
