@@ -43,7 +43,7 @@ pub enum Motion {
     DocumentEnd,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Editor {
     text: String,
     cursor: usize,

@@ -5,6 +5,7 @@
 use super::command::Command;
 use super::document_state::{DocumentKind, DocumentState};
 use super::draft_view::DraftEvent;
+use super::edit_keys::EditKey;
 use super::model_status::ModelState;
 use crate::chart::{Chart, ChartError};
 use crate::nlp::Entity;
@@ -79,6 +80,45 @@ pub enum Action {
         target: EntityTarget,
         entities: Vec<Entity>,
     },
+    /// A key in the draft pane's edit mode (see `edit_keys`).
+    Edit(EditKey),
+    /// Text pasted into the terminal (bracketed paste).
+    Paste(String),
+    /// The answer to the recovery prompt: `true` restores the journaled draft.
+    RecoveryChoice(bool),
+    /// A document was opened for editing (chart lock, journal recovery), or could not be.
+    DocumentOpened {
+        chart_id: String,
+        document: DocumentKind,
+        opened: OpenedDocument,
+    },
+    /// The journal's health: `Some` says why edits cannot be saved right now.
+    JournalHealth(Option<String>),
+    /// The model rewrote one section (`Err`: why it could not).
+    SectionRegenerated {
+        chart_id: String,
+        document: DocumentKind,
+        heading: String,
+        result: Result<String, String>,
+    },
+}
+
+/// What opening a document found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenedDocument {
+    pub access: super::document_edit::Access,
+    /// The journaled draft, offered when it has changes not yet signed.
+    pub recovered: Option<RecoveredDraft>,
+    /// The journal was damaged: what was lost (recovered up to the last good record).
+    pub damage: Option<String>,
+}
+
+/// A draft read back from the journal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoveredDraft {
+    pub sections: Vec<crate::store::SectionText>,
+    pub ai_sections: Vec<crate::store::SectionText>,
+    pub last_change_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Work `update` asks for; the event loop hands it to a worker (see `services`).
@@ -100,4 +140,29 @@ pub enum Effect {
     },
     /// Find entities in the notes of `chart` (answers come back as `Action::Entities`).
     AnalyzeChart(Arc<Chart>),
+    /// Open `document` of chart `chart_id` for editing: take the chart lock, recover the
+    /// journal (answer: `Action::DocumentOpened`). Closes the document open before.
+    OpenDocument {
+        chart_id: String,
+        document: DocumentKind,
+    },
+    /// Take over the stale lock of the open (read-only) document.
+    TakeOverLock {
+        chart_id: String,
+        document: DocumentKind,
+    },
+    /// Journal these sections of the open document (never waits for the disk).
+    JournalSections {
+        chart_id: String,
+        document: DocumentKind,
+        sections: Vec<crate::store::SectionText>,
+        /// Written by the model (the AI text revert goes back to), not by the clinician.
+        generated: bool,
+    },
+    /// Ask the drafter for one section again (answer: `Action::SectionRegenerated`).
+    RegenerateSection {
+        chart: Arc<Chart>,
+        document: DocumentKind,
+        heading: String,
+    },
 }

@@ -1,6 +1,7 @@
 //! The screen state. Only `update` changes it; `view` only reads it.
 
 use super::action::{EntityTarget, QueueRow};
+use super::document_edit::DocumentEdit;
 use super::document_state::{DocumentKind, DocumentStates};
 use super::draft_view::DraftView;
 use super::keymap::Keymap;
@@ -89,6 +90,27 @@ pub struct App {
     pub help_scroll: usize,
     pub status: Option<String>,
     pub should_quit: bool,
+
+    /// Documents opened for editing, by (chart id, document).
+    pub edits: HashMap<(String, DocumentKind), DocumentEdit>,
+    /// The document whose chart lock and journal are open (one at a time).
+    pub open_document: Option<(String, DocumentKind)>,
+    /// Keys go to the editor of the current document (the draft pane has the focus).
+    pub edit_mode: bool,
+    /// A journaled draft waits for 復元 / 破棄.
+    pub recovery: Option<RecoveryPrompt>,
+    /// Why edits cannot be saved right now (shown until saving works again).
+    pub journal_problem: Option<String>,
+}
+
+/// The recovery question shown over the draft pane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoveryPrompt {
+    pub chart_id: String,
+    pub document: DocumentKind,
+    pub draft: super::action::RecoveredDraft,
+    /// The journal was damaged: what was recovered and what was lost.
+    pub damage: Option<String>,
 }
 
 impl App {
@@ -127,6 +149,11 @@ impl App {
             help_scroll: 0,
             status: None,
             should_quit: false,
+            edits: HashMap::new(),
+            open_document: None,
+            edit_mode: false,
+            recovery: None,
+            journal_problem: None,
         }
     }
 
@@ -150,6 +177,26 @@ impl App {
     pub fn current_draft(&self) -> Option<&DraftView> {
         let chart = self.selected_chart()?;
         self.drafts.get(&(chart.id.clone(), self.draft_document))
+    }
+
+    /// The edited document of the selected chart's current document, if one exists.
+    pub fn current_edit(&self) -> Option<&DocumentEdit> {
+        let chart = self.selected_chart()?;
+        self.edits.get(&(chart.id.clone(), self.draft_document))
+    }
+
+    pub fn current_edit_mut(&mut self) -> Option<&mut DocumentEdit> {
+        let key = (self.selected_chart()?.id.clone(), self.draft_document);
+        self.edits.get_mut(&key)
+    }
+
+    /// Keys go to the editor: edit mode, the draft pane focused, no overlay open.
+    pub fn is_editing(&self) -> bool {
+        self.edit_mode
+            && self.focus == Pane::Draft
+            && !self.help_open
+            && self.recovery.is_none()
+            && self.current_edit().is_some_and(|e| e.editor.is_some())
     }
 
     pub fn error_count(&self) -> usize {

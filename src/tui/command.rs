@@ -26,11 +26,17 @@ pub enum Command {
     CancelDraft,
     ToggleHighlights,
     Rescan,
+    EditDraft,
+    NewDocument,
+    AcceptSection,
+    RevertSection,
+    RegenerateSection,
+    TakeOverLock,
 }
 
 impl Command {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Command; 21] = [
+    pub const ALL: [Command; 27] = [
         Command::MoveDown,
         Command::MoveUp,
         Command::PageDown,
@@ -48,6 +54,12 @@ impl Command {
         Command::ShowPrescriptions,
         Command::GenerateDraft,
         Command::CancelDraft,
+        Command::EditDraft,
+        Command::NewDocument,
+        Command::AcceptSection,
+        Command::RevertSection,
+        Command::RegenerateSection,
+        Command::TakeOverLock,
         Command::ToggleHighlights,
         Command::Rescan,
         Command::ToggleHelp,
@@ -78,6 +90,12 @@ impl Command {
             Command::CancelDraft => "cancel_draft",
             Command::ToggleHighlights => "toggle_highlights",
             Command::Rescan => "rescan",
+            Command::EditDraft => "edit_draft",
+            Command::NewDocument => "new_document",
+            Command::AcceptSection => "accept_section",
+            Command::RevertSection => "revert_section",
+            Command::RegenerateSection => "regenerate_section",
+            Command::TakeOverLock => "take_over_lock",
         }
     }
 
@@ -106,6 +124,12 @@ impl Command {
             Command::CancelDraft => "中止",
             Command::ToggleHighlights => "強調",
             Command::Rescan => "再読込",
+            Command::EditDraft => "編集",
+            Command::NewDocument => "空の様式",
+            Command::AcceptSection => "承認",
+            Command::RevertSection => "AI版に戻す",
+            Command::RegenerateSection => "再生成",
+            Command::TakeOverLock => "ロック引継ぎ",
         }
     }
 
@@ -133,6 +157,12 @@ impl Command {
             Command::CancelDraft => "生成中の下書きを中止",
             Command::ToggleHighlights => "病名・薬剤・検査値などの強調表示を切り替え",
             Command::Rescan => "キューのフォルダを読み直す",
+            Command::EditDraft => "下書きを編集する (編集中は esc で終了、キーは下の一覧)",
+            Command::NewDocument => "空の様式から文書を書く (下書きがないとき)",
+            Command::AcceptSection => "カーソルのあるセクションを確認済みにする (もう一度で取消)",
+            Command::RevertSection => "カーソルのあるセクションを AI の下書きに戻す",
+            Command::RegenerateSection => "カーソルのあるセクションをモデルで書き直す",
+            Command::TakeOverLock => "応答のない編集者のロックを引き継ぐ",
         }
     }
 }

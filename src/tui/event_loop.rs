@@ -3,12 +3,13 @@
 //! Slow work (queue scans, later model inference) runs elsewhere and reports back through
 //! the action channel, so the UI never waits.
 
-use super::action::{Action, Effect};
+use super::action::{Action, Effect, OpenedDocument};
 use super::app::App;
+use super::document_edit::Access;
 use super::services::Services;
 use super::terminal::Screen;
-use super::{queue_worker, update, view};
-use crossterm::event::{Event, EventStream, KeyEventKind};
+use super::{edit_keys, queue_worker, update, view};
+use crossterm::event::{Event, EventStream, KeyCode, KeyEventKind};
 use futures::StreamExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,8 +49,19 @@ pub async fn run(
     let rescan = queue_worker::spawn(queue_dir, actions.clone());
     let mut services = connect(&actions);
     let exit = run_loop(screen, app, action_rx, &mut services, &rescan, &actions).await;
+    // Quit, SIGTERM, SIGHUP: the journal reaches the disk before the process ends.
+    if let Some(documents) = services.documents.as_ref() {
+        if let Err(error) = documents.flush(FLUSH_ON_EXIT) {
+            tracing::warn!("saving the journal on exit: {error}");
+        }
+    }
     (exit, services)
 }
+
+/// How long exiting waits for the journal to be saved.
+const FLUSH_ON_EXIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often the journal's health (save errors, a lost lock) is looked at.
+const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 async fn run_loop(
     screen: &mut Screen,
@@ -64,9 +76,16 @@ async fn run_loop(
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
 
+    let mut health = tokio::time::interval(HEALTH_EVERY);
+    health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     screen.draw(|frame| view::view(&app, frame))?;
     loop {
         let first = tokio::select! {
+            _ = health.tick() => services
+                .documents
+                .as_mut()
+                .and_then(|d| d.tick())
+                .map(Action::JournalHealth),
             event = terminal_events.next() => match event {
                 Some(Ok(event)) => translate(&app, event),
                 Some(Err(error)) => {
@@ -131,15 +150,86 @@ fn carry_out(
                 entities.analyze(chart, actions.clone());
             }
         }
+        Effect::OpenDocument { chart_id, document } => {
+            let opened = match services.documents.as_mut() {
+                Some(documents) => documents.open(&chart_id, document),
+                None => memory_only(),
+            };
+            let _ = actions.send(Action::DocumentOpened {
+                chart_id,
+                document,
+                opened,
+            });
+        }
+        Effect::TakeOverLock { chart_id, document } => {
+            let opened = match services.documents.as_mut() {
+                Some(documents) => documents.take_over(&chart_id, document),
+                None => memory_only(),
+            };
+            let _ = actions.send(Action::DocumentOpened {
+                chart_id,
+                document,
+                opened,
+            });
+        }
+        Effect::JournalSections {
+            chart_id,
+            document,
+            sections,
+            generated,
+        } => {
+            if let Some(documents) = services.documents.as_mut() {
+                if let Err(problem) = documents.journal(&chart_id, document, sections, generated) {
+                    let _ = actions.send(Action::JournalHealth(Some(problem)));
+                }
+            }
+        }
+        Effect::RegenerateSection {
+            chart,
+            document,
+            heading,
+        } => match services.drafts.as_mut() {
+            Some(drafts) => drafts.regenerate_section(chart, document, heading, actions.clone()),
+            None => {
+                let _ = actions.send(Action::SectionRegenerated {
+                    chart_id: chart.id.clone(),
+                    document,
+                    heading,
+                    result: Err("下書き生成はまだ接続されていません".into()),
+                });
+            }
+        },
     }
 }
 
-/// A terminal event as an action, if it means anything here.
-fn translate(app: &App, event: Event) -> Option<Action> {
+fn memory_only() -> OpenedDocument {
+    OpenedDocument {
+        access: Access::MemoryOnly {
+            problem: "文書の保存先が設定されていません".into(),
+        },
+        recovered: None,
+        damage: None,
+    }
+}
+
+/// A terminal event as an action, if it means anything here. The recovery prompt and edit
+/// mode take keys directly; otherwise keys go through the keymap.
+pub fn translate(app: &App, event: Event) -> Option<Action> {
     match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release && app.recovery.is_some() => {
+            match key.code {
+                KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::RecoveryChoice(true)),
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::RecoveryChoice(false)),
+                _ => None,
+            }
+        }
+        Event::Key(key) if key.kind != KeyEventKind::Release && app.is_editing() => {
+            edit_keys::edit_key(&key).map(Action::Edit)
+        }
         Event::Key(key) if key.kind != KeyEventKind::Release => {
             app.keymap.command_for(&key).map(Action::Command)
         }
+        Event::Paste(text) if app.is_editing() => Some(Action::Paste(text)),
         Event::Resize(width, height) => Some(Action::Resize { width, height }),
         _ => None,
     }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// The built-in bindings, as key strings (the same syntax users write).
-pub const DEFAULT_KEYS: [(Command, &str); 21] = [
+pub const DEFAULT_KEYS: [(Command, &str); 27] = [
     (Command::MoveDown, "j down"),
     (Command::MoveUp, "k up"),
     (Command::PageDown, "pagedown ctrl-d"),
@@ -27,6 +27,12 @@ pub const DEFAULT_KEYS: [(Command, &str); 21] = [
     (Command::ShowPrescriptions, "3"),
     (Command::GenerateDraft, "d"),
     (Command::CancelDraft, "x"),
+    (Command::EditDraft, "i e"),
+    (Command::NewDocument, "n"),
+    (Command::AcceptSection, "a"),
+    (Command::RevertSection, "u"),
+    (Command::RegenerateSection, "R"),
+    (Command::TakeOverLock, "T"),
     (Command::ToggleHighlights, "h"),
     (Command::Rescan, "r ctrl-r"),
     (Command::ToggleHelp, "? f1"),

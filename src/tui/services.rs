@@ -4,6 +4,7 @@
 //! runs in `entity_worker`; drafting plugs in through [`DraftService`].
 
 use super::action::Action;
+use super::document_service::DocumentService;
 use super::document_state::DocumentKind;
 use super::entity_worker::PipelineEntityService;
 use super::model_status::ModelState;
@@ -27,6 +28,25 @@ pub type ActionSender = UnboundedSender<Action>;
 pub trait DraftService: Send {
     fn generate(&mut self, chart: Arc<Chart>, document: DocumentKind, actions: ActionSender);
     fn cancel(&mut self, chart_id: &str, document: DocumentKind);
+
+    /// Writes one section (by heading) again and answers with one
+    /// `Action::SectionRegenerated`. With `karte::draft` this is a `DraftSession` whose
+    /// request has `only_sections = Some(vec![key])` (the key: `document_edit::section_key`).
+    /// A drafter that cannot do this says so (the default).
+    fn regenerate_section(
+        &mut self,
+        chart: Arc<Chart>,
+        document: DocumentKind,
+        heading: String,
+        actions: ActionSender,
+    ) {
+        let _ = actions.send(Action::SectionRegenerated {
+            chart_id: chart.id.clone(),
+            document,
+            heading,
+            result: Err("この下書きサービスはセクション単位の再生成に対応していません".into()),
+        });
+    }
 }
 
 /// Finds entities in a chart's notes off the UI thread; reports one `Action::Entities` per
@@ -43,6 +63,8 @@ pub struct Services {
     pub engine: Option<Arc<Engine>>,
     pub drafts: Option<Box<dyn DraftService>>,
     pub entities: Option<Box<dyn EntityService>>,
+    /// Chart locks, journals and recovery of the documents being edited.
+    pub documents: Option<DocumentService>,
 }
 
 impl Services {
@@ -76,6 +98,7 @@ impl Services {
             engine: Some(Arc::new(engine)),
             drafts: None,
             entities,
+            documents: Some(DocumentService::from_context(ctx)),
         }
     }
 }

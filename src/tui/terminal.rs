@@ -3,6 +3,7 @@
 //! SIGTERM/SIGHUP (the event loop ends, then the guard drops).
 
 use crossterm::cursor::Show;
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
@@ -34,7 +35,8 @@ pub fn enter() -> io::Result<TerminalGuard> {
     install_panic_hook();
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
-    if let Err(e) = execute!(io::stdout(), EnterAlternateScreen) {
+    // Bracketed paste: a paste arrives as one text (not as keys that would run commands).
+    if let Err(e) = execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste) {
         restore();
         return Err(e);
     }
@@ -51,7 +53,12 @@ pub fn enter() -> io::Result<TerminalGuard> {
 /// are ignored because the terminal may already be gone (SSH dropped).
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
-        let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
+        let _ = execute!(
+            io::stdout(),
+            DisableBracketedPaste,
+            LeaveAlternateScreen,
+            Show
+        );
         let _ = disable_raw_mode();
     }
 }

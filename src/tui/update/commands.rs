@@ -40,6 +40,13 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         Command::PageUp => move_by(app, -page(app)),
         Command::GoTop => move_by(app, isize::MIN / 2),
         Command::GoBottom => move_by(app, isize::MAX / 2),
+        Command::Open if app.focus == Pane::Draft => return super::editing::edit_draft(app),
+        Command::EditDraft => return super::editing::edit_draft(app),
+        Command::NewDocument => return super::editing::new_document(app),
+        Command::AcceptSection => return super::editing::accept_section(app),
+        Command::RevertSection => return super::editing::revert_section(app),
+        Command::RegenerateSection => return super::editing::regenerate_section(app),
+        Command::TakeOverLock => return super::editing::take_over_lock(app),
         Command::Open => {
             if app.selected_row().is_some() {
                 focus(app, Pane::Chart);
@@ -89,6 +96,19 @@ fn generate_draft(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let document = app.draft_document;
+    if app.current_edit().is_some_and(|e| e.editor.is_some()) {
+        let key = app
+            .keymap
+            .keys_for(Command::RegenerateSection)
+            .first()
+            .map(|k| format!(" ({k})"))
+            .unwrap_or_default();
+        app.status = Some(format!(
+            "{}は編集中です — 書き直すときはセクションごとに再生成してください{key}",
+            document.title()
+        ));
+        return Vec::new();
+    }
     if app.current_draft().is_some_and(DraftView::is_generating) {
         app.status = Some(format!("{}を生成中です", document.title()));
         return Vec::new();

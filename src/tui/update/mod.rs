@@ -5,9 +5,10 @@
 
 mod background;
 mod commands;
+mod editing;
 
 use super::action::{Action, Effect};
-use super::app::App;
+use super::app::{App, Pane};
 use super::draft_view::DraftView;
 use super::layout::Panes;
 use super::view;
@@ -16,6 +17,7 @@ use ratatui::layout::Rect;
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     let mut effects = match action {
         Action::Command(command) if app.help_open => commands::help_command(app, command),
+        Action::Command(_) if app.recovery.is_some() => Vec::new(),
         Action::Command(command) => commands::command_effects(app, command),
         Action::Resize { width, height } => {
             app.width = width;
@@ -60,7 +62,31 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             background::entities_found(app, target, entities);
             Vec::new()
         }
+        Action::Edit(key) if app.is_editing() => editing::edit_key(app, key),
+        Action::Edit(_) => Vec::new(),
+        Action::Paste(text) => editing::paste(app, text),
+        Action::RecoveryChoice(restore) => editing::recovery_choice(app, restore),
+        Action::DocumentOpened {
+            chart_id,
+            document,
+            opened,
+        } => editing::document_opened(app, chart_id, document, opened),
+        Action::JournalHealth(problem) => {
+            app.journal_problem = problem;
+            Vec::new()
+        }
+        Action::SectionRegenerated {
+            chart_id,
+            document,
+            heading,
+            result,
+        } => editing::section_regenerated(app, chart_id, document, heading, result),
     };
+    if app.edit_mode && !app.is_editing() && app.recovery.is_none() && !app.help_open {
+        // Focus moved away or the document changed: keys are commands again.
+        app.edit_mode =
+            app.focus == Pane::Draft && app.current_edit().is_some_and(|e| e.editor.is_some());
+    }
     keep_in_bounds(app);
     // Each chart is sent for entity extraction once, when it is first shown.
     if let Some(chart) = app.selected_chart().cloned() {
@@ -116,7 +142,18 @@ fn keep_in_bounds(app: &mut App) {
             .chart_scroll
             .min(chart_lines.saturating_sub(chart_height));
     }
-    if panes.draft.is_some() {
+    if let (Some(_), Some(line)) = (
+        panes.draft,
+        view::draft_cursor_line(app, panes.draft_body().0),
+    ) {
+        let height = panes.draft_body().1.max(1);
+        if line < app.draft_scroll {
+            app.draft_scroll = line;
+        } else if line >= app.draft_scroll + height {
+            app.draft_scroll = line + 1 - height;
+        }
+        app.draft_scroll = app.draft_scroll.min(draft_max_scroll(app));
+    } else if panes.draft.is_some() {
         let max = draft_max_scroll(app);
         let streaming = app.current_draft().is_some_and(DraftView::is_generating);
         app.draft_scroll = if app.draft_follow && streaming {

@@ -1,6 +1,7 @@
 //! The draft of the selected chart's document (紹介状 or 退院サマリー, tabs). Until drafting
 //! is wired in, it says what the document's state is and how to start a draft.
 
+use super::edit_pane;
 use super::highlight::wrap_highlighted;
 use super::{pane_block, render_lines, tab_spans, visible};
 use crate::tui::app::{App, Pane};
@@ -47,6 +48,31 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
     let lines = body_lines(app, usize::from(inner.width));
     let lines = visible(lines, app.draft_scroll, usize::from(inner.height));
     render_lines(frame, inner, lines, app.theme.ui(UiPart::Base));
+    if app.is_editing() {
+        if let (Some(line), Some((_, column))) = (
+            cursor_line(app, usize::from(inner.width)),
+            app.current_edit()
+                .and_then(|e| edit_pane::cursor_cell(e, usize::from(inner.width))),
+        ) {
+            edit_pane::place_cursor(frame, inner, line, column, app.draft_scroll);
+        }
+    }
+}
+
+/// Lines of the body above the edited text (document heading, access banner).
+fn edit_prefix_lines(app: &App, width: usize) -> usize {
+    2 + app
+        .current_edit()
+        .map_or(0, |e| edit_pane::banner(app, e, width).len())
+}
+
+/// The body line holding the editor's cursor, while editing.
+pub fn cursor_line(app: &App, width: usize) -> Option<usize> {
+    if !app.is_editing() {
+        return None;
+    }
+    let (row, _) = edit_pane::cursor_cell(app.current_edit()?, width)?;
+    Some(edit_prefix_lines(app, width) + row)
 }
 
 /// Every line of the draft pane's body, wrapped to `width`.
@@ -76,6 +102,13 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         ),
         Line::raw(""),
     ];
+    if let Some(edit) = app.current_edit() {
+        lines.extend(edit_pane::banner(app, edit, width));
+        if edit.editor.is_some() {
+            lines.extend(edit_pane::text_lines(app, edit, width));
+            return lines;
+        }
+    }
     match app.current_draft() {
         None => placeholder(app, kind, width, &mut lines),
         Some(draft) => draft_lines(app, draft, width, &mut lines),

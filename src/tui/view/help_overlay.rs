@@ -69,6 +69,18 @@ pub fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         lines.push(Line::from(spans));
     }
     lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "編集モード (下書きペインで i / enter、esc で終了):",
+        theme.ui(UiPart::Muted),
+    ));
+    for (keys, what) in crate::tui::edit_keys::EDIT_KEY_HELP {
+        lines.push(Line::from(vec![
+            Span::styled(text::fit(keys, KEYS_COLUMN), theme.ui(UiPart::HelpKey)),
+            Span::raw(" "),
+            Span::raw(text::fit(what, width.saturating_sub(KEYS_COLUMN + 1))),
+        ]));
+    }
+    lines.push(Line::raw(""));
     let notes = [
         format!(
             "キーは設定ファイルの [keys] で変えられます (例: {} = \"ctrl-q\")",

@@ -3,13 +3,16 @@
 
 mod chart_pane;
 mod draft_pane;
+mod edit_pane;
 mod help_overlay;
 pub mod highlight;
 mod queue_pane;
+mod recovery_prompt;
 mod status_bar;
 
 pub use chart_pane::body_lines as chart_body_lines;
 pub use draft_pane::body_lines as draft_body_lines;
+pub use draft_pane::cursor_line as draft_cursor_line;
 pub use help_overlay::{help_area, help_lines, help_width};
 
 use super::app::{App, Pane};
@@ -48,6 +51,9 @@ pub fn view(app: &App, frame: &mut Frame) {
         draft_pane::draw(app, frame, rect, &panes);
     }
     status_bar::draw(app, frame, panes.status);
+    if app.recovery.is_some() {
+        recovery_prompt::draw(app, frame, area);
+    }
     if app.help_open {
         help_overlay::draw(app, frame, area);
     }

@@ -33,14 +33,45 @@ fn hints(app: &App) -> Vec<(&'static [Command], &'static str)> {
             (&[Command::ToggleHelp], "ヘルプ"),
             (&[Command::Quit], "終了"),
         ],
+        Pane::Draft if app.current_edit().is_some_and(|e| e.editor.is_some()) => vec![
+            (&[Command::EditDraft], "編集"),
+            (&[Command::AcceptSection], "確認済"),
+            (&[Command::RevertSection], "AI版に戻す"),
+            (&[Command::RegenerateSection], "再生成"),
+            (&[Command::MoveDown, Command::MoveUp], "スクロール"),
+            (&[Command::Back], "キュー"),
+            (&[Command::Quit], "終了"),
+        ],
         Pane::Draft => vec![
             (&[Command::MoveDown, Command::MoveUp], "スクロール"),
             (&[Command::NextTab], "文書"),
             (&[Command::GenerateDraft], "生成"),
+            (&[Command::NewDocument], "空の様式"),
+            (&[Command::EditDraft], "編集"),
             (&[Command::Back], "キュー"),
             (&[Command::ToggleHelp], "ヘルプ"),
             (&[Command::Quit], "終了"),
         ],
+    }
+}
+
+/// Edit mode and the recovery prompt take keys directly (not through the keymap).
+fn fixed_hints(app: &App) -> Option<&'static [(&'static str, &'static str)]> {
+    if app.help_open {
+        None
+    } else if app.recovery.is_some() {
+        Some(&[("y", "復元"), ("n", "破棄")])
+    } else if app.is_editing() {
+        Some(&[
+            ("esc", "編集終了"),
+            ("shift+矢印", "選択"),
+            ("ctrl-z/y", "元に戻す/やり直し"),
+            ("ctrl-x/c/v", "切取/コピー/貼付"),
+            ("ctrl-↑↓", "セクション"),
+            ("ctrl-w", "単語削除"),
+        ])
+    } else {
+        None
     }
 }
 
@@ -50,16 +81,35 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
     let key_style = theme.ui(UiPart::StatusKey);
     let width = usize::from(rect.width);
 
-    let right = match &app.status {
-        Some(message) => text::safe_line(message),
-        None => String::new(),
+    // A journal that cannot save is shown until it can (the draft stays in memory).
+    let right = match (&app.journal_problem, &app.status) {
+        (Some(problem), _) => text::safe_line(&format!(
+            "保存できません (下書きはメモリ上に保持): {problem}"
+        )),
+        (None, Some(message)) => text::safe_line(message),
+        (None, None) => String::new(),
     };
     let right = text::truncate(&right, width / 2);
     let room = width.saturating_sub(text::width(&right) + 1);
 
     let mut spans = vec![Span::styled(" ", bar)];
     let mut used = 1;
-    for (commands, label) in hints(app) {
+    let fixed = fixed_hints(app);
+    for (keys, label) in fixed.unwrap_or(&[]) {
+        let cost = text::width(keys) + 1 + text::width(label) + 2;
+        if used + cost > room {
+            break;
+        }
+        used += cost;
+        spans.push(Span::styled(*keys, key_style));
+        spans.push(Span::styled(format!(" {label}  "), bar));
+    }
+    let keymap_hints = if fixed.is_some() {
+        Vec::new()
+    } else {
+        hints(app)
+    };
+    for (commands, label) in keymap_hints {
         let keys: Vec<String> = commands
             .iter()
             .filter_map(|c| app.keymap.keys_for(*c).first().map(ToString::to_string))

@@ -1,0 +1,245 @@
+//! The documents' storage side, for the event loop: opening a document takes the chart lock
+//! (or finds who holds it) and recovers the journal; edits go to the journal writer thread
+//! (the UI never waits for the disk); `tick` reports saving problems and ends edit bursts in
+//! the audit log; `flush` saves before exit. One document is open at a time: opening
+//! another closes the previous one (its journal saved, its chart lock released).
+
+use super::action::{OpenedDocument, RecoveredDraft};
+use super::document_edit::{doc_kind, Access};
+use super::document_state::DocumentKind;
+use crate::cli::Context;
+use crate::store::{
+    self, DocumentSession, DocumentStore, LockDir, Opened, Recovered, SectionText, SessionContext,
+};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// How long closing a document waits for its journal to reach the disk.
+const CLOSE_FLUSH: Duration = Duration::from_secs(2);
+/// Typing paused this long: the edit burst is recorded in the audit log.
+const BURST_PAUSE: Duration = Duration::from_secs(3);
+
+struct OpenSession {
+    chart_id: String,
+    document: DocumentKind,
+    session: DocumentSession,
+    /// Edits per section key since the last audit entry.
+    burst: BTreeMap<String, u32>,
+    last_edit: Instant,
+}
+
+pub struct DocumentService {
+    context: SessionContext,
+    open: Option<OpenSession>,
+    /// The health last reported (so only changes are sent to the screen).
+    reported: Option<String>,
+}
+
+impl DocumentService {
+    pub fn new(context: SessionContext) -> Self {
+        Self {
+            context,
+            open: None,
+            reported: None,
+        }
+    }
+
+    /// Data dir, lock dir (config `lock_dir`, else beside the queue), signer name.
+    pub fn from_context(ctx: &Context) -> Self {
+        Self::new(SessionContext {
+            data_dir: ctx.paths.data_dir.clone(),
+            locks: LockDir::resolve(ctx.config.lock_dir.as_deref(), &ctx.queue_dir),
+            user: store::signer_name(&ctx.config),
+            session_id: store::new_session_id(),
+        })
+    }
+
+    /// Opens `document` of `chart_id` (closing the one open before).
+    pub fn open(&mut self, chart_id: &str, document: DocumentKind) -> OpenedDocument {
+        self.close();
+        match DocumentSession::open(&self.context, chart_id, doc_kind(document)) {
+            Ok(opened) => self.opened(chart_id, document, opened),
+            Err(error) => self.memory_only(chart_id, document, &error.to_string()),
+        }
+    }
+
+    /// Takes over the stale lock of the open read-only document.
+    pub fn take_over(&mut self, chart_id: &str, document: DocumentKind) -> OpenedDocument {
+        let Some(open) = self
+            .open
+            .take()
+            .filter(|o| o.chart_id == chart_id && o.document == document)
+        else {
+            return self.open(chart_id, document);
+        };
+        match open.session.take_over() {
+            Ok(opened) => self.opened(chart_id, document, opened),
+            Err(error) => {
+                // The lock changed (someone else took it, or its holder came back): look again.
+                let mut again = self.open(chart_id, document);
+                if let Access::ReadOnly { holder, stale } = &again.access {
+                    again.access = Access::ReadOnly {
+                        holder: format!("{holder} [{}]", one_line(&error.to_string())),
+                        stale: *stale,
+                    };
+                }
+                again
+            }
+        }
+    }
+
+    fn opened(&mut self, chart_id: &str, document: DocumentKind, opened: Opened) -> OpenedDocument {
+        let result = match &opened {
+            Opened::Editing { recovered, .. } => OpenedDocument {
+                access: Access::Editing,
+                recovered: recovered.as_ref().and_then(offer),
+                damage: recovered
+                    .as_ref()
+                    .and_then(|r| r.damage.as_ref())
+                    .map(ToString::to_string),
+            },
+            Opened::ReadOnly { held, .. } => {
+                // Show what this user's journal holds (another session of the same user).
+                let recovered = self.read_journal(chart_id, document);
+                OpenedDocument {
+                    access: Access::ReadOnly {
+                        holder: held.describe(),
+                        stale: held.stale,
+                    },
+                    recovered: recovered.as_ref().and_then(offer),
+                    damage: None,
+                }
+            }
+        };
+        let session = match opened {
+            Opened::Editing { session, .. } | Opened::ReadOnly { session, .. } => session,
+        };
+        self.open = Some(OpenSession {
+            chart_id: chart_id.to_string(),
+            document,
+            session,
+            burst: BTreeMap::new(),
+            last_edit: Instant::now(),
+        });
+        result
+    }
+
+    /// The lock or the journal cannot be used: edit in memory, say why, offer what the
+    /// journal holds if it can at least be read.
+    fn memory_only(
+        &mut self,
+        chart_id: &str,
+        document: DocumentKind,
+        problem: &str,
+    ) -> OpenedDocument {
+        tracing::warn!("document opened in memory only: storage unusable");
+        let recovered = self.read_journal(chart_id, document);
+        OpenedDocument {
+            access: Access::MemoryOnly {
+                problem: one_line(problem),
+            },
+            recovered: recovered.as_ref().and_then(offer),
+            damage: recovered
+                .as_ref()
+                .and_then(|r| r.damage.as_ref())
+                .map(ToString::to_string),
+        }
+    }
+
+    fn read_journal(&self, chart_id: &str, document: DocumentKind) -> Option<Recovered> {
+        let store = DocumentStore::new(&self.context.data_dir);
+        store::recover(&store, chart_id, doc_kind(document))
+            .ok()
+            .flatten()
+    }
+
+    /// Hands sections to the journal writer; `Err` says why they cannot be journaled.
+    pub fn journal(
+        &mut self,
+        chart_id: &str,
+        document: DocumentKind,
+        sections: Vec<SectionText>,
+        generated: bool,
+    ) -> Result<(), String> {
+        let Some(open) = self
+            .open
+            .as_mut()
+            .filter(|o| o.chart_id == chart_id && o.document == document)
+        else {
+            return Err("この文書は開いていません".into());
+        };
+        for section in sections {
+            let key = section.key.clone();
+            let result = if generated {
+                open.session.generated(section, None)
+            } else {
+                *open.burst.entry(key).or_default() += 1;
+                open.last_edit = Instant::now();
+                open.session.edited(section)
+            };
+            result.map_err(|e| one_line(&e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Periodic check: the journal's saving state and the lock. Returns the health only
+    /// when it changed (`Some(None)`: fine again).
+    pub fn tick(&mut self) -> Option<Option<String>> {
+        let open = self.open.as_mut()?;
+        if !open.burst.is_empty() && open.last_edit.elapsed() >= BURST_PAUSE {
+            for (section, edits) in std::mem::take(&mut open.burst) {
+                if let Err(error) = open.session.edit_burst_ended(&section, edits) {
+                    tracing::warn!("cannot record an edit burst in the audit log: {error}");
+                }
+            }
+        }
+        let health = if open.session.lock_lost() {
+            Some("チャートのロックが他のセッションに引き継がれました — 編集は保存されません".into())
+        } else {
+            open.session
+                .journal_status()
+                .and_then(|s| s.error)
+                .map(|e| one_line(&e))
+        };
+        if health == self.reported {
+            return None;
+        }
+        self.reported.clone_from(&health);
+        Some(health)
+    }
+
+    /// Saves the open document's journal now, waiting at most `timeout`.
+    pub fn flush(&self, timeout: Duration) -> Result<(), String> {
+        match &self.open {
+            Some(open) => open.session.flush(timeout),
+            None => Ok(()),
+        }
+    }
+
+    /// Saves and closes the open document (releases its chart lock).
+    pub fn close(&mut self) {
+        if let Some(open) = self.open.take() {
+            if let Err(error) = open.session.flush(CLOSE_FLUSH) {
+                tracing::warn!("closing a document: {error}");
+            }
+            for (section, edits) in open.burst {
+                let _ = open.session.edit_burst_ended(&section, edits);
+            }
+        }
+    }
+}
+
+/// A journaled draft worth offering: it has changes that were not signed.
+fn offer(recovered: &Recovered) -> Option<RecoveredDraft> {
+    (recovered.state.unsigned_changes && !recovered.state.sections.is_empty()).then(|| {
+        RecoveredDraft {
+            sections: recovered.state.sections.clone(),
+            ai_sections: recovered.state.ai_sections.clone(),
+            last_change_at: recovered.state.last_change_at,
+        }
+    })
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
