@@ -399,8 +399,8 @@ impl RunContext<'_> {
         for disease in in_run.iter().filter(|c| c.kind == EntityType::Disease) {
             let mut start = disease.start;
             let mut end = disease.end;
-            // Right: a disease word directly after (急性増悪, 穿孔).
-            loop {
+            // Right: a disease word directly after (急性増悪, 穿孔); at most two joins.
+            for _ in 0..2 {
                 let next = in_run
                     .iter()
                     .find(|c| c.kind == EntityType::Disease && c.start == end && c.end > c.start);
