@@ -37,7 +37,7 @@ pub struct Cli {
 pub enum Command {
     /// Install what is missing: system packages, the IPADIC dictionary, the default model.
     Setup(crate::setup::SetupArgs),
-    /// Print the clinical entities of a text (or of each note of a chart) as JSON.
+    // Help text: the doc comment of `ExtractArgs` (the CLI contract).
     Extract(crate::cli::extract::ExtractArgs),
     /// Measure performance (extraction throughput against MeCab, …).
     Bench(crate::cli::bench::BenchArgs),
