@@ -167,3 +167,32 @@ fn missing_queue_directory_is_a_clear_error() {
     let err = Queue::scan(Path::new("/nonexistent/karte-queue")).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/karte-queue"));
 }
+
+#[test]
+fn every_demo_chart_loads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    let queue = Queue::scan(&dir).unwrap();
+    assert!(
+        queue.entries().len() >= 14,
+        "the demo queue has at least 14 charts"
+    );
+    for entry in queue.entries() {
+        let chart = entry.chart.as_ref().unwrap_or_else(|e| panic!("{e}"));
+        assert!(!chart.notes.is_empty(), "{}", entry.file_name);
+        assert!(!chart.patient.name.is_empty(), "{}", entry.file_name);
+    }
+    let fhir = queue
+        .entries()
+        .iter()
+        .find(|e| e.file_name.contains("fhir"))
+        .and_then(|e| e.chart.as_ref().ok())
+        .unwrap();
+    assert_eq!(fhir.id, "DEMO-14");
+    assert!(fhir.notes.len() >= 3 && !fhir.labs.is_empty() && !fhir.prescriptions.is_empty());
+    assert!(fhir.notes.iter().all(|n| !n.author_role.is_empty()));
+    assert!(fhir.diagnoses.iter().any(|d| d.main));
+    assert!(fhir
+        .prescriptions
+        .iter()
+        .any(|p| p.discharge && p.start.is_some()));
+}

@@ -59,7 +59,14 @@ pub fn from_bundle_json(text: &str, stem: &str) -> Result<Chart, String> {
                 chart.patient = patient(resource, &id);
                 has_patient = true;
             }
-            Some("Encounter") => chart.encounter = encounter(resource),
+            Some("Encounter") => {
+                chart.encounter = encounter(resource);
+                if let Some(id) =
+                    path(resource, &["identifier", "0", "value"]).and_then(Value::as_str)
+                {
+                    chart.id = id.to_owned();
+                }
+            }
             Some("Condition") => chart.diagnoses.push(condition(resource, id)),
             Some("MedicationRequest") => chart.prescriptions.push(medication(resource, id)),
             Some("Observation") => chart.labs.push(observation(resource, id).map_err(what)?),
@@ -281,9 +288,13 @@ fn medication(r: &Value, id: String) -> Prescription {
             })
             .unwrap_or_default(),
         days,
-        start: date(r.get("authoredOn"))
+        start: dosage
+            .and_then(|d| date(path(d, &["timing", "repeat", "boundsPeriod", "start"])))
+            .or_else(|| date(r.get("authoredOn")))
             .or_else(|| date(path(r, &["dispenseRequest", "validityPeriod", "start"]))),
-        end: date(path(r, &["dispenseRequest", "validityPeriod", "end"])),
+        end: dosage
+            .and_then(|d| date(path(d, &["timing", "repeat", "boundsPeriod", "end"])))
+            .or_else(|| date(path(r, &["dispenseRequest", "validityPeriod", "end"]))),
         discharge,
     }
 }
@@ -363,7 +374,7 @@ fn document_reference(r: &Value, id: String) -> Result<Note, String> {
     Ok(Note {
         id,
         datetime: when.and_then(flexible_datetime::parse).unwrap_or_default(),
-        author_role: String::new(),
+        author_role: concept_text(path(r, &["category", "0"])),
         author: text_at(r, &["author", "0", "display"]),
         kind: concept_text(r.get("type")),
         text,
