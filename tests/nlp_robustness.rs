@@ -22,8 +22,15 @@ fn check(text: &str, entities: &[Entity]) {
     let mut previous_end = 0;
     for entity in entities {
         assert!(entity.start < entity.end, "empty span {entity:?}");
-        assert!(entity.end <= chars.len(), "{entity:?} beyond {} chars", chars.len());
-        assert!(entity.start >= previous_end, "overlap or disorder at {entity:?}");
+        assert!(
+            entity.end <= chars.len(),
+            "{entity:?} beyond {} chars",
+            chars.len()
+        );
+        assert!(
+            entity.start >= previous_end,
+            "overlap or disorder at {entity:?}"
+        );
         previous_end = entity.end;
         let slice: String = chars[entity.start..entity.end].iter().collect();
         assert_eq!(entity.text, slice);
