@@ -14,8 +14,8 @@ use crate::nlp::{dictionary, Pipeline};
 
 #[derive(Debug, clap::Args)]
 pub struct BenchExtractArgs {
-    /// Corpus file (UTF-8; documents separated by blank lines). Default: the gold-set
-    /// passages in fixtures/gold, repeated.
+    /// Corpus file (UTF-8; documents separated by blank lines). Default: the notes of the
+    /// demo charts (fixtures/demo) and the gold-set passages (fixtures/gold), repeated.
     #[arg(long, value_name = "FILE")]
     pub corpus: Option<PathBuf>,
     /// Corpus size in megabytes (the documents are repeated up to this size).
@@ -117,12 +117,33 @@ fn source_documents(args: &BenchExtractArgs) -> anyhow::Result<Vec<String>> {
                 .filter(|d| !d.is_empty())
                 .collect()
         }
-        None => gold_passages()?,
+        None => {
+            let mut documents = demo_notes()?;
+            documents.extend(gold_passages()?);
+            documents
+        }
     };
     if documents.is_empty() {
         bail!("the corpus has no text");
     }
     Ok(documents)
+}
+
+/// The notes of the demo charts shipped in the source tree.
+fn demo_notes() -> anyhow::Result<Vec<String>> {
+    let dir = super::context::demo_queue_dir();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    let mut notes = Vec::new();
+    for path in paths {
+        let chart = crate::chart::load(&path)?;
+        notes.extend(chart.notes.into_iter().map(|note| note.text));
+    }
+    Ok(notes)
 }
 
 /// The gold-set passages shipped in the source tree (karte is built where it runs).
