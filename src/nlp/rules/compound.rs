@@ -181,6 +181,9 @@ const TRAILING_RECORD_WORDS: &[&str] = &[
     "実施", "施行", "開始", "継続", "予定", "中止", "終了", "後", "中", "済", "時", "前",
 ];
 
+/// One-character disease suffixes that make a site into a disease word.
+const SITE_SUFFIXES: [char; 4] = ['痛', '炎', '症', '癌'];
+
 /// Laterality that joins the anatomy after it.
 const LATERALITY: &[&str] = &["左右", "両側", "右側", "左側", "右", "左", "両"];
 
@@ -538,6 +541,10 @@ fn grow_anatomy(text: &str, in_run: &[&Candidate], out: &mut Vec<Candidate>) {
         if let Some(side) = LATERALITY.iter().find(|l| text[..start].ends_with(*l)) {
             start -= side.len();
         }
+        // 大腿 + 部: the region word belongs to the site.
+        if text[end..].starts_with('部') {
+            end += '部'.len_utf8();
+        }
         if (start, end) != (anatomy[i].start, anatomy[i].end) {
             out.push(Candidate::new(
                 EntityType::Anatomy,
@@ -546,14 +553,22 @@ fn grow_anatomy(text: &str, in_run: &[&Candidate], out: &mut Vec<Candidate>) {
                 rank::COMPOUND,
             ));
         }
-        // Site + 痛 is one symptom: 右膝痛, 左股関節痛.
-        if text[end..].starts_with('痛') {
-            out.push(Candidate::new(
-                EntityType::Disease,
-                start,
-                end + '痛'.len_utf8(),
-                rank::COMPOUND,
-            ));
+        // Site + 痛/炎/症/癌 is one disease word: 右膝痛, 胆嚢炎, 膝関節症, 肺癌.
+        if let Some(suffix) = text[end..]
+            .chars()
+            .next()
+            .filter(|c| SITE_SUFFIXES.contains(c))
+        {
+            let disease_end = end + suffix.len_utf8();
+            let continues = text[disease_end..].chars().next().is_some_and(is_run_char);
+            if !continues {
+                out.push(Candidate::new(
+                    EntityType::Disease,
+                    start,
+                    disease_end,
+                    rank::COMPOUND,
+                ));
+            }
         }
         i = j;
     }
