@@ -9,6 +9,8 @@
 //! - laterality joins the anatomy after it (右 + 下肺野), adjacent anatomy joins (頸部 + リンパ節).
 
 use std::cell::OnceCell;
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use crate::nlp::candidate::{rank, Candidate};
 use crate::nlp::segment::{MedicalSegmenter, Word, WordClass};
@@ -187,6 +189,16 @@ const SITE_SUFFIXES: [char; 4] = ['痛', '炎', '症', '癌'];
 /// Laterality that joins the anatomy after it.
 const LATERALITY: &[&str] = &["左右", "両側", "右側", "左側", "右", "左", "両"];
 
+/// The last characters of every head above (a quick test before comparing whole heads).
+static HEAD_LAST_CHARS: LazyLock<HashSet<char>> = LazyLock::new(|| {
+    DISEASE_HEADS
+        .iter()
+        .chain(FINDING_HEADS)
+        .chain(PROCEDURE_HEADS)
+        .filter_map(|h| h.chars().next_back())
+        .collect()
+});
+
 /// Longest run (in chars) worth segmenting; longer runs are left to the lexicon.
 const MAX_RUN_CHARS: usize = 40;
 
@@ -317,6 +329,11 @@ fn find_head_runs(text: &str, runs: &mut Vec<(usize, usize)>) {
             continue;
         }
         let run = strip_trailing_record_words(&text[start..end]);
+        // Cheap filter first: most runs end in no head's last character.
+        let last = run.chars().next_back().unwrap_or(' ');
+        if !HEAD_LAST_CHARS.contains(&last) {
+            continue;
+        }
         if DISEASE_HEADS
             .iter()
             .chain(PROCEDURE_HEADS)
