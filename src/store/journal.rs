@@ -383,6 +383,21 @@ impl Journal {
         Self::open(&store.journal_path(chart_id, doc))
     }
 
+    /// A journal that could not be opened (data dir missing, unwritable, unreadable): it
+    /// keeps records in memory and tries to create the file at every flush, so editing goes
+    /// on and nothing is lost while the process lives.
+    pub fn detached(path: &Path) -> Journal {
+        Journal {
+            path: path.to_path_buf(),
+            file: None,
+            good_len: 0,
+            pending: JOURNAL_HEADER.to_vec(),
+            pending_records: 0,
+            state: DraftState::default(),
+            entry_durable: false,
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
