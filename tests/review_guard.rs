@@ -515,9 +515,12 @@ fn guard_detects_injected_errors_with_few_false_flags() {
     let mut flagged_drafts = 0usize;
     let mut per_kind: BTreeMap<ErrorKind, (usize, usize)> = BTreeMap::new();
     let mut misses = Vec::new();
+    let mut index_ms: Vec<f64> = Vec::new();
     let charts = fixture_charts();
     for (name, chart) in &charts {
+        let started = std::time::Instant::now();
         let index = Arc::new(ChartIndex::build(&pipeline, chart));
+        index_ms.push(started.elapsed().as_secs_f64() * 1000.0);
         let draft = faithful_draft(chart, &pipeline);
         let mut guard = ProvenanceGuard::new(Arc::clone(&pipeline), Arc::clone(&index));
         guard.update_all(draft.iter().map(|(k, t)| (k.as_str(), t.as_str())));
@@ -618,6 +621,11 @@ fn guard_detects_injected_errors_with_few_false_flags() {
         100.0 * false_flag_rate,
         flagged_drafts,
         charts.len()
+    );
+    println!(
+        "chart index build: {:.1} ms mean, {:.1} ms max per chart (dev profile, deps optimized)",
+        index_ms.iter().sum::<f64>() / index_ms.len() as f64,
+        index_ms.iter().cloned().fold(0.0, f64::max)
     );
     for miss in &misses {
         println!("  missed: {miss}");
