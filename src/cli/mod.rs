@@ -42,7 +42,7 @@ pub enum Command {
     Setup(crate::setup::SetupArgs),
     /// Export a signed document: plain text or a FHIR R4 document Bundle.
     Export(export::ExportArgs),
-    /// Print the clinical entities of a text (or of each note of a chart) as JSON.
+    // Help text: the doc comment of `ExtractArgs` (the CLI contract).
     Extract(crate::cli::extract::ExtractArgs),
     /// Time-study report from the metrics DB: per arm and document type, reduction with 95% CI.
     Report(crate::cli::report::ReportArgs),
