@@ -6,6 +6,7 @@
 use super::action::Action;
 use super::document_state::DocumentKind;
 use super::entity_worker::PipelineEntityService;
+use super::metrics_worker::MetricsReportLoader;
 use super::model_status::ModelState;
 use crate::chart::Chart;
 use crate::cli::Context;
@@ -43,6 +44,7 @@ pub struct Services {
     pub engine: Option<Arc<Engine>>,
     pub drafts: Option<Box<dyn DraftService>>,
     pub entities: Option<Box<dyn EntityService>>,
+    pub metrics: Option<MetricsReportLoader>,
 }
 
 impl Services {
@@ -76,6 +78,7 @@ impl Services {
             engine: Some(Arc::new(engine)),
             drafts: None,
             entities,
+            metrics: Some(MetricsReportLoader::from_context(ctx)),
         }
     }
 }

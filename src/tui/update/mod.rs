@@ -7,7 +7,7 @@ mod background;
 mod commands;
 
 use super::action::{Action, Effect};
-use super::app::App;
+use super::app::{App, MetricsView, Screen};
 use super::draft_view::DraftView;
 use super::layout::Panes;
 use super::view;
@@ -16,6 +16,9 @@ use ratatui::layout::Rect;
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     let mut effects = match action {
         Action::Command(command) if app.help_open => commands::help_command(app, command),
+        Action::Command(command) if app.screen == Screen::Metrics => {
+            commands::metrics_command(app, command)
+        }
         Action::Command(command) => commands::command_effects(app, command),
         Action::Resize { width, height } => {
             app.width = width;
@@ -54,6 +57,13 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             event,
         } => {
             background::draft_event(app, chart_id, document, event);
+            Vec::new()
+        }
+        Action::MetricsLoaded(result) => {
+            app.metrics = match result {
+                Ok(report) => MetricsView::Ready(report),
+                Err(message) => MetricsView::Unavailable(message),
+            };
             Vec::new()
         }
         Action::Entities { target, entities } => {
