@@ -189,7 +189,9 @@ fn browse_help_resize_new_file_and_quit_restore_the_terminal() {
 
     // The Metrics screen (no signed documents yet: it says so) and back.
     tmux.keys(&["m"]);
-    tmux.wait_for("the metrics screen", |s| s.contains("Metrics") && !s.contains("キュー"));
+    tmux.wait_for("the metrics screen", |s| {
+        s.contains("Metrics") && !s.contains("キュー")
+    });
     tmux.keys(&["m"]);
     tmux.wait_for("the queue again", |s| s.contains("キュー"));
 
