@@ -364,6 +364,15 @@ mod tests {
     }
 
     #[test]
+    fn the_config_files_keys_table_reaches_the_keymap() {
+        let config =
+            crate::config::Config::parse("[keys]\nquit = \"ctrl-q\"\nhelp = \"f1\"\n").unwrap();
+        let map = Keymap::with_overrides(&config.keys).unwrap();
+        assert_eq!(map.describe_keys(Command::Quit), "ctrl-q");
+        assert_eq!(map.describe_keys(Command::ToggleHelp), "f1");
+    }
+
+    #[test]
     fn bad_user_keys_are_clear_errors() {
         let unknown = BTreeMap::from([("qiut".to_string(), "q".to_string())]);
         let err = Keymap::with_overrides(&unknown).unwrap_err().to_string();
