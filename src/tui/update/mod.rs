@@ -14,6 +14,10 @@ use super::view;
 use ratatui::layout::Rect;
 
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    if matches!(action, Action::Command(_)) {
+        // A message answers the last thing done; the next key starts afresh.
+        app.status = None;
+    }
     let mut effects = match action {
         Action::Command(command) if app.help_open => commands::help_command(app, command),
         Action::Command(command) if app.screen == Screen::Metrics => {
