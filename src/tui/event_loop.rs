@@ -89,6 +89,9 @@ async fn run_loop(
             batch.push(action);
         }
         for action in batch {
+            for observer in &mut services.observers {
+                observer.observe(&action, &app);
+            }
             for effect in update::update(&mut app, action) {
                 if effect == Effect::Quit {
                     return Ok(Exit::Quit);
