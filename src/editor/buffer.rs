@@ -132,6 +132,19 @@ impl Editor {
         };
     }
 
+    /// Puts the cursor at byte `position` (moved back to a character boundary, clamped to
+    /// the text), clearing the selection: a jump to a guard finding.
+    pub fn set_cursor(&mut self, position: usize) {
+        let mut position = position.min(self.text.len());
+        while !self.text.is_char_boundary(position) {
+            position -= 1;
+        }
+        self.anchor = None;
+        self.preferred_column = None;
+        self.history.break_coalescing();
+        self.cursor = position;
+    }
+
     /// Inserts typed text (a key, or a string committed by a Japanese IME).
     pub fn type_text(&mut self, s: &str) -> Option<EditOutcome> {
         self.insert(s, EditKind::Typed)

@@ -74,6 +74,31 @@ pub enum Action {
         document: DocumentKind,
         event: DraftEvent,
     },
+    /// The provenance guard checked `sections` of a document (`micros`: how long it took).
+    GuardChecked {
+        chart_id: String,
+        document: DocumentKind,
+        sections: Vec<(String, String)>,
+        report: crate::review::GuardReport,
+        micros: u64,
+    },
+    /// The answer to the sign confirmation: `true` signs.
+    SignAnswer(bool),
+    /// Signing finished (`Err`: why it did not).
+    Signed {
+        chart_id: String,
+        document: DocumentKind,
+        result: Result<Box<crate::store::SignedDocument>, String>,
+    },
+    /// What the store holds for a document just opened: its newest signed version, whether
+    /// the journal has changes after it, and the findings acknowledged in the journal.
+    SignedVersion {
+        chart_id: String,
+        document: DocumentKind,
+        signed: Option<Box<crate::store::SignedDocument>>,
+        unsigned_changes: bool,
+        acknowledged: std::collections::BTreeSet<String>,
+    },
     /// The Metrics screen's report was read, or why it could not be.
     MetricsLoaded(Result<Arc<crate::metrics::Report>, String>),
     /// Entities found in a note or a draft section (char offsets into that text); replaces
@@ -169,4 +194,33 @@ pub enum Effect {
     },
     /// Read the metrics report (answers with `Action::MetricsLoaded`).
     LoadMetrics,
+    /// Check these sections (journal key, text) with the provenance guard (answer:
+    /// `Action::GuardChecked`).
+    CheckGuard {
+        chart: Arc<Chart>,
+        document: DocumentKind,
+        sections: Vec<(String, String)>,
+    },
+    /// Record the acknowledgement of a guard finding (journal + audit log).
+    Acknowledge {
+        chart_id: String,
+        document: DocumentKind,
+        item_id: String,
+    },
+    /// Sign the open document as its next version (answer: `Action::Signed`).
+    Sign {
+        chart: Arc<Chart>,
+        document: DocumentKind,
+        sections: Vec<crate::store::SectionText>,
+        acknowledged: Vec<String>,
+    },
+    /// Write the signed document into the data dir's `exports/` (answer: a status message).
+    Export {
+        chart: Arc<Chart>,
+        signed: Box<crate::store::SignedDocument>,
+        format: super::review_service::ExportFormat,
+    },
+    /// Copy `text` to the clinician's clipboard with OSC 52 (written to the terminal by the
+    /// event loop itself; only ever asked for by an explicit key).
+    CopyToClipboard { text: String },
 }

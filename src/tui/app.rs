@@ -119,6 +119,8 @@ pub struct App {
     pub recovery: Option<RecoveryPrompt>,
     /// Why edits cannot be saved right now (shown until saving works again).
     pub journal_problem: Option<String>,
+    /// Provenance guard reports, acknowledgements, signed versions (see `review_state`).
+    pub review: super::review_state::ReviewState,
 }
 
 /// The recovery question shown over the draft pane.
@@ -174,6 +176,7 @@ impl App {
             edit_mode: false,
             recovery: None,
             journal_problem: None,
+            review: super::review_state::ReviewState::new(crate::store::os_user_name()),
         }
     }
 

@@ -33,11 +33,21 @@ pub enum Command {
     RevertSection,
     RegenerateSection,
     TakeOverLock,
+    ToggleGuardPanel,
+    NextFlag,
+    PrevFlag,
+    JumpToSource,
+    AcknowledgeFlag,
+    Sign,
+    Amend,
+    ExportText,
+    ExportFhir,
+    CopyToClipboard,
 }
 
 impl Command {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Command; 28] = [
+    pub const ALL: [Command; 38] = [
         Command::MoveDown,
         Command::MoveUp,
         Command::PageDown,
@@ -61,6 +71,16 @@ impl Command {
         Command::RevertSection,
         Command::RegenerateSection,
         Command::TakeOverLock,
+        Command::ToggleGuardPanel,
+        Command::NextFlag,
+        Command::PrevFlag,
+        Command::JumpToSource,
+        Command::AcknowledgeFlag,
+        Command::Sign,
+        Command::Amend,
+        Command::ExportText,
+        Command::ExportFhir,
+        Command::CopyToClipboard,
         Command::ToggleHighlights,
         Command::ShowMetrics,
         Command::Rescan,
@@ -99,6 +119,16 @@ impl Command {
             Command::RevertSection => "revert_section",
             Command::RegenerateSection => "regenerate_section",
             Command::TakeOverLock => "take_over_lock",
+            Command::ToggleGuardPanel => "guard_panel",
+            Command::NextFlag => "next_flag",
+            Command::PrevFlag => "prev_flag",
+            Command::JumpToSource => "jump_to_source",
+            Command::AcknowledgeFlag => "acknowledge_flag",
+            Command::Sign => "sign",
+            Command::Amend => "amend",
+            Command::ExportText => "export_text",
+            Command::ExportFhir => "export_fhir",
+            Command::CopyToClipboard => "copy_clipboard",
         }
     }
 
@@ -134,6 +164,16 @@ impl Command {
             Command::RevertSection => "AI版に戻す",
             Command::RegenerateSection => "再生成",
             Command::TakeOverLock => "ロック引継ぎ",
+            Command::ToggleGuardPanel => "照合",
+            Command::NextFlag => "次の指摘",
+            Command::PrevFlag => "前の指摘",
+            Command::JumpToSource => "根拠",
+            Command::AcknowledgeFlag => "確認",
+            Command::Sign => "署名",
+            Command::Amend => "修正版",
+            Command::ExportText => "テキスト出力",
+            Command::ExportFhir => "FHIR出力",
+            Command::CopyToClipboard => "コピー",
         }
     }
 
@@ -168,6 +208,16 @@ impl Command {
             Command::RevertSection => "カーソルのあるセクションを AI の下書きに戻す",
             Command::RegenerateSection => "カーソルのあるセクションをモデルで書き直す",
             Command::TakeOverLock => "応答のない編集者のロックを引き継ぐ",
+            Command::ToggleGuardPanel => "根拠照合パネル (未確認・矛盾・省略の一覧) を開く/閉じる",
+            Command::NextFlag => "下書きの次の未確認・矛盾へ移動",
+            Command::PrevFlag => "下書きの前の未確認・矛盾へ移動",
+            Command::JumpToSource => "カーソル位置の記載の根拠 (カルテの記録) を表示",
+            Command::AcknowledgeFlag => "選択中の指摘を確認済みとして記録 (署名に必要)",
+            Command::Sign => "文書に署名する (未確認の指摘が残っていると不可)",
+            Command::Amend => "署名済みの文書の修正版 (新しい版) を作る",
+            Command::ExportText => "署名済み文書をテキストで書き出す (データフォルダ exports/)",
+            Command::ExportFhir => "署名済み文書を FHIR R4 JSON で書き出す (データフォルダ exports/)",
+            Command::CopyToClipboard => "署名済み文書をクリップボードへ (OSC 52、端末が許可する場合)",
         }
     }
 }

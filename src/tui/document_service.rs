@@ -208,6 +208,20 @@ impl DocumentService {
         Some(health)
     }
 
+    /// The session of the open document, if `chart_id`'s `document` is the one open
+    /// (signing, acknowledging and exporting go through it: `review_service`).
+    pub fn session(&self, chart_id: &str, document: DocumentKind) -> Option<&DocumentSession> {
+        self.open
+            .as_ref()
+            .filter(|o| o.chart_id == chart_id && o.document == document)
+            .map(|o| &o.session)
+    }
+
+    /// The user's data dir (exports go under it).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.context.data_dir
+    }
+
     /// Saves the open document's journal now, waiting at most `timeout`.
     pub fn flush(&self, timeout: Duration) -> Result<(), String> {
         match &self.open {

@@ -19,10 +19,19 @@ impl PipelineEntityService {
     /// Starts the worker; the pipeline loads from `ipadic_dir` in the background. If it
     /// cannot load, the first chart sent gets a status message saying why, and no highlights.
     pub fn start(ipadic_dir: PathBuf) -> std::io::Result<Self> {
+        Self::start_sharing(ipadic_dir, None)
+    }
+
+    /// Like `start`, and hands the loaded pipeline to `share` (the provenance guard's
+    /// worker uses the same one; it is loaded once).
+    pub fn start_sharing(
+        ipadic_dir: PathBuf,
+        share: Option<Sender<Arc<Pipeline>>>,
+    ) -> std::io::Result<Self> {
         let (charts, requests) = channel();
         std::thread::Builder::new()
             .name("karte-nlp".into())
-            .spawn(move || run(ipadic_dir, requests))?;
+            .spawn(move || run(ipadic_dir, requests, share))?;
         Ok(Self { charts })
     }
 }
@@ -34,10 +43,15 @@ impl EntityService for PipelineEntityService {
     }
 }
 
-fn run(ipadic_dir: PathBuf, requests: Receiver<(Arc<Chart>, ActionSender)>) {
+fn run(
+    ipadic_dir: PathBuf,
+    requests: Receiver<(Arc<Chart>, ActionSender)>,
+    share: Option<Sender<Arc<Pipeline>>>,
+) {
     let pipeline = match Pipeline::load(&ipadic_dir) {
-        Ok(pipeline) => pipeline,
+        Ok(pipeline) => Arc::new(pipeline),
         Err(error) => {
+            drop(share); // the guard worker learns there will be no pipeline
             tracing::warn!("no highlights: the NLP pipeline did not load: {error}");
             if let Ok((_, actions)) = requests.recv() {
                 let _ = actions.send(Action::Status(format!(
@@ -47,6 +61,9 @@ fn run(ipadic_dir: PathBuf, requests: Receiver<(Arc<Chart>, ActionSender)>) {
             return;
         }
     };
+    if let Some(share) = share {
+        let _ = share.send(Arc::clone(&pipeline));
+    }
     while let Ok((chart, actions)) = requests.recv() {
         let started = std::time::Instant::now();
         let mut count = 0;

@@ -8,7 +8,7 @@ use super::app::App;
 use super::document_edit::Access;
 use super::services::Services;
 use super::terminal::Screen;
-use super::{edit_keys, queue_worker, update, view};
+use super::{edit_keys, guard_worker, queue_worker, review_service, update, view};
 use crossterm::event::{Event, EventStream, KeyCode, KeyEventKind};
 use futures::StreamExt;
 use std::path::PathBuf;
@@ -115,6 +115,13 @@ async fn run_loop(
                 if effect == Effect::Quit {
                     return Ok(Exit::Quit);
                 }
+                if let Effect::CopyToClipboard { text } = &effect {
+                    // Straight to the terminal, from this thread only; ratatui's buffer is
+                    // untouched (the sequence draws nothing).
+                    let message = review_service::copy_to_clipboard(screen.backend_mut(), text);
+                    let _ = actions.send(Action::Status(message));
+                    continue;
+                }
                 carry_out(effect, services, rescan, actions);
             }
         }
@@ -167,10 +174,15 @@ fn carry_out(
                 None => memory_only(),
             };
             let _ = actions.send(Action::DocumentOpened {
-                chart_id,
+                chart_id: chart_id.clone(),
                 document,
                 opened,
             });
+            if let Some(action) =
+                review_service::signed_version(services.documents.as_ref(), &chart_id, document)
+            {
+                let _ = actions.send(action);
+            }
         }
         Effect::TakeOverLock { chart_id, document } => {
             let opened = match services.documents.as_mut() {
@@ -195,6 +207,52 @@ fn carry_out(
                 }
             }
         }
+        Effect::CheckGuard {
+            chart,
+            document,
+            sections,
+        } => {
+            if let Some(guard) = services.guard.as_ref() {
+                let request = guard_worker::GuardRequest {
+                    chart,
+                    document,
+                    sections,
+                };
+                guard.check(request, actions.clone());
+            }
+        }
+        Effect::Acknowledge {
+            chart_id,
+            document,
+            item_id,
+        } => {
+            let documents = services.documents.as_ref();
+            if let Some(problem) =
+                review_service::acknowledge(documents, &chart_id, document, &item_id)
+            {
+                let _ = actions.send(problem);
+            }
+        }
+        Effect::Sign {
+            chart,
+            document,
+            sections,
+            acknowledged,
+        } => {
+            let documents = services.documents.as_ref();
+            let answer = review_service::sign(documents, &chart, document, &sections, acknowledged);
+            let _ = actions.send(answer);
+        }
+        Effect::Export {
+            chart,
+            signed,
+            format,
+        } => {
+            let answer = review_service::export(services.documents.as_ref(), &chart, &signed, format);
+            let _ = actions.send(answer);
+        }
+        // Written by the loop itself (it holds the terminal); never reaches here.
+        Effect::CopyToClipboard { .. } => {}
         Effect::RegenerateSection {
             chart,
             document,
@@ -231,6 +289,15 @@ pub fn translate(app: &App, event: Event) -> Option<Action> {
             match key.code {
                 KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::RecoveryChoice(true)),
                 KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::RecoveryChoice(false)),
+                _ => None,
+            }
+        }
+        Event::Key(key)
+            if key.kind != KeyEventKind::Release && app.review.sign_prompt.is_some() =>
+        {
+            match key.code {
+                KeyCode::Char('y' | 'Y') => Some(Action::SignAnswer(true)),
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::SignAnswer(false)),
                 _ => None,
             }
         }

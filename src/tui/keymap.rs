@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// The built-in bindings, as key strings (the same syntax users write).
-pub const DEFAULT_KEYS: [(Command, &str); 28] = [
+pub const DEFAULT_KEYS: [(Command, &str); 38] = [
     (Command::MoveDown, "j down"),
     (Command::MoveUp, "k up"),
     (Command::PageDown, "pagedown ctrl-d"),
@@ -33,6 +33,16 @@ pub const DEFAULT_KEYS: [(Command, &str); 28] = [
     (Command::RevertSection, "u"),
     (Command::RegenerateSection, "R"),
     (Command::TakeOverLock, "T"),
+    (Command::ToggleGuardPanel, "p"),
+    (Command::NextFlag, "f"),
+    (Command::PrevFlag, "F"),
+    (Command::JumpToSource, "o"),
+    (Command::AcknowledgeFlag, "c"),
+    (Command::Sign, "s"),
+    (Command::Amend, "A"),
+    (Command::ExportText, "E"),
+    (Command::ExportFhir, "X"),
+    (Command::CopyToClipboard, "y"),
     (Command::ToggleHighlights, "h"),
     (Command::ShowMetrics, "m"),
     (Command::Rescan, "r ctrl-r"),

@@ -19,6 +19,8 @@ pub struct Panes {
     pub queue: Rect,
     pub chart: Option<Rect>,
     pub draft: Option<Rect>,
+    /// The guard panel, under the draft (see `with_guard_panel`).
+    pub guard: Option<Rect>,
     pub status: Rect,
     pub too_small: bool,
 }
@@ -37,6 +39,7 @@ impl Panes {
                 queue: body,
                 chart: None,
                 draft: None,
+                guard: None,
                 status,
                 too_small: true,
             };
@@ -52,6 +55,7 @@ impl Panes {
                 queue,
                 chart: Some(chart),
                 draft: Some(draft),
+                guard: None,
                 status,
                 too_small: false,
             };
@@ -76,9 +80,32 @@ impl Panes {
             queue,
             chart,
             draft,
+            guard: None,
             status,
             too_small: false,
         }
+    }
+
+    /// With the guard panel open, the lower part of the draft pane shows it (when the
+    /// draft pane is tall enough to keep a few lines of text above it).
+    pub fn with_guard_panel(mut self, open: bool) -> Self {
+        let Some(draft) = self.draft.filter(|d| open && d.height >= 12) else {
+            return self;
+        };
+        let panel = (draft.height * 2 / 5).clamp(6, 16);
+        self.draft = Some(Rect::new(
+            draft.x,
+            draft.y,
+            draft.width,
+            draft.height - panel,
+        ));
+        self.guard = Some(Rect::new(
+            draft.x,
+            draft.y + draft.height - panel,
+            draft.width,
+            panel,
+        ));
+        self
     }
 
     pub fn three_columns(&self) -> bool {

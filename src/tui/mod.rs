@@ -19,12 +19,15 @@ pub mod draft_view;
 pub mod edit_keys;
 pub mod entity_worker;
 pub mod event_loop;
+pub mod guard_worker;
 pub mod keymap;
 pub mod layout;
 pub mod logging;
 pub mod metrics_worker;
 pub mod model_status;
 pub mod queue_worker;
+pub mod review_service;
+pub mod review_state;
 pub mod services;
 pub mod terminal;
 pub mod text;
@@ -76,6 +79,7 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
         size.width,
         size.height,
     );
+    app.review.signer = crate::store::signer_name(&ctx.config);
     if app.model.state == model_status::ModelState::NotLoaded {
         // `Services::connect` starts loading it right away.
         app.model.state = model_status::ModelState::Loading { progress: 0.0 };

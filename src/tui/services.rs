@@ -73,6 +73,8 @@ pub struct Services {
     /// Chart locks, journals and recovery of the documents being edited.
     pub documents: Option<DocumentService>,
     pub metrics: Option<MetricsReportLoader>,
+    /// The provenance guard (re-checks the draft on every change).
+    pub guard: Option<super::guard_worker::GuardService>,
     pub observers: Vec<Box<dyn ActionObserver>>,
 }
 
@@ -96,7 +98,14 @@ impl Services {
                 }
             }
         });
-        let entities = match PipelineEntityService::start(ctx.paths.ipadic_dir()) {
+        let (share_pipeline, shared_pipeline) = std::sync::mpsc::channel();
+        let guard = super::guard_worker::GuardService::start(shared_pipeline)
+            .map_err(|error| tracing::warn!("no guard worker thread: {error}"))
+            .ok();
+        let entities = match PipelineEntityService::start_sharing(
+            ctx.paths.ipadic_dir(),
+            Some(share_pipeline),
+        ) {
             Ok(service) => Some(Box::new(service) as Box<dyn EntityService>),
             Err(error) => {
                 tracing::warn!("no entity worker thread: {error}");
@@ -109,6 +118,7 @@ impl Services {
             entities,
             documents: Some(DocumentService::from_context(ctx)),
             metrics: Some(MetricsReportLoader::from_context(ctx)),
+            guard,
             observers: Vec::new(),
         }
     }

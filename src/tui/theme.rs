@@ -53,10 +53,16 @@ pub enum UiPart {
     StateDrafting,
     StateInReview,
     StateSigned,
+    GuardUnsupported,
+    GuardContradicted,
+    GuardSupported,
+    GuardAcknowledged,
+    SourceMark,
+    SignedBanner,
 }
 
 impl UiPart {
-    pub const ALL: [UiPart; 25] = [
+    pub const ALL: [UiPart; 31] = [
         UiPart::Base,
         UiPart::Border,
         UiPart::BorderFocused,
@@ -82,6 +88,12 @@ impl UiPart {
         UiPart::StateDrafting,
         UiPart::StateInReview,
         UiPart::StateSigned,
+        UiPart::GuardUnsupported,
+        UiPart::GuardContradicted,
+        UiPart::GuardSupported,
+        UiPart::GuardAcknowledged,
+        UiPart::SourceMark,
+        UiPart::SignedBanner,
     ];
 
     pub fn key(self) -> &'static str {
@@ -111,6 +123,12 @@ impl UiPart {
             UiPart::StateDrafting => "state_drafting",
             UiPart::StateInReview => "state_in_review",
             UiPart::StateSigned => "state_signed",
+            UiPart::GuardUnsupported => "guard_unsupported",
+            UiPart::GuardContradicted => "guard_contradicted",
+            UiPart::GuardSupported => "guard_supported",
+            UiPart::GuardAcknowledged => "guard_acknowledged",
+            UiPart::SourceMark => "source_mark",
+            UiPart::SignedBanner => "signed_banner",
         }
     }
 }

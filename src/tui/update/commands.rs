@@ -7,6 +7,7 @@ use crate::tui::command::Command;
 use crate::tui::document_state::DocumentKind;
 use crate::tui::draft_view::DraftView;
 use crate::tui::model_status::ModelState;
+use crate::tui::review_service::ExportFormat;
 
 pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
     match command {
@@ -40,6 +41,8 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         Command::PageUp => move_by(app, -page(app)),
         Command::GoTop => move_by(app, isize::MIN / 2),
         Command::GoBottom => move_by(app, isize::MAX / 2),
+        Command::EditDraft if super::review::refuse_edit_if_signed(app) => {}
+        Command::Open if app.focus == Pane::Draft && super::review::refuse_edit_if_signed(app) => {}
         Command::Open if app.focus == Pane::Draft => return super::editing::edit_draft(app),
         Command::EditDraft => return super::editing::edit_draft(app),
         Command::NewDocument => return super::editing::new_document(app),
@@ -47,6 +50,16 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         Command::RevertSection => return super::editing::revert_section(app),
         Command::RegenerateSection => return super::editing::regenerate_section(app),
         Command::TakeOverLock => return super::editing::take_over_lock(app),
+        Command::ToggleGuardPanel => super::review::toggle_panel(app),
+        Command::NextFlag => super::review::next_flag(app, true),
+        Command::PrevFlag => super::review::next_flag(app, false),
+        Command::JumpToSource => super::review::jump_to_source(app),
+        Command::AcknowledgeFlag => return super::review::acknowledge(app),
+        Command::Sign => super::review::sign(app),
+        Command::Amend => super::review::amend(app),
+        Command::ExportText => return super::review::export(app, ExportFormat::Text),
+        Command::ExportFhir => return super::review::export(app, ExportFormat::Fhir),
+        Command::CopyToClipboard => return super::review::copy_to_clipboard(app),
         Command::Open => {
             if app.selected_row().is_some() {
                 focus(app, Pane::Chart);

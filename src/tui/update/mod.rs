@@ -6,6 +6,9 @@
 mod background;
 mod commands;
 mod editing;
+mod review;
+
+pub use review::local_time as signed_time;
 
 use super::action::{Action, Effect};
 use super::app::{App, MetricsView, Pane, Screen};
@@ -21,7 +24,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     }
     let mut effects = match action {
         Action::Command(command) if app.help_open => commands::help_command(app, command),
-        Action::Command(_) if app.recovery.is_some() => Vec::new(),
+        Action::Command(_) if app.recovery.is_some() || app.review.sign_prompt.is_some() => {
+            Vec::new()
+        }
         Action::Command(command) if app.screen == Screen::Metrics => {
             commands::metrics_command(app, command)
         }
@@ -85,6 +90,38 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             document,
             opened,
         } => editing::document_opened(app, chart_id, document, opened),
+        Action::GuardChecked {
+            chart_id,
+            document,
+            sections,
+            report,
+            micros,
+        } => {
+            review::guard_checked(app, (chart_id, document), sections, report, micros);
+            Vec::new()
+        }
+        Action::SignAnswer(yes) => review::sign_answer(app, yes),
+        Action::Signed {
+            chart_id,
+            document,
+            result,
+        } => review::signed(app, (chart_id, document), result),
+        Action::SignedVersion {
+            chart_id,
+            document,
+            signed,
+            unsigned_changes,
+            acknowledged,
+        } => {
+            review::signed_version(
+                app,
+                (chart_id, document),
+                signed,
+                unsigned_changes,
+                acknowledged,
+            );
+            Vec::new()
+        }
         Action::JournalHealth(problem) => {
             app.journal_problem = problem;
             Vec::new()
@@ -101,6 +138,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         app.edit_mode =
             app.focus == Pane::Draft && app.current_edit().is_some_and(|e| e.editor.is_some());
     }
+    review::after_update(app, &mut effects);
     keep_in_bounds(app);
     // Each chart is sent for entity extraction once, when it is first shown.
     if let Some(chart) = app.selected_chart().cloned() {
@@ -117,6 +155,7 @@ pub(super) fn panes(app: &App) -> Panes {
         app.detail,
         app.rows().len(),
     )
+    .with_guard_panel(app.review.panel_open)
 }
 
 pub(super) fn draft_max_scroll(app: &App) -> usize {

@@ -2,7 +2,7 @@
 //! prescriptions/allergies/diagnoses (tabs), scrollable. A row whose file failed to load
 //! shows the loader's error here in full.
 
-use super::highlight::wrap_highlighted;
+use super::highlight::{entity_kind, wrap_marked};
 use super::{pane_block, render_lines, tab_spans, visible};
 use crate::chart::{Chart, LabFlag};
 use crate::tui::action::EntityTarget;
@@ -208,16 +208,48 @@ fn note_lines(app: &App, chart: &Chart, width: usize) -> Vec<Line<'static>> {
             .filter(|_| app.highlights)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        lines.extend(wrap_highlighted(
+        // The span a jump to a source points at comes first (it wins over entities).
+        let mut marks: Vec<(usize, usize, ratatui::style::Style)> = app
+            .review
+            .source_mark
+            .iter()
+            .filter(|m| m.chart_id == chart.id && m.note_id == note.id)
+            .map(|m| (m.start, m.end, theme.ui(UiPart::SourceMark)))
+            .collect();
+        marks.extend(
+            entities
+                .iter()
+                .map(|e| (e.start, e.end, theme.entity(entity_kind(e)))),
+        );
+        lines.extend(wrap_marked(
             &note.text,
             width,
             theme.ui(UiPart::Base),
-            entities,
-            theme,
+            &marks,
         ));
         lines.push(Line::raw(""));
     }
     lines
+}
+
+/// The body line (Notes tab, wrapped to `width`) where char `start` of note `note_id` is.
+pub fn note_span_line(
+    chart: &Chart,
+    note_id: &str,
+    start: usize,
+    width: usize,
+) -> Option<usize> {
+    let base = ratatui::style::Style::default();
+    let mut line = 0;
+    for note in chart.notes_by_date() {
+        line += 1; // the note's heading
+        if note.id == note_id {
+            let prefix: String = note.text.chars().take(start).collect();
+            return Some(line + wrap_marked(&prefix, width, base, &[]).len() - 1);
+        }
+        line += wrap_marked(&note.text, width, base, &[]).len() + 1;
+    }
+    None
 }
 
 fn lab_lines(chart: &Chart, width: usize, theme: &Theme) -> Vec<Line<'static>> {

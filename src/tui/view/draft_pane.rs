@@ -61,9 +61,10 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
 
 /// Lines of the body above the edited text (document heading, access banner).
 fn edit_prefix_lines(app: &App, width: usize) -> usize {
-    2 + app
-        .current_edit()
-        .map_or(0, |e| edit_pane::banner(app, e, width).len())
+    2 + super::guard_panel::signed_banner(app, width).len()
+        + app
+            .current_edit()
+            .map_or(0, |e| edit_pane::banner(app, e, width).len())
 }
 
 /// The body line holding the editor's cursor, while editing.
@@ -102,6 +103,7 @@ pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         ),
         Line::raw(""),
     ];
+    lines.extend(super::guard_panel::signed_banner(app, width));
     if let Some(edit) = app.current_edit() {
         lines.extend(edit_pane::banner(app, edit, width));
         if edit.editor.is_some() {

@@ -69,6 +69,7 @@ pub fn text_lines(app: &App, edit: &DocumentEdit, width: usize) -> Vec<Line<'sta
     } else {
         None
     };
+    let marks = super::guard_panel::editor_marks(app, edit);
     let mut lines = Vec::new();
     let mut in_header = false;
     for row in layout::wrap(text, width) {
@@ -77,7 +78,7 @@ pub fn text_lines(app: &App, edit: &DocumentEdit, width: usize) -> Vec<Line<'sta
             in_header = text[row.start..].starts_with('【');
         }
         let style = if in_header { header_style } else { base };
-        let mut spans = row_spans(text, row, selection.clone(), style);
+        let mut spans = row_spans(text, row, selection.clone(), style, &marks);
         if in_header && starts_line {
             let line_end = text[row.start..]
                 .find('\n')
@@ -95,35 +96,52 @@ pub fn text_lines(app: &App, edit: &DocumentEdit, width: usize) -> Vec<Line<'sta
     lines
 }
 
-/// One row split around the selection (drawn reversed); tabs drawn as one space.
+/// One row split around the selection (drawn reversed) and the guard's verdict marks
+/// (byte ranges, sorted, patched over `style`); tabs drawn as one space.
 fn row_spans(
     text: &str,
     row: VisualRow,
     selection: Option<std::ops::Range<usize>>,
     style: ratatui::style::Style,
+    marks: &[(std::ops::Range<usize>, ratatui::style::Style)],
 ) -> Vec<Span<'static>> {
     let clean = |s: &str| s.replace('\t', " ");
-    let Some(sel) = selection.filter(|s| s.start < row.end.max(row.start + 1) && s.end > row.start)
-    else {
-        return vec![Span::styled(clean(&text[row.start..row.end]), style)];
-    };
-    let from = sel.start.clamp(row.start, row.end);
-    let to = sel.end.clamp(row.start, row.end);
+    let selection = selection.filter(|s| s.start < row.end.max(row.start + 1) && s.end > row.start);
+    // Cut points: the row's ends, the selection's ends and the marks' ends inside the row.
+    let mut cuts = vec![row.start, row.end];
+    let inside = |p: usize| p > row.start && p < row.end;
+    for range in selection.iter().chain(marks.iter().map(|(r, _)| r)) {
+        cuts.extend([range.start, range.end].into_iter().filter(|&p| inside(p)));
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
     let mut spans = Vec::new();
-    if from > row.start {
-        spans.push(Span::styled(clean(&text[row.start..from]), style));
+    for pair in cuts.windows(2) {
+        let (from, to) = (pair[0], pair[1]);
+        let Some(piece) = text.get(from..to).filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        let mut piece_style = marks
+            .iter()
+            .find(|(r, _)| r.start <= from && to <= r.end)
+            .map_or(style, |(_, mark)| style.patch(*mark));
+        if selection
+            .as_ref()
+            .is_some_and(|s| s.start <= from && to <= s.end)
+        {
+            piece_style = piece_style.add_modifier(Modifier::REVERSED);
+        }
+        spans.push(Span::styled(clean(piece), piece_style));
     }
-    if to > from {
-        spans.push(Span::styled(
-            clean(&text[from..to]),
-            style.add_modifier(Modifier::REVERSED),
-        ));
-    } else if sel.end > row.end {
-        // The selection runs over the line break: show it as a reversed cell.
-        spans.push(Span::styled(" ", style.add_modifier(Modifier::REVERSED)));
+    if let Some(sel) = &selection {
+        let empty_here = sel.start.clamp(row.start, row.end) == sel.end.clamp(row.start, row.end);
+        if empty_here && sel.end > row.end {
+            // The selection runs over the line break: show it as a reversed cell.
+            spans.push(Span::styled(" ", style.add_modifier(Modifier::REVERSED)));
+        }
     }
-    if row.end > to {
-        spans.push(Span::styled(clean(&text[to..row.end]), style));
+    if spans.is_empty() {
+        spans.push(Span::styled(String::new(), style));
     }
     spans
 }

@@ -69,17 +69,26 @@ pub fn wrap_highlighted(
     entities: &[Entity],
     theme: &Theme,
 ) -> Vec<Line<'static>> {
+    let marks: Vec<(usize, usize, Style)> = entities
+        .iter()
+        .map(|e| (e.start, e.end, theme.entity(entity_kind(e))))
+        .collect();
+    wrap_marked(text, width, base, &marks)
+}
+
+/// `text` wrapped to `width` cells in `base` style, with each mark `(start, end, style)`
+/// (char offsets, end exclusive) patched over it; the first mark wins where they overlap.
+pub fn wrap_marked(
+    text: &str,
+    width: usize,
+    base: Style,
+    marks: &[(usize, usize, Style)],
+) -> Vec<Line<'static>> {
     let width = width.max(2);
     let count = text.chars().count();
     let mut styles: Vec<Option<Style>> = vec![None; count];
-    for entity in entities {
-        let style = theme.entity(entity_kind(entity));
-        for slot in styles
-            .iter_mut()
-            .take(entity.end.min(count))
-            .skip(entity.start)
-        {
-            // The first entity wins where they overlap.
+    for &(start, end, style) in marks {
+        for slot in styles.iter_mut().take(end.min(count)).skip(start) {
             slot.get_or_insert(style);
         }
     }

@@ -4,6 +4,7 @@
 mod chart_pane;
 mod draft_pane;
 mod edit_pane;
+pub mod guard_panel;
 mod help_overlay;
 pub mod highlight;
 mod queue_pane;
@@ -11,6 +12,7 @@ mod recovery_prompt;
 mod status_bar;
 
 pub use chart_pane::body_lines as chart_body_lines;
+pub use chart_pane::note_span_line;
 pub use draft_pane::body_lines as draft_body_lines;
 pub use draft_pane::cursor_line as draft_cursor_line;
 pub use help_overlay::{help_area, help_lines, help_width};
@@ -30,7 +32,8 @@ pub fn view(app: &App, frame: &mut Frame) {
     let area = frame.area();
     let theme = &app.theme;
     frame.render_widget(Block::new().style(theme.ui(UiPart::Base)), area);
-    let panes = Panes::compute(area, app.detail, app.rows().len());
+    let panes =
+        Panes::compute(area, app.detail, app.rows().len()).with_guard_panel(app.review.panel_open);
     if panes.too_small {
         let message = format!(
             "端末が小さすぎます ({}x{})。{MIN_WIDTH}x{MIN_HEIGHT} 以上 (推奨 80x24) に広げてください。",
@@ -67,7 +70,11 @@ pub fn view(app: &App, frame: &mut Frame) {
     if let Some(rect) = panes.draft {
         draft_pane::draw(app, frame, rect, &panes);
     }
+    if let Some(rect) = panes.guard {
+        guard_panel::draw(app, frame, rect);
+    }
     status_bar::draw(app, frame, panes.status);
+    guard_panel::draw_sign_prompt(app, frame, area);
     if app.recovery.is_some() {
         recovery_prompt::draw(app, frame, area);
     }

@@ -42,6 +42,10 @@ fn hints(app: &App) -> Vec<(&'static [Command], &'static str)> {
         ],
         Pane::Draft if app.current_edit().is_some_and(|e| e.editor.is_some()) => vec![
             (&[Command::EditDraft], "編集"),
+            (&[Command::NextFlag], "指摘"),
+            (&[Command::AcknowledgeFlag], "確認"),
+            (&[Command::Sign], "署名"),
+            (&[Command::ToggleGuardPanel], "照合"),
             (&[Command::AcceptSection], "確認済"),
             (&[Command::RevertSection], "AI版に戻す"),
             (&[Command::RegenerateSection], "再生成"),
@@ -96,11 +100,26 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
         (None, Some(message)) => text::safe_line(message),
         (None, None) => String::new(),
     };
-    let right = text::truncate(&right, width / 2);
+    // The guard's counts for the current document come first; a message longer than half
+    // the bar (an export path) may take the hints' room.
+    let counts = super::guard_panel::status_counts(app)
+        .filter(|_| !app.help_open)
+        .map(|c| format!("{c} "))
+        .unwrap_or_default();
+    let right_max = (width / 2).max(width.saturating_sub(text::width(&counts) + 2));
+    let right = if text::width(&right) > width / 2 {
+        text::truncate(&right, right_max)
+    } else {
+        right
+    };
     let room = width.saturating_sub(text::width(&right) + 1);
 
     let mut spans = vec![Span::styled(" ", bar)];
     let mut used = 1;
+    if !counts.is_empty() && text::width(&counts) + 1 <= room {
+        used += text::width(&counts);
+        spans.push(Span::styled(counts, key_style));
+    }
     let fixed = fixed_hints(app);
     for (keys, label) in fixed.unwrap_or(&[]) {
         let cost = text::width(keys) + 1 + text::width(label) + 2;

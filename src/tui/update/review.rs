@@ -1,0 +1,587 @@
+//! Reviewing and signing: the provenance guard is asked again whenever the current draft's
+//! text changes; its answers, the keys that walk the flags, jump to a source, acknowledge,
+//! sign (with a confirmation), amend, export and copy. No I/O: the disk work is `Effect`s.
+
+use crate::chart::Source;
+use crate::export::document_text;
+use crate::review::{GuardItem, GuardReport};
+use crate::store::{SectionText, SignedDocument};
+use crate::tui::action::Effect;
+use crate::tui::app::{App, ChartTab, Pane};
+use crate::tui::command::Command;
+use crate::tui::document_edit::{from_store, section_key, Access};
+use crate::tui::document_state::DocumentState;
+use crate::tui::review_service::ExportFormat;
+use crate::tui::review_state::{
+    editor_ranges, guard_sections, DocKey, SignPrompt, SignState, SourceMark,
+};
+use std::collections::BTreeSet;
+
+fn current_key(app: &App) -> Option<DocKey> {
+    Some((app.selected_chart()?.id.clone(), app.draft_document))
+}
+
+fn key_hint(app: &App, command: Command) -> String {
+    app.keymap
+        .keys_for(command)
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| command.name().to_string())
+}
+
+/// After every action: a changed draft goes to the guard; a signed document stays read-only.
+pub(super) fn after_update(app: &mut App, effects: &mut Vec<Effect>) {
+    let Some(chart) = app.selected_chart().cloned() else {
+        return;
+    };
+    let key = (chart.id.clone(), app.draft_document);
+    if app.review.is_signed(&key) {
+        if let Some(editor) = app.edits.get_mut(&key).and_then(|e| e.editor.as_mut()) {
+            editor.set_read_only(true);
+        }
+    }
+    let Some(sections) = guard_sections(key.1, app.edits.get(&key), app.drafts.get(&key)) else {
+        return;
+    };
+    let state = app.review.guards.entry(key.clone()).or_default();
+    if state.sent == sections {
+        return;
+    }
+    state.sent.clone_from(&sections);
+    effects.push(Effect::CheckGuard {
+        chart,
+        document: key.1,
+        sections,
+    });
+}
+
+/// The guard's answer for a document.
+pub(super) fn guard_checked(
+    app: &mut App,
+    key: DocKey,
+    sections: Vec<(String, String)>,
+    report: GuardReport,
+    micros: u64,
+) {
+    let state = app.review.guards.entry(key).or_default();
+    state.report = Some(report);
+    state.checked = sections;
+    state.micros = micros;
+}
+
+/// The current document's sections and its guard report, when the report is up to date.
+fn fresh(app: &mut App) -> Option<(DocKey, GuardReport)> {
+    let key = current_key(app)?;
+    let sections = guard_sections(key.1, app.edits.get(&key), app.drafts.get(&key));
+    let report = sections.and_then(|sections| {
+        app.review
+            .guards
+            .get(&key)
+            .and_then(|g| g.fresh_report(&sections))
+            .cloned()
+    });
+    match report {
+        Some(report) => Some((key, report)),
+        None => {
+            app.status = Some(
+                "根拠の照合中です — 少し待ってからもう一度 (辞書の読み込み中かもしれません)"
+                    .into(),
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn toggle_panel(app: &mut App) {
+    app.review.panel_open = !app.review.panel_open;
+    app.status = Some(
+        if app.review.panel_open {
+            "照合パネル オン"
+        } else {
+            "照合パネル オフ"
+        }
+        .into(),
+    );
+}
+
+/// `f` / `F`: the next (previous) unsupported or contradicted item; the editor's cursor
+/// goes there when the document is being edited.
+pub(super) fn next_flag(app: &mut App, forward: bool) {
+    let Some((key, report)) = fresh(app) else {
+        return;
+    };
+    let flagged: Vec<&GuardItem> = report.flagged().collect();
+    if flagged.is_empty() {
+        app.status = Some("未確認・矛盾の指摘はありません".into());
+        return;
+    }
+    let selected = app
+        .review
+        .guards
+        .get(&key)
+        .and_then(|g| g.selected.clone());
+    let edit = app.edits.get(&key).filter(|e| e.editor.is_some());
+    let target: &GuardItem = match edit {
+        Some(edit) => {
+            let mut ranges = editor_ranges(key.1, edit, flagged.iter().copied());
+            ranges.sort_by_key(|(_, r)| r.start);
+            let cursor = edit.editor.as_ref().map_or(0, |e| e.cursor());
+            let pick = if forward {
+                ranges
+                    .iter()
+                    .find(|(_, r)| r.start > cursor)
+                    .or(ranges.first())
+            } else {
+                ranges
+                    .iter()
+                    .rev()
+                    .find(|(_, r)| r.start < cursor)
+                    .or(ranges.last())
+            };
+            let Some((item, range)) = pick.cloned() else {
+                return;
+            };
+            if let Some(editor) = app.edits.get_mut(&key).and_then(|e| e.editor.as_mut()) {
+                editor.set_cursor(range.start);
+            }
+            item
+        }
+        None => {
+            let at = selected.and_then(|id| flagged.iter().position(|i| i.id == id));
+            let n = flagged.len();
+            let index = match (at, forward) {
+                (None, true) => 0,
+                (None, false) => n - 1,
+                (Some(i), true) => (i + 1) % n,
+                (Some(i), false) => (i + n - 1) % n,
+            };
+            flagged[index]
+        }
+    };
+    let position = flagged.iter().position(|i| i.id == target.id).unwrap_or(0) + 1;
+    let state = app.review.guards.entry(key).or_default();
+    let acknowledged = state.is_acknowledged(target);
+    state.selected = Some(target.id.clone());
+    app.focus = Pane::Draft;
+    app.detail = Pane::Draft;
+    app.status = Some(format!(
+        "指摘 {position}/{}: 「{}」 {}{}",
+        flagged.len(),
+        crate::tui::text::safe_line(&target.text),
+        target.explanation(),
+        if acknowledged { " (確認済)" } else { "" }
+    ));
+}
+
+/// The item under the editor's cursor (any verdict), else the flag last jumped to.
+fn item_here<'a>(app: &App, key: &DocKey, report: &'a GuardReport) -> Option<&'a GuardItem> {
+    let at_cursor = app
+        .edits
+        .get(key)
+        .filter(|e| e.editor.is_some())
+        .and_then(|edit| {
+            let cursor = edit.editor.as_ref()?.cursor();
+            editor_ranges(key.1, edit, report.items.iter())
+                .into_iter()
+                .find(|(_, r)| r.start <= cursor && cursor <= r.end)
+                .map(|(item, _)| item)
+        });
+    at_cursor.or_else(|| {
+        let selected = app.review.guards.get(key)?.selected.as_deref()?;
+        report.item(selected)
+    })
+}
+
+/// `c`: acknowledge the flag under the cursor (or the one last jumped to).
+pub(super) fn acknowledge(app: &mut App) -> Vec<Effect> {
+    let Some((key, report)) = fresh(app) else {
+        return Vec::new();
+    };
+    let Some(item) = item_here(app, &key, &report).filter(|i| i.is_flagged()) else {
+        app.status = Some(format!(
+            "確認する指摘を選んでください ({} で次の指摘へ)",
+            key_hint(app, Command::NextFlag)
+        ));
+        return Vec::new();
+    };
+    if app.review.is_signed(&key) {
+        app.status = Some("署名済みの文書です".into());
+        return Vec::new();
+    }
+    if !app.edits.get(&key).is_some_and(|e| e.access.can_write()) {
+        app.status = Some(format!(
+            "確認を記録するには文書を編集で開いてください ({})",
+            key_hint(app, Command::EditDraft)
+        ));
+        return Vec::new();
+    }
+    let state = app.review.guards.entry(key.clone()).or_default();
+    state.selected = Some(item.id.clone());
+    if !state.acknowledged.insert(item.id.clone()) {
+        app.status = Some(format!(
+            "「{}」は確認済みです",
+            crate::tui::text::safe_line(&item.text)
+        ));
+        return Vec::new();
+    }
+    let left = report.blocking(&state.acknowledged).count();
+    app.status = Some(format!(
+        "「{}」を確認済みとして記録しました (残り {left} 件)",
+        crate::tui::text::safe_line(&item.text)
+    ));
+    vec![Effect::Acknowledge {
+        chart_id: key.0,
+        document: key.1,
+        item_id: item.id.clone(),
+    }]
+}
+
+/// `o`: show the chart record behind the item under the cursor (or the last flag).
+pub(super) fn jump_to_source(app: &mut App) {
+    let Some((key, report)) = fresh(app) else {
+        return;
+    };
+    let Some(item) = item_here(app, &key, &report) else {
+        app.status = Some("カーソルを下書きの強調された記載に置いてください".into());
+        return;
+    };
+    let Some(chart) = app.selected_chart().cloned() else {
+        return;
+    };
+    let note_source = item.sources.iter().find_map(|s| match s {
+        Source::Note { id, start, end } => Some((id.clone(), *start, *end)),
+        _ => None,
+    });
+    let text = crate::tui::text::safe_line(&item.text);
+    if let Some((note_id, start, end)) = note_source {
+        app.chart_tab = ChartTab::Notes;
+        let width = super::panes(app).chart_body().0.max(20);
+        let line = crate::tui::view::note_span_line(&chart, &note_id, start, width);
+        app.chart_scroll = line.unwrap_or(0).saturating_sub(1);
+        app.review.source_mark = Some(SourceMark {
+            chart_id: chart.id.clone(),
+            note_id,
+            start,
+            end,
+        });
+        app.status = Some(format!("「{text}」の根拠: 経過記録の強調箇所"));
+    } else if let Some(source) = item.sources.first() {
+        app.review.source_mark = None;
+        let (tab, what) = match source {
+            Source::Lab { .. } => (ChartTab::Labs, "検査結果"),
+            Source::Prescription { .. } => (ChartTab::Prescriptions, "処方"),
+            Source::Allergy { .. } => (ChartTab::Prescriptions, "アレルギー"),
+            Source::Diagnosis { .. } => (ChartTab::Prescriptions, "病名"),
+            Source::Patient | Source::Encounter | Source::Note { .. } => {
+                (ChartTab::Notes, "患者・入院情報 (カルテ上部)")
+            }
+        };
+        app.chart_tab = tab;
+        app.chart_scroll = 0;
+        app.status = Some(format!("「{text}」の根拠: {what}"));
+    } else {
+        app.status = Some(format!("「{text}」: {}", item.explanation()));
+        return;
+    }
+    // The chart pane must be visible: on a narrow screen it takes the draft's place.
+    if !super::panes(app).three_columns() {
+        app.focus = Pane::Chart;
+    }
+    app.detail = Pane::Chart;
+}
+
+/// `s`: sign the current document, after the guard allows it and the clinician confirms.
+pub(super) fn sign(app: &mut App) {
+    let Some(key) = current_key(app) else {
+        app.status = Some("カルテを読み込めた患者を選んでください".into());
+        return;
+    };
+    if app.review.is_signed(&key) {
+        app.status = Some(format!(
+            "署名済みです — 直すときは {} で修正版を作ります",
+            key_hint(app, Command::Amend)
+        ));
+        return;
+    }
+    match app.edits.get(&key).map(|e| (&e.access, e.editor.is_some())) {
+        Some((Access::Editing, true)) => {}
+        Some((Access::ReadOnly { holder, .. }, _)) => {
+            app.status = Some(format!("読み取り専用です ({holder} が編集中) — 署名できません"));
+            return;
+        }
+        Some((Access::MemoryOnly { problem }, _)) => {
+            app.status = Some(format!("保存できないため署名できません: {problem}"));
+            return;
+        }
+        _ => {
+            app.status = Some(format!(
+                "署名する文書を編集で開いてください ({})",
+                key_hint(app, Command::EditDraft)
+            ));
+            return;
+        }
+    }
+    let Some((key, report)) = fresh(app) else {
+        return;
+    };
+    let acknowledged = app
+        .review
+        .guards
+        .get(&key)
+        .map(|g| g.acknowledged.clone())
+        .unwrap_or_default();
+    if !report.can_sign(&acknowledged) {
+        app.status = Some(refusal(app, &report, &acknowledged));
+        return;
+    }
+    let version = app
+        .review
+        .signed
+        .get(&key)
+        .map_or(1, |s| s.latest().version + 1);
+    app.review.sign_prompt = Some(SignPrompt {
+        key,
+        signer: app.review.signer.clone(),
+        version,
+    });
+}
+
+/// Why signing is refused: what is left, by kind, with the first few items.
+fn refusal(app: &App, report: &GuardReport, acknowledged: &BTreeSet<String>) -> String {
+    let blocking: Vec<&GuardItem> = report.blocking(acknowledged).collect();
+    let unsupported = blocking.iter().filter(|i| !is_contradicted(i)).count();
+    let contradicted = blocking.len() - unsupported;
+    let examples: Vec<String> = blocking
+        .iter()
+        .take(3)
+        .map(|i| format!("「{}」", crate::tui::text::safe_line(&i.text)))
+        .collect();
+    format!(
+        "署名できません: 未確認 {unsupported} 件・矛盾 {contradicted} 件が残っています {}{} — 直すか {} で移動して {} で確認済みにしてください",
+        examples.join(""),
+        if blocking.len() > 3 { "…" } else { "" },
+        key_hint(app, Command::NextFlag),
+        key_hint(app, Command::AcknowledgeFlag),
+    )
+}
+
+fn is_contradicted(item: &GuardItem) -> bool {
+    item.verdict == crate::review::Verdict::Contradicted
+}
+
+/// The answer to the sign confirmation.
+pub(super) fn sign_answer(app: &mut App, yes: bool) -> Vec<Effect> {
+    let Some(prompt) = app.review.sign_prompt.take() else {
+        return Vec::new();
+    };
+    if !yes {
+        app.status = Some("署名を取りやめました".into());
+        return Vec::new();
+    }
+    let Some(chart) = app
+        .rows()
+        .iter()
+        .filter_map(|r| r.chart.as_ref().ok())
+        .find(|c| c.id == prompt.key.0)
+        .cloned()
+    else {
+        return Vec::new();
+    };
+    let Some(edit) = app.edits.get(&prompt.key) else {
+        return Vec::new();
+    };
+    let document = prompt.key.1;
+    let sections: Vec<SectionText> = edit
+        .sections()
+        .into_iter()
+        .map(|(heading, body)| SectionText::new(section_key(document, &heading), &heading, body))
+        .collect();
+    let acknowledged = app
+        .review
+        .guards
+        .get(&prompt.key)
+        .map(|g| g.acknowledged.iter().cloned().collect())
+        .unwrap_or_default();
+    app.status = Some("署名しています…".into());
+    vec![Effect::Sign {
+        chart,
+        document,
+        sections,
+        acknowledged,
+    }]
+}
+
+/// Signing finished: the document turns read-only and 署名済.
+pub(super) fn signed(
+    app: &mut App,
+    key: DocKey,
+    result: Result<Box<SignedDocument>, String>,
+) -> Vec<Effect> {
+    let signed = match result {
+        Ok(signed) => signed,
+        Err(message) => {
+            app.status = Some(format!("署名できませんでした: {message}"));
+            return Vec::new();
+        }
+    };
+    app.status = Some(format!(
+        "署名しました: 第{}版 {} ({})",
+        signed.version,
+        crate::tui::text::safe_line(&signed.signer),
+        local_time(&signed)
+    ));
+    mark_signed(app, &key, signed);
+    Vec::new()
+}
+
+fn mark_signed(app: &mut App, key: &DocKey, signed: Box<SignedDocument>) {
+    app.review.signed.insert(key.clone(), SignState::Signed(signed));
+    if let Some(editor) = app.edits.get_mut(key).and_then(|e| e.editor.as_mut()) {
+        editor.set_read_only(true);
+        editor.clear_selection();
+    }
+    if current_key(app).as_ref() == Some(key) {
+        app.edit_mode = false;
+    }
+    app.documents
+        .entry(key.0.clone())
+        .or_default()
+        .set(key.1, DocumentState::Signed);
+}
+
+pub fn local_time(signed: &SignedDocument) -> String {
+    signed
+        .signed_at
+        .with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// What the store holds for a document just opened.
+pub(super) fn signed_version(
+    app: &mut App,
+    key: DocKey,
+    signed: Option<Box<SignedDocument>>,
+    unsigned_changes: bool,
+    acknowledged: BTreeSet<String>,
+) {
+    app.review
+        .guards
+        .entry(key.clone())
+        .or_default()
+        .acknowledged
+        .extend(acknowledged);
+    let Some(signed) = signed else {
+        return;
+    };
+    if unsigned_changes {
+        // Changes after the last signature: an amendment in progress (editable).
+        app.review
+            .signed
+            .insert(key.clone(), SignState::Amending(signed));
+        return;
+    }
+    if let Some(edit) = app.edits.get_mut(&key) {
+        if edit.editor.is_none() {
+            let sections = from_store(&signed.sections);
+            edit.load(&sections);
+            edit.journaled = sections;
+        }
+    }
+    app.status = Some(format!(
+        "署名済み: 第{}版 {} ({}) — 直すときは {} で修正版",
+        signed.version,
+        crate::tui::text::safe_line(&signed.signer),
+        local_time(&signed),
+        key_hint(app, Command::Amend)
+    ));
+    mark_signed(app, &key, signed);
+}
+
+/// `A`: start a new version of a signed document (editable again; linked when signed).
+pub(super) fn amend(app: &mut App) {
+    let Some(key) = current_key(app) else {
+        return;
+    };
+    let Some(SignState::Signed(previous)) = app.review.signed.get(&key).cloned() else {
+        app.status = Some("署名済みの文書ではありません".into());
+        return;
+    };
+    let version = previous.version + 1;
+    let writable = app.edits.get(&key).is_some_and(|e| e.access.can_write());
+    if let Some(editor) = app.edits.get_mut(&key).and_then(|e| e.editor.as_mut()) {
+        editor.set_read_only(!writable);
+    }
+    app.review
+        .signed
+        .insert(key.clone(), SignState::Amending(previous));
+    app.documents
+        .entry(key.0.clone())
+        .or_default()
+        .set(key.1, DocumentState::InReview);
+    app.status = Some(if writable {
+        format!(
+            "修正版 (第{version}版) を編集できます — {} で編集、{} で署名",
+            key_hint(app, Command::EditDraft),
+            key_hint(app, Command::Sign)
+        )
+    } else {
+        format!(
+            "修正版 (第{version}版): 編集するには {} で文書を開いてください",
+            key_hint(app, Command::EditDraft)
+        )
+    });
+}
+
+/// Editing a signed document is refused with a pointer to amend.
+pub(super) fn refuse_edit_if_signed(app: &mut App) -> bool {
+    let Some(key) = current_key(app) else {
+        return false;
+    };
+    if !app.review.is_signed(&key) {
+        return false;
+    }
+    app.status = Some(format!(
+        "署名済みの文書は編集できません — {} で修正版を作ります",
+        key_hint(app, Command::Amend)
+    ));
+    true
+}
+
+fn signed_here(app: &mut App) -> Option<(std::sync::Arc<crate::chart::Chart>, SignedDocument)> {
+    let chart = app.selected_chart().cloned()?;
+    let key = (chart.id.clone(), app.draft_document);
+    match app.review.signed.get(&key) {
+        Some(state) => Some((chart, state.latest().clone())),
+        None => {
+            app.status = Some(format!(
+                "署名済みの版がありません — {} で署名してから書き出せます",
+                key_hint(app, Command::Sign)
+            ));
+            None
+        }
+    }
+}
+
+/// `E` / `X`: write the signed document into the data dir's `exports/`.
+pub(super) fn export(app: &mut App, format: ExportFormat) -> Vec<Effect> {
+    let Some((chart, signed)) = signed_here(app) else {
+        return Vec::new();
+    };
+    app.status = Some("書き出しています…".into());
+    vec![Effect::Export {
+        chart,
+        signed: Box::new(signed),
+        format,
+    }]
+}
+
+/// `y`: the signed document's text to the clipboard (OSC 52), on this key only.
+pub(super) fn copy_to_clipboard(app: &mut App) -> Vec<Effect> {
+    let Some((chart, signed)) = signed_here(app) else {
+        return Vec::new();
+    };
+    vec![Effect::CopyToClipboard {
+        text: document_text(&signed, &chart),
+    }]
+}
