@@ -164,6 +164,12 @@ pub(super) fn next_flag(app: &mut App, forward: bool) {
     state.selected = Some(target.id.clone());
     app.focus = Pane::Draft;
     app.detail = Pane::Draft;
+    // Bring the flag into view (edit mode follows the cursor by itself).
+    let (width, height) = super::panes(app).draft_body();
+    if let Some(line) = crate::tui::view::draft_editor_cursor_line(app, width) {
+        app.draft_scroll = line.saturating_sub(height / 3);
+        app.draft_follow = false;
+    }
     app.status = Some(format!(
         "指摘 {position}/{}: 「{}」 {}{}",
         flagged.len(),
@@ -253,9 +259,18 @@ pub(super) fn jump_to_source(app: &mut App) {
         _ => None,
     });
     let text = crate::tui::text::safe_line(&item.text);
+    let Some(source) = item.sources.first() else {
+        app.status = Some(format!("「{text}」: {}", item.explanation()));
+        return;
+    };
+    // The chart pane must be visible: on a narrow screen it takes the draft's place.
+    app.detail = Pane::Chart;
+    if !super::panes(app).three_columns() {
+        app.focus = Pane::Chart;
+    }
     if let Some((note_id, start, end)) = note_source {
         app.chart_tab = ChartTab::Notes;
-        let width = super::panes(app).chart_body().0.max(20);
+        let width = super::panes(app).chart_body().0;
         let line = crate::tui::view::note_span_line(&chart, &note_id, start, width);
         app.chart_scroll = line.unwrap_or(0).saturating_sub(1);
         app.review.source_mark = Some(SourceMark {
@@ -265,29 +280,21 @@ pub(super) fn jump_to_source(app: &mut App) {
             end,
         });
         app.status = Some(format!("「{text}」の根拠: 経過記録の強調箇所"));
-    } else if let Some(source) = item.sources.first() {
-        app.review.source_mark = None;
-        let (tab, what) = match source {
-            Source::Lab { .. } => (ChartTab::Labs, "検査結果"),
-            Source::Prescription { .. } => (ChartTab::Prescriptions, "処方"),
-            Source::Allergy { .. } => (ChartTab::Prescriptions, "アレルギー"),
-            Source::Diagnosis { .. } => (ChartTab::Prescriptions, "病名"),
-            Source::Patient | Source::Encounter | Source::Note { .. } => {
-                (ChartTab::Notes, "患者・入院情報 (カルテ上部)")
-            }
-        };
-        app.chart_tab = tab;
-        app.chart_scroll = 0;
-        app.status = Some(format!("「{text}」の根拠: {what}"));
-    } else {
-        app.status = Some(format!("「{text}」: {}", item.explanation()));
         return;
     }
-    // The chart pane must be visible: on a narrow screen it takes the draft's place.
-    if !super::panes(app).three_columns() {
-        app.focus = Pane::Chart;
-    }
-    app.detail = Pane::Chart;
+    app.review.source_mark = None;
+    let (tab, what) = match source {
+        Source::Lab { .. } => (ChartTab::Labs, "検査結果"),
+        Source::Prescription { .. } => (ChartTab::Prescriptions, "処方"),
+        Source::Allergy { .. } => (ChartTab::Prescriptions, "アレルギー"),
+        Source::Diagnosis { .. } => (ChartTab::Prescriptions, "病名"),
+        Source::Patient | Source::Encounter | Source::Note { .. } => {
+            (ChartTab::Notes, "患者・入院情報 (カルテ上部)")
+        }
+    };
+    app.chart_tab = tab;
+    app.chart_scroll = 0;
+    app.status = Some(format!("「{text}」の根拠: {what}"));
 }
 
 /// `s`: sign the current document, after the guard allows it and the clinician confirms.

@@ -72,6 +72,11 @@ pub fn cursor_line(app: &App, width: usize) -> Option<usize> {
     if !app.is_editing() {
         return None;
     }
+    editor_cursor_line(app, width)
+}
+
+/// The body line holding the editor's cursor, editing or not (a jump to a guard flag).
+pub fn editor_cursor_line(app: &App, width: usize) -> Option<usize> {
     let (row, _) = edit_pane::cursor_cell(app.current_edit()?, width)?;
     Some(edit_prefix_lines(app, width) + row)
 }

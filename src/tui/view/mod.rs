@@ -15,6 +15,7 @@ pub use chart_pane::body_lines as chart_body_lines;
 pub use chart_pane::note_span_line;
 pub use draft_pane::body_lines as draft_body_lines;
 pub use draft_pane::cursor_line as draft_cursor_line;
+pub use draft_pane::editor_cursor_line as draft_editor_cursor_line;
 pub use help_overlay::{help_area, help_lines, help_width};
 
 use super::app::{App, MetricsView, Pane, Screen};
