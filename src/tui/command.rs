@@ -215,9 +215,9 @@ impl Command {
             Command::AcknowledgeFlag => "選択中の指摘を確認済みとして記録 (署名に必要)",
             Command::Sign => "文書に署名する (未確認の指摘が残っていると不可)",
             Command::Amend => "署名済みの文書の修正版 (新しい版) を作る",
-            Command::ExportText => "署名済み文書をテキストで書き出す (データフォルダ exports/)",
-            Command::ExportFhir => "署名済み文書を FHIR R4 JSON で書き出す (データフォルダ exports/)",
-            Command::CopyToClipboard => "署名済み文書をクリップボードへ (OSC 52、端末が許可する場合)",
+            Command::ExportText => "署名済み文書をテキストで書き出す (データフォルダの exports/)",
+            Command::ExportFhir => "署名済み文書を FHIR R4 JSON で書き出す (同 exports/)",
+            Command::CopyToClipboard => "署名済み文書をクリップボードへコピー (OSC 52)",
         }
     }
 }

@@ -248,7 +248,8 @@ fn carry_out(
             signed,
             format,
         } => {
-            let answer = review_service::export(services.documents.as_ref(), &chart, &signed, format);
+            let answer =
+                review_service::export(services.documents.as_ref(), &chart, &signed, format);
             let _ = actions.send(answer);
         }
         // Written by the loop itself (it holds the terminal); never reaches here.

@@ -171,8 +171,9 @@ pub fn signed_version(
     let documents = documents?;
     let signed = match documents.session(chart_id, document) {
         Some(session) => session.latest_signed(),
-        None => store::SignedStore::new(documents.data_dir())
-            .load_latest(chart_id, doc_kind(document)),
+        None => {
+            store::SignedStore::new(documents.data_dir()).load_latest(chart_id, doc_kind(document))
+        }
     };
     let signed = match signed {
         Ok(signed) => signed.map(Box::new),

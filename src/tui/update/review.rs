@@ -84,8 +84,7 @@ fn fresh(app: &mut App) -> Option<(DocKey, GuardReport)> {
         Some(report) => Some((key, report)),
         None => {
             app.status = Some(
-                "根拠の照合中です — 少し待ってからもう一度 (辞書の読み込み中かもしれません)"
-                    .into(),
+                "根拠の照合中です — 少し待ってからもう一度 (辞書の読み込み中かもしれません)".into(),
             );
             None
         }
@@ -115,11 +114,7 @@ pub(super) fn next_flag(app: &mut App, forward: bool) {
         app.status = Some("未確認・矛盾の指摘はありません".into());
         return;
     }
-    let selected = app
-        .review
-        .guards
-        .get(&key)
-        .and_then(|g| g.selected.clone());
+    let selected = app.review.guards.get(&key).and_then(|g| g.selected.clone());
     let edit = app.edits.get(&key).filter(|e| e.editor.is_some());
     let target: &GuardItem = match edit {
         Some(edit) => {
@@ -313,7 +308,9 @@ pub(super) fn sign(app: &mut App) {
     match app.edits.get(&key).map(|e| (&e.access, e.editor.is_some())) {
         Some((Access::Editing, true)) => {}
         Some((Access::ReadOnly { holder, .. }, _)) => {
-            app.status = Some(format!("読み取り専用です ({holder} が編集中) — 署名できません"));
+            app.status = Some(format!(
+                "読み取り専用です ({holder} が編集中) — 署名できません"
+            ));
             return;
         }
         Some((Access::MemoryOnly { problem }, _)) => {
@@ -442,7 +439,9 @@ pub(super) fn signed(
 }
 
 fn mark_signed(app: &mut App, key: &DocKey, signed: Box<SignedDocument>) {
-    app.review.signed.insert(key.clone(), SignState::Signed(signed));
+    app.review
+        .signed
+        .insert(key.clone(), SignState::Signed(signed));
     if let Some(editor) = app.edits.get_mut(key).and_then(|e| e.editor.as_mut()) {
         editor.set_read_only(true);
         editor.clear_selection();

@@ -233,12 +233,7 @@ fn note_lines(app: &App, chart: &Chart, width: usize) -> Vec<Line<'static>> {
 }
 
 /// The body line (Notes tab, wrapped to `width`) where char `start` of note `note_id` is.
-pub fn note_span_line(
-    chart: &Chart,
-    note_id: &str,
-    start: usize,
-    width: usize,
-) -> Option<usize> {
+pub fn note_span_line(chart: &Chart, note_id: &str, start: usize, width: usize) -> Option<usize> {
     let base = ratatui::style::Style::default();
     let mut line = 0;
     for note in chart.notes_by_date() {

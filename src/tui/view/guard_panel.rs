@@ -227,7 +227,11 @@ pub fn draw_sign_prompt(app: &App, frame: &mut Frame, area: Rect) {
     let width = area.width.min(64);
     let lines = vec![
         Line::styled(
-            format!("{} 第{}版に署名します", prompt.key.1.title(), prompt.version),
+            format!(
+                "{} 第{}版に署名します",
+                prompt.key.1.title(),
+                prompt.version
+            ),
             theme.ui(UiPart::Header),
         ),
         Line::raw(format!("署名者: {}", text::safe_line(&prompt.signer))),

@@ -116,7 +116,7 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
 
     let mut spans = vec![Span::styled(" ", bar)];
     let mut used = 1;
-    if !counts.is_empty() && text::width(&counts) + 1 <= room {
+    if !counts.is_empty() && text::width(&counts) < room {
         used += text::width(&counts);
         spans.push(Span::styled(counts, key_style));
     }
