@@ -74,6 +74,8 @@ pub enum Action {
         document: DocumentKind,
         event: DraftEvent,
     },
+    /// The Metrics screen's report was read, or why it could not be.
+    MetricsLoaded(Result<Arc<crate::metrics::Report>, String>),
     /// Entities found in a note or a draft section (char offsets into that text); replaces
     /// earlier ones for the same target.
     Entities {
@@ -165,4 +167,6 @@ pub enum Effect {
         document: DocumentKind,
         heading: String,
     },
+    /// Read the metrics report (answers with `Action::MetricsLoaded`).
+    LoadMetrics,
 }

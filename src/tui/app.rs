@@ -49,6 +49,22 @@ impl ChartTab {
     }
 }
 
+/// The whole screen: the review panes, or the time-study metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Review,
+    Metrics,
+}
+
+/// The Metrics screen's report.
+#[derive(Debug, Clone)]
+pub enum MetricsView {
+    Loading,
+    Ready(Arc<crate::metrics::Report>),
+    /// Why there is no report (shown as it is).
+    Unavailable(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct App {
     pub keymap: Keymap,
@@ -69,6 +85,8 @@ pub struct App {
     /// Document states by chart id (rows are replaced on every rescan; states are not).
     pub documents: HashMap<String, DocumentStates>,
 
+    pub screen: Screen,
+    pub metrics: MetricsView,
     pub focus: Pane,
     /// The pane shown under the queue when the screen is too narrow for three columns.
     pub detail: Pane,
@@ -134,6 +152,8 @@ impl App {
             selected: 0,
             queue_offset: 0,
             documents: HashMap::new(),
+            screen: Screen::Review,
+            metrics: MetricsView::Loading,
             focus: Pane::Queue,
             detail: Pane::Chart,
             chart_tab: ChartTab::Notes,
@@ -193,6 +213,7 @@ impl App {
     /// Keys go to the editor: edit mode, the draft pane focused, no overlay open.
     pub fn is_editing(&self) -> bool {
         self.edit_mode
+            && self.screen == Screen::Review
             && self.focus == Pane::Draft
             && !self.help_open
             && self.recovery.is_none()

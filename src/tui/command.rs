@@ -25,6 +25,7 @@ pub enum Command {
     GenerateDraft,
     CancelDraft,
     ToggleHighlights,
+    ShowMetrics,
     Rescan,
     EditDraft,
     NewDocument,
@@ -36,7 +37,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Command; 27] = [
+    pub const ALL: [Command; 28] = [
         Command::MoveDown,
         Command::MoveUp,
         Command::PageDown,
@@ -61,6 +62,7 @@ impl Command {
         Command::RegenerateSection,
         Command::TakeOverLock,
         Command::ToggleHighlights,
+        Command::ShowMetrics,
         Command::Rescan,
         Command::ToggleHelp,
         Command::Quit,
@@ -89,6 +91,7 @@ impl Command {
             Command::GenerateDraft => "generate_draft",
             Command::CancelDraft => "cancel_draft",
             Command::ToggleHighlights => "toggle_highlights",
+            Command::ShowMetrics => "metrics",
             Command::Rescan => "rescan",
             Command::EditDraft => "edit_draft",
             Command::NewDocument => "new_document",
@@ -123,6 +126,7 @@ impl Command {
             Command::GenerateDraft => "下書き",
             Command::CancelDraft => "中止",
             Command::ToggleHighlights => "強調",
+            Command::ShowMetrics => "計測",
             Command::Rescan => "再読込",
             Command::EditDraft => "編集",
             Command::NewDocument => "空の様式",
@@ -156,6 +160,7 @@ impl Command {
             Command::GenerateDraft => "選択した患者の下書きを生成",
             Command::CancelDraft => "生成中の下書きを中止",
             Command::ToggleHighlights => "病名・薬剤・検査値などの強調表示を切り替え",
+            Command::ShowMetrics => "作成時間の計測結果 (Metrics) を開く/閉じる",
             Command::Rescan => "キューのフォルダを読み直す",
             Command::EditDraft => "下書きを編集する (編集中は esc で終了、キーは下の一覧)",
             Command::NewDocument => "空の様式から文書を書く (下書きがないとき)",

@@ -108,6 +108,9 @@ async fn run_loop(
             batch.push(action);
         }
         for action in batch {
+            for observer in &mut services.observers {
+                observer.observe(&action, &app);
+            }
             for effect in update::update(&mut app, action) {
                 if effect == Effect::Quit {
                     return Ok(Exit::Quit);
@@ -145,6 +148,14 @@ fn carry_out(
                 drafts.cancel(&chart_id, document);
             }
         }
+        Effect::LoadMetrics => match &services.metrics {
+            Some(loader) => loader.spawn(actions.clone()),
+            None => {
+                let _ = actions.send(Action::MetricsLoaded(Err(
+                    "計測データの読み込みは接続されていません".into(),
+                )));
+            }
+        },
         Effect::AnalyzeChart(chart) => {
             if let Some(entities) = services.entities.as_mut() {
                 entities.analyze(chart, actions.clone());

@@ -22,6 +22,7 @@ pub mod event_loop;
 pub mod keymap;
 pub mod layout;
 pub mod logging;
+pub mod metrics_worker;
 pub mod model_status;
 pub mod queue_worker;
 pub mod services;

@@ -7,6 +7,7 @@ use super::action::Action;
 use super::document_service::DocumentService;
 use super::document_state::DocumentKind;
 use super::entity_worker::PipelineEntityService;
+use super::metrics_worker::MetricsReportLoader;
 use super::model_status::ModelState;
 use crate::chart::Chart;
 use crate::cli::Context;
@@ -55,6 +56,12 @@ pub trait EntityService: Send {
     fn analyze(&mut self, chart: Arc<Chart>, actions: ActionSender);
 }
 
+/// Sees every action before `update` applies it, with the state as it was (the metrics
+/// recorder listens here: key presses, focus, drafts). Must return quickly.
+pub trait ActionObserver: Send {
+    fn observe(&mut self, action: &Action, app: &crate::tui::app::App);
+}
+
 /// What the event loop can hand work to. A missing service is reported in the status bar
 /// when its work is asked for.
 #[derive(Default)]
@@ -65,6 +72,8 @@ pub struct Services {
     pub entities: Option<Box<dyn EntityService>>,
     /// Chart locks, journals and recovery of the documents being edited.
     pub documents: Option<DocumentService>,
+    pub metrics: Option<MetricsReportLoader>,
+    pub observers: Vec<Box<dyn ActionObserver>>,
 }
 
 impl Services {
@@ -99,6 +108,8 @@ impl Services {
             drafts: None,
             entities,
             documents: Some(DocumentService::from_context(ctx)),
+            metrics: Some(MetricsReportLoader::from_context(ctx)),
+            observers: Vec::new(),
         }
     }
 }

@@ -8,16 +8,23 @@ mod commands;
 mod editing;
 
 use super::action::{Action, Effect};
-use super::app::{App, Pane};
+use super::app::{App, MetricsView, Pane, Screen};
 use super::draft_view::DraftView;
 use super::layout::Panes;
 use super::view;
 use ratatui::layout::Rect;
 
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    if matches!(action, Action::Command(_)) {
+        // A message answers the last thing done; the next key starts afresh.
+        app.status = None;
+    }
     let mut effects = match action {
         Action::Command(command) if app.help_open => commands::help_command(app, command),
         Action::Command(_) if app.recovery.is_some() => Vec::new(),
+        Action::Command(command) if app.screen == Screen::Metrics => {
+            commands::metrics_command(app, command)
+        }
         Action::Command(command) => commands::command_effects(app, command),
         Action::Resize { width, height } => {
             app.width = width;
@@ -56,6 +63,13 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             event,
         } => {
             background::draft_event(app, chart_id, document, event);
+            Vec::new()
+        }
+        Action::MetricsLoaded(result) => {
+            app.metrics = match result {
+                Ok(report) => MetricsView::Ready(report),
+                Err(message) => MetricsView::Unavailable(message),
+            };
             Vec::new()
         }
         Action::Entities { target, entities } => {
