@@ -243,3 +243,144 @@ fn offer(recovered: &Recovered) -> Option<RecoveredDraft> {
 fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// What the event loop asks of the document thread.
+enum Request {
+    Open {
+        chart_id: String,
+        document: DocumentKind,
+    },
+    TakeOver {
+        chart_id: String,
+        document: DocumentKind,
+    },
+    Journal {
+        chart_id: String,
+        document: DocumentKind,
+        sections: Vec<SectionText>,
+        generated: bool,
+    },
+    Flush(Duration, std::sync::mpsc::Sender<Result<(), String>>),
+}
+
+/// A [`DocumentService`] on its own thread, so that a slow disk or a hung network lock
+/// directory never stalls the screen: requests go in, answers come back as `Action`s.
+pub struct DocumentWorker {
+    requests: Option<std::sync::mpsc::Sender<Request>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often the thread looks at the journal's health when nothing else happens.
+const HEALTH_EVERY: Duration = Duration::from_millis(500);
+
+impl DocumentWorker {
+    pub fn spawn(
+        mut service: DocumentService,
+        actions: super::services::ActionSender,
+    ) -> std::io::Result<Self> {
+        use super::action::Action;
+        let (requests, inbox) = std::sync::mpsc::channel::<Request>();
+        let thread = std::thread::Builder::new()
+            .name("karte-documents".into())
+            .spawn(move || loop {
+                let answer = match inbox.recv_timeout(HEALTH_EVERY) {
+                    Ok(Request::Open { chart_id, document }) => {
+                        let opened = service.open(&chart_id, document);
+                        Some(Action::DocumentOpened {
+                            chart_id,
+                            document,
+                            opened,
+                        })
+                    }
+                    Ok(Request::TakeOver { chart_id, document }) => {
+                        let opened = service.take_over(&chart_id, document);
+                        Some(Action::DocumentOpened {
+                            chart_id,
+                            document,
+                            opened,
+                        })
+                    }
+                    Ok(Request::Journal {
+                        chart_id,
+                        document,
+                        sections,
+                        generated,
+                    }) => service
+                        .journal(&chart_id, document, sections, generated)
+                        .err()
+                        .map(|problem| Action::JournalHealth(Some(problem))),
+                    Ok(Request::Flush(timeout, done)) => {
+                        let _ = done.send(service.flush(timeout));
+                        None
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                        service.close();
+                        return;
+                    }
+                };
+                let health = service.tick().map(Action::JournalHealth);
+                for action in answer.into_iter().chain(health) {
+                    if actions.send(action).is_err() {
+                        service.close();
+                        return;
+                    }
+                }
+            })?;
+        Ok(Self {
+            requests: Some(requests),
+            thread: Some(thread),
+        })
+    }
+
+    fn send(&self, request: Request) {
+        if let Some(requests) = &self.requests {
+            if requests.send(request).is_err() {
+                tracing::warn!("the document thread has stopped");
+            }
+        }
+    }
+
+    pub fn open(&self, chart_id: String, document: DocumentKind) {
+        self.send(Request::Open { chart_id, document });
+    }
+
+    pub fn take_over(&self, chart_id: String, document: DocumentKind) {
+        self.send(Request::TakeOver { chart_id, document });
+    }
+
+    pub fn journal(
+        &self,
+        chart_id: String,
+        document: DocumentKind,
+        sections: Vec<SectionText>,
+        generated: bool,
+    ) {
+        self.send(Request::Journal {
+            chart_id,
+            document,
+            sections,
+            generated,
+        });
+    }
+
+    /// Saves the open document's journal and waits (at most about `timeout`): on quit,
+    /// SIGTERM and SIGHUP, before the process ends.
+    pub fn flush(&self, timeout: Duration) -> Result<(), String> {
+        let (done, result) = std::sync::mpsc::channel();
+        self.send(Request::Flush(timeout, done));
+        result
+            .recv_timeout(timeout + Duration::from_millis(200))
+            .map_err(|_| "saving the journal did not finish in time".to_string())?
+    }
+}
+
+impl Drop for DocumentWorker {
+    /// Closes the open document (journal saved, chart lock released) and stops the thread.
+    fn drop(&mut self) {
+        drop(self.requests.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -60,8 +60,6 @@ pub async fn run(
 
 /// How long exiting waits for the journal to be saved.
 const FLUSH_ON_EXIT: std::time::Duration = std::time::Duration::from_secs(2);
-/// How often the journal's health (save errors, a lost lock) is looked at.
-const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 async fn run_loop(
     screen: &mut Screen,
@@ -76,16 +74,9 @@ async fn run_loop(
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
 
-    let mut health = tokio::time::interval(HEALTH_EVERY);
-    health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     screen.draw(|frame| view::view(&app, frame))?;
     loop {
         let first = tokio::select! {
-            _ = health.tick() => services
-                .documents
-                .as_mut()
-                .and_then(|d| d.tick())
-                .map(Action::JournalHealth),
             event = terminal_events.next() => match event {
                 Some(Ok(event)) => translate(&app, event),
                 Some(Err(error)) => {
@@ -161,38 +152,34 @@ fn carry_out(
                 entities.analyze(chart, actions.clone());
             }
         }
-        Effect::OpenDocument { chart_id, document } => {
-            let opened = match services.documents.as_mut() {
-                Some(documents) => documents.open(&chart_id, document),
-                None => memory_only(),
-            };
-            let _ = actions.send(Action::DocumentOpened {
-                chart_id,
-                document,
-                opened,
-            });
-        }
-        Effect::TakeOverLock { chart_id, document } => {
-            let opened = match services.documents.as_mut() {
-                Some(documents) => documents.take_over(&chart_id, document),
-                None => memory_only(),
-            };
-            let _ = actions.send(Action::DocumentOpened {
-                chart_id,
-                document,
-                opened,
-            });
-        }
+        Effect::OpenDocument { chart_id, document } => match services.documents.as_ref() {
+            Some(documents) => documents.open(chart_id, document),
+            None => {
+                let _ = actions.send(Action::DocumentOpened {
+                    chart_id,
+                    document,
+                    opened: memory_only(),
+                });
+            }
+        },
+        Effect::TakeOverLock { chart_id, document } => match services.documents.as_ref() {
+            Some(documents) => documents.take_over(chart_id, document),
+            None => {
+                let _ = actions.send(Action::DocumentOpened {
+                    chart_id,
+                    document,
+                    opened: memory_only(),
+                });
+            }
+        },
         Effect::JournalSections {
             chart_id,
             document,
             sections,
             generated,
         } => {
-            if let Some(documents) = services.documents.as_mut() {
-                if let Err(problem) = documents.journal(&chart_id, document, sections, generated) {
-                    let _ = actions.send(Action::JournalHealth(Some(problem)));
-                }
+            if let Some(documents) = services.documents.as_ref() {
+                documents.journal(chart_id, document, sections, generated);
             }
         }
         Effect::RegenerateSection {
@@ -216,7 +203,7 @@ fn carry_out(
 fn memory_only() -> OpenedDocument {
     OpenedDocument {
         access: Access::MemoryOnly {
-            problem: "文書の保存先が設定されていません".into(),
+            problem: "文書を保存する処理を開始できませんでした (ログを参照)".into(),
         },
         recovered: None,
         damage: None,

@@ -4,7 +4,7 @@
 //! runs in `entity_worker`; drafting plugs in through [`DraftService`].
 
 use super::action::Action;
-use super::document_service::DocumentService;
+use super::document_service::{DocumentService, DocumentWorker};
 use super::document_state::DocumentKind;
 use super::entity_worker::PipelineEntityService;
 use super::metrics_worker::MetricsReportLoader;
@@ -71,7 +71,7 @@ pub struct Services {
     pub drafts: Option<Box<dyn DraftService>>,
     pub entities: Option<Box<dyn EntityService>>,
     /// Chart locks, journals and recovery of the documents being edited.
-    pub documents: Option<DocumentService>,
+    pub documents: Option<DocumentWorker>,
     pub metrics: Option<MetricsReportLoader>,
     pub observers: Vec<Box<dyn ActionObserver>>,
 }
@@ -86,11 +86,11 @@ impl Services {
             &ModelManifest::default_model(),
         );
         let (engine, mut events) = Engine::start(config);
-        let actions = actions.clone();
+        let model_actions = actions.clone();
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
                 if let Some(state) = ModelState::from_engine_event(&event) {
-                    if actions.send(Action::Model(state)).is_err() {
+                    if model_actions.send(Action::Model(state)).is_err() {
                         break;
                     }
                 }
@@ -107,7 +107,9 @@ impl Services {
             engine: Some(Arc::new(engine)),
             drafts: None,
             entities,
-            documents: Some(DocumentService::from_context(ctx)),
+            documents: DocumentWorker::spawn(DocumentService::from_context(ctx), actions.clone())
+                .map_err(|e| tracing::warn!("no document thread: {e}"))
+                .ok(),
             metrics: Some(MetricsReportLoader::from_context(ctx)),
             observers: Vec::new(),
         }
