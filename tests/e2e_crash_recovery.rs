@@ -66,3 +66,34 @@ fn typed_text_survives_kill_9_and_is_recovered() {
         "every character typed more than a second before the kill is back:\n{screen}"
     );
 }
+
+#[test]
+fn sighup_saves_the_journal_before_exit() {
+    let tmux = Tmux::new("hup");
+    let patient = first_patient(&tmux.queue);
+    tmux.start_karte("first");
+    tmux.wait_for("first", "the queue", |s| s.contains(&patient));
+    tmux.keys("first", &["n"]);
+    tmux.wait_for("first", "the blank document", |s| s.contains("編集終了"));
+    tmux.keys("first", &["Down"]);
+    const LAST_WORDS: &str = "接続が切れる直前の入力";
+    tmux.type_text("first", LAST_WORDS);
+    tmux.wait_for("first", "the typed text", |s| s.contains(LAST_WORDS));
+    // The SSH connection drops right away: no pause for the periodic save.
+    let pid = tmux.karte_pid("first");
+    // SAFETY: kill(2) has no memory-safety preconditions; the pid is the karte started above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+    tmux.wait_for("first", "karte to exit", |s| s.contains("KARTE-EXITED"));
+
+    tmux.start_karte("second");
+    tmux.wait_for("second", "the queue again", |s| s.contains(&patient));
+    // A clean exit released the lock: opening offers the recovery at once.
+    tmux.keys("second", &["i"]);
+    tmux.wait_for("second", "the recovery prompt", |s| {
+        s.contains("下書きの復元")
+    });
+    tmux.keys("second", &["Enter"]);
+    tmux.wait_for("second", "the text typed just before the hang-up", |s| {
+        s.contains("復元しました") && s.contains(LAST_WORDS)
+    });
+}
