@@ -477,3 +477,42 @@ fn a_damaged_journal_is_recovered_up_to_the_last_good_record_and_reported() {
     act(&mut app, &mut docs, Action::RecoveryChoice(true));
     assert!(editor_text(&app).contains("【宛先】\n残る文章"));
 }
+
+#[test]
+fn a_lock_taken_over_elsewhere_turns_the_editor_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut docs = service(dir.path(), "山田");
+    let mut app = app();
+    act(&mut app, &mut docs, Action::Command(Command::NewDocument));
+    assert!(app.is_editing());
+    let chart_id = app.selected_chart().unwrap().id.clone();
+    // Another session replaces the lock file (as a takeover of a "dead" session does).
+    let locks = LockDir::new(dir.path().join("locks"));
+    let lock_path = locks.lock_path(&chart_id);
+    std::fs::remove_file(&lock_path).unwrap();
+    let mut other = service(dir.path(), "佐藤");
+    let _held = other.open(
+        &chart_id,
+        karte::tui::document_state::DocumentKind::ReferralLetter,
+    );
+    let (id, document, opened) = docs.lock_taken_over().expect("the loss is noticed");
+    assert!(docs.lock_taken_over().is_none(), "reported once");
+    act(
+        &mut app,
+        &mut docs,
+        Action::DocumentOpened {
+            chart_id: id,
+            document,
+            opened,
+        },
+    );
+    let shown = screen(&draw(&app).0);
+    assert!(
+        shown.contains("読み取り専用") && shown.contains("佐藤"),
+        "{shown}"
+    );
+    let before = editor_text(&app);
+    app.edit_mode = true;
+    key(&mut app, &mut docs, EditKey::Type("書けない".into()));
+    assert_eq!(editor_text(&app), before);
+}

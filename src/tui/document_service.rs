@@ -26,6 +26,8 @@ struct OpenSession {
     /// Edits per section key since the last audit entry.
     burst: BTreeMap<String, u32>,
     last_edit: Instant,
+    /// The lock was found taken over (reported once).
+    lost: bool,
 }
 
 pub struct DocumentService {
@@ -120,6 +122,7 @@ impl DocumentService {
             session,
             burst: BTreeMap::new(),
             last_edit: Instant::now(),
+            lost: false,
         });
         result
     }
@@ -206,6 +209,35 @@ impl DocumentService {
         }
         self.reported.clone_from(&health);
         Some(health)
+    }
+
+    /// The open document's lock was taken over by another session (this one was suspended
+    /// and seen as dead): the document turns read-only, showing the new holder. Once.
+    pub fn lock_taken_over(&mut self) -> Option<(String, DocumentKind, OpenedDocument)> {
+        let open = self.open.as_mut().filter(|o| !o.lost)?;
+        if !open.session.lock_lost() {
+            return None;
+        }
+        open.lost = true;
+        let holder = self
+            .context
+            .locks
+            .holder(&open.chart_id)
+            .ok()
+            .flatten()
+            .map_or_else(|| "another session".to_string(), |h| h.describe());
+        Some((
+            open.chart_id.clone(),
+            open.document,
+            OpenedDocument {
+                access: Access::ReadOnly {
+                    holder,
+                    stale: false,
+                },
+                recovered: None,
+                damage: None,
+            },
+        ))
     }
 
     /// Saves the open document's journal now, waiting at most `timeout`.
@@ -320,7 +352,14 @@ impl DocumentWorker {
                     }
                 };
                 let health = service.tick().map(Action::JournalHealth);
-                for action in answer.into_iter().chain(health) {
+                let lost = service
+                    .lock_taken_over()
+                    .map(|(chart_id, document, opened)| Action::DocumentOpened {
+                        chart_id,
+                        document,
+                        opened,
+                    });
+                for action in answer.into_iter().chain(health).chain(lost) {
                     if actions.send(action).is_err() {
                         service.close();
                         return;

@@ -116,6 +116,7 @@ pub(super) fn document_opened(
             }
             messages.push(read_only_message(app, holder, *stale));
             app.status = Some(messages.join(" / "));
+            app.edit_mode = false;
             return Vec::new();
         }
         Access::MemoryOnly { problem } => {
