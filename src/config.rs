@@ -23,6 +23,9 @@ pub struct Config {
     /// `[study]`: a time study (name, arms, unit, seed); none by default.
     #[serde(default)]
     pub study: Option<crate::metrics::StudyConfig>,
+    /// `[llm]`: engine threads, context length, sampling overrides.
+    #[serde(default)]
+    pub llm: crate::llm::LlmSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
