@@ -3,7 +3,7 @@
 //! started here so the draft pane can show its load state; drafting runs in `draft_worker`,
 //! entity extraction (highlights) in `entity_worker`, the Metrics report in `metrics_worker`.
 
-use super::action::Action;
+use super::action::{Action, EntityTarget};
 use super::document_state::DocumentKind;
 use super::draft_worker::SessionDraftService;
 use super::entity_worker::PipelineEntityService;
@@ -31,10 +31,11 @@ pub trait DraftService: Send {
     fn cancel(&mut self, chart_id: &str, document: DocumentKind);
 }
 
-/// Finds entities in a chart's notes off the UI thread; reports one `Action::Entities` per
-/// note (`EntityTarget::Note`).
+/// Finds entities off the UI thread and reports `Action::Entities`: one per note of a chart
+/// (`EntityTarget::Note`), or one for a single text such as a draft section.
 pub trait EntityService: Send {
     fn analyze(&mut self, chart: Arc<Chart>, actions: ActionSender);
+    fn analyze_text(&mut self, target: EntityTarget, text: String, actions: ActionSender);
 }
 
 /// Sees every action before `update` applies it, with the state as it was (the metrics
