@@ -86,6 +86,22 @@ fn discharge_summary_text_has_the_stay() {
     assert!(text.contains("主治医: 日下部 亮"));
     assert!(text.contains("第2版、第1版の修正"));
 
+    // When the document has its own patient section (the draft templates do), the header
+    // does not repeat the chart's.
+    let with_patient = vec![
+        SectionText::new("patient", "患者情報", "藤巻 スミ子 様 82歳 女性"),
+        SectionText::new("hospital_course", "入院経過", "軽快し退院。"),
+    ];
+    let v3 = store
+        .sign(&SignRequest {
+            sections: &with_patient,
+            ..request.clone()
+        })
+        .unwrap();
+    let text3 = document_text(&v3, &chart);
+    assert!(!text3.contains("患者氏名:"), "{text3}");
+    assert!(text3.contains("【患者情報】\n藤巻 スミ子 様 82歳 女性"));
+
     // The same text goes to the clipboard through OSC 52, plain or wrapped for tmux.
     let seq = osc52_sequence(&text).unwrap();
     let payload = seq

@@ -127,3 +127,47 @@ fn edit_recover_read_only_sign_amend() {
         "chart text in the audit log"
     );
 }
+
+#[test]
+fn an_unwritable_data_dir_keeps_the_draft_in_memory_with_a_clear_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    // /sys refuses new entries to everyone (root included): a data dir that cannot be created.
+    let context = SessionContext {
+        data_dir: std::path::PathBuf::from(format!("/sys/karte-test-{}/data", std::process::id())),
+        locks: LockDir::beside_queue(tmp.path()),
+        user: "山田".into(),
+        session_id: "s1".into(),
+    };
+    let Opened::Editing { session, recovered } =
+        DocumentSession::open(&context, "DEMO-01", DocKind::Discharge).unwrap()
+    else {
+        panic!("the chart opens for editing even when the data dir is unusable");
+    };
+    assert!(recovered.is_none());
+    let warnings = session.take_warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("journal") && w.contains("kept in memory")),
+        "{warnings:?}"
+    );
+    assert!(warnings.iter().any(|w| w.contains("audit")), "{warnings:?}");
+
+    session
+        .edited(SectionText::new("course", "入院経過", "書きかけの経過"))
+        .unwrap();
+    let err = session.flush(Duration::from_secs(5)).unwrap_err();
+    assert!(
+        err.contains("/sys/karte-test-") && err.contains("kept in memory"),
+        "{err}"
+    );
+    let status = session.journal_status().unwrap();
+    assert!(!status.all_saved() && status.error.is_some());
+
+    let sections = vec![SectionText::new("course", "入院経過", "書きかけの経過")];
+    let err = session
+        .sign("退院時サマリー", &sections, None, vec![])
+        .unwrap_err();
+    assert!(matches!(err, SessionError::Sign(_)), "{err}");
+    assert!(err.to_string().contains("/sys/karte-test-"), "{err}");
+}

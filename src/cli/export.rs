@@ -120,11 +120,11 @@ fn list_or_none(versions: &[u32]) -> String {
     }
 }
 
-/// A chart file path, or a chart id looked up among the queue's JSON files.
+/// A chart file path, or a chart id (or file stem) looked up among the queue's charts.
 fn find_chart(arg: &str, queue_dir: &Path) -> anyhow::Result<Chart> {
     let as_path = Path::new(arg);
     if as_path.is_file() {
-        return read_chart(as_path);
+        return Ok(crate::chart::load(as_path)?);
     }
     let entries = std::fs::read_dir(queue_dir).with_context(|| {
         format!(
@@ -134,14 +134,15 @@ fn find_chart(arg: &str, queue_dir: &Path) -> anyhow::Result<Chart> {
     })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| crate::chart::load::is_chart_file(p))
         .collect();
     paths.sort();
     for path in paths {
         if path.file_stem().is_some_and(|s| s == arg) {
-            return read_chart(&path);
+            return Ok(crate::chart::load(&path)?);
         }
-        if let Ok(chart) = read_chart(&path) {
+        // Charts that do not load are skipped here; opening them directly names the problem.
+        if let Ok(chart) = crate::chart::load(&path) {
             if chart.id == arg {
                 return Ok(chart);
             }
@@ -151,11 +152,4 @@ fn find_chart(arg: &str, queue_dir: &Path) -> anyhow::Result<Chart> {
         "no chart \"{arg}\": give a chart file or the id of a chart in {}",
         queue_dir.display()
     )
-}
-
-fn read_chart(path: &Path) -> anyhow::Result<Chart> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read chart {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("chart {} is not a valid chart JSON file", path.display()))
 }

@@ -29,7 +29,7 @@ pub fn document_text(signed: &SignedDocument, chart: &Chart) -> String {
     out.push('\n');
     match signed.doc {
         DocKind::Referral => referral_header(&mut out, signed, chart),
-        DocKind::Discharge => discharge_header(&mut out, chart),
+        DocKind::Discharge => discharge_header(&mut out, signed, chart),
     }
     for section in &signed.sections {
         let heading = if section.heading.trim().is_empty() {
@@ -93,8 +93,21 @@ fn patient_lines(out: &mut String, chart: &Chart, on: Option<NaiveDate>) {
     }
 }
 
+/// Header parts the document's own sections already state (the draft templates have
+/// 宛先 / 患者情報 / 入院日・退院日 sections): the signed text wins, nothing is said twice.
+fn has_section(signed: &SignedDocument, key: &str) -> bool {
+    signed
+        .sections
+        .iter()
+        .any(|s| s.key == key && !s.text.trim().is_empty())
+}
+
 fn referral_header(out: &mut String, signed: &SignedDocument, chart: &Chart) {
-    if let Some(to) = &chart.referral {
+    let addressee = chart
+        .referral
+        .as_ref()
+        .filter(|_| !has_section(signed, "addressee"));
+    if let Some(to) = addressee {
         let place = [to.facility.as_str(), to.department.as_str()]
             .iter()
             .filter(|s| !s.is_empty())
@@ -119,12 +132,16 @@ fn referral_header(out: &mut String, signed: &SignedDocument, chart: &Chart) {
     };
     let _ = writeln!(out, "紹介元: {from}");
     out.push('\n');
-    patient_lines(out, chart, Some(jst(&signed.signed_at).date_naive()));
+    if !has_section(signed, "patient") {
+        patient_lines(out, chart, Some(jst(&signed.signed_at).date_naive()));
+    }
 }
 
-fn discharge_header(out: &mut String, chart: &Chart) {
+fn discharge_header(out: &mut String, signed: &SignedDocument, chart: &Chart) {
     let e = &chart.encounter;
-    patient_lines(out, chart, e.admission_date);
+    if !has_section(signed, "patient") {
+        patient_lines(out, chart, e.admission_date);
+    }
     let mut stay = Vec::new();
     if let Some(a) = e.admission_date {
         stay.push(format!("入院日: {}", japanese_date(a)));
@@ -135,7 +152,7 @@ fn discharge_header(out: &mut String, chart: &Chart) {
     if let (Some(a), Some(d)) = (e.admission_date, e.discharge_date) {
         stay.push(format!("（在院{}日）", (d - a).num_days() + 1));
     }
-    if !stay.is_empty() {
+    if !stay.is_empty() && !has_section(signed, "admission") {
         let _ = writeln!(out, "{}", stay.join("　"));
     }
     let mut care = Vec::new();

@@ -102,8 +102,38 @@ impl ChartIndex {
             }
             let source = Source::Prescription { id: p.id.clone() };
             let facts = facts_of(&line, &pipeline.extract(&line));
-            index.add_facts(&facts, |_| source.clone(), None);
-            let drugs = keys_of(&facts, &[EntityType::Medication]);
+            // The drug name alone too: the pipeline may read it differently in the line.
+            let named = facts_of(&p.drug, &pipeline.extract(&p.drug));
+            let mut drugs = keys_of(&facts, &[EntityType::Medication]);
+            drugs.extend(keys_of(&named, &[EntityType::Medication]));
+            drugs.sort();
+            drugs.dedup();
+            let medications = named
+                .iter()
+                .chain(&facts)
+                .filter(|f| f.entity.kind == EntityType::Medication);
+            index.add_facts(
+                &medications.cloned().collect::<Vec<_>>(),
+                |_| source.clone(),
+                None,
+            );
+            // A prescription is about one drug: every dose in it belongs to each of its names
+            // (not to "軟膏" in "ヒルドイドソフト軟膏").
+            let mut doses: Vec<Fact> = Vec::new();
+            for fact in facts.iter().filter(|f| f.entity.kind == EntityType::Dose) {
+                for drug in &drugs {
+                    let mut dose = fact.clone();
+                    dose.head = Some(drug.clone());
+                    doses.push(dose);
+                }
+            }
+            let rest: Vec<Fact> = facts
+                .iter()
+                .filter(|f| !matches!(f.entity.kind, EntityType::Medication | EntityType::Dose))
+                .cloned()
+                .collect();
+            index.add_facts(&doses, |_| source.clone(), None);
+            index.add_facts(&rest, |_| source.clone(), None);
             for (date, word) in [(p.start, "開始"), (p.end, "終了")] {
                 if let Some(date) = date {
                     let mut context = drugs.clone();
@@ -288,6 +318,29 @@ impl ChartIndex {
 
     pub fn dates(&self) -> &[ChartDate] {
         &self.dates
+    }
+
+    /// Medication names in the chart that one of `names` is a prefix of, or that are a
+    /// prefix of one of them ("メプチン" / "メプチンエアー"): the pipeline does not always
+    /// normalize brand suffixes alike. The shorter name must have three characters or more.
+    pub fn medication_keys_like(&self, names: &[&str]) -> Vec<String> {
+        let related = |a: &str, b: &str| {
+            let (short, long) = if a.chars().count() <= b.chars().count() {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            short.chars().count() >= 3 && long.starts_with(short)
+        };
+        let mut keys: Vec<String> = self
+            .mentions
+            .keys()
+            .filter(|(kind, _)| *kind == EntityType::Medication)
+            .filter(|(_, key)| names.iter().any(|n| related(n, key)))
+            .map(|(_, key)| key.clone())
+            .collect();
+        keys.sort();
+        keys
     }
 }
 

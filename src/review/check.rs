@@ -1,6 +1,6 @@
 //! One draft fact against the chart index: supported, unsupported or contradicted, and why.
 
-use super::chart_index::ChartIndex;
+use super::chart_index::{ChartIndex, ChartValue};
 use super::facts::{certainty_conflict, same_value, Fact, Side, ENCOUNTER_WORDS};
 use crate::chart::Source;
 use crate::nlp::{Certainty, EntityType};
@@ -108,6 +108,17 @@ pub fn check_fact(index: &ChartIndex, fact: &Fact) -> Option<Check> {
     match kind {
         EntityType::Disease | EntityType::Medication | EntityType::Test | EntityType::Procedure => {
             let Some(mentions) = index.mentions.get(&(kind, fact.key.clone())) else {
+                if kind == EntityType::Medication {
+                    let like = index.medication_keys_like(&[&fact.key, &fact.entity.text]);
+                    let sources: Vec<Source> = like
+                        .iter()
+                        .flat_map(|k| index.mentions_of(EntityType::Medication, k))
+                        .map(|m| m.source.clone())
+                        .collect();
+                    if !sources.is_empty() {
+                        return Some(Check::supported(sources));
+                    }
+                }
                 return Some(Check::unsupported(Reason::NotInChart));
             };
             if kind == EntityType::Disease {
@@ -185,11 +196,13 @@ pub fn check_fact(index: &ChartIndex, fact: &Fact) -> Option<Check> {
                     Check::supported(found)
                 });
             };
-            let values = index
-                .values
-                .get(&(kind, head.clone()))
-                .map(Vec::as_slice)
-                .unwrap_or_default();
+            let mut values: Vec<&ChartValue> = index.values_of(kind, head).iter().collect();
+            if values.is_empty() && kind == EntityType::Dose {
+                let head_text = fact.head_text.as_deref().unwrap_or(head);
+                for like in index.medication_keys_like(&[head, head_text]) {
+                    values.extend(index.values_of(kind, &like));
+                }
+            }
             if values.is_empty() {
                 return Some(Check::unsupported(Reason::NoValueInChart {
                     head: head.clone(),

@@ -132,8 +132,10 @@ pub fn value_key(kind: EntityType, normalized: &str) -> String {
                 c.is_ascii_digit() || matches!(c, '.' | '/' | '<' | '>' | '≤' | '≥' | '+' | '-')
             })
             .collect();
+        // "9800/μL" → "9800" (the slash belonged to the unit).
+        let numeric = numeric.trim_end_matches(['/', '.', '-']);
         if numeric.chars().any(|c| c.is_ascii_digit()) {
-            return numeric;
+            return numeric.to_string();
         }
     }
     compact
@@ -167,6 +169,8 @@ pub struct Fact {
     pub side: Option<Side>,
     /// For doses and test values: the normalized form of their head (medication / test).
     pub head: Option<String>,
+    /// The head as written.
+    pub head_text: Option<String>,
     /// For doses and test values: the comparable value.
     pub value: Option<String>,
     pub date: Option<DateValue>,
@@ -252,7 +256,6 @@ pub fn facts_of(text: &str, entities: &[Entity]) -> Vec<Fact> {
                 .rev()
                 .take_while(|e| e.start >= sentence.0)
                 .find(|e| e.kind == kind)
-                .map(|e| e.normalized.clone())
         };
         let (side, base) = if entity.kind == EntityType::Anatomy {
             split_side(&entity.normalized)
@@ -264,6 +267,7 @@ pub fn facts_of(text: &str, entities: &[Entity]) -> Vec<Fact> {
             key: base.to_string(),
             side,
             head: None,
+            head_text: None,
             value: None,
             date: None,
             date_context: Vec::new(),
@@ -275,11 +279,15 @@ pub fn facts_of(text: &str, entities: &[Entity]) -> Vec<Fact> {
         };
         match entity.kind {
             EntityType::Dose => {
-                fact.head = in_sentence_before(EntityType::Medication);
+                let head = in_sentence_before(EntityType::Medication);
+                fact.head = head.map(|h| h.normalized.clone());
+                fact.head_text = head.map(|h| h.text.clone());
                 fact.value = Some(value_key(entity.kind, &entity.normalized));
             }
             EntityType::TestValue => {
-                fact.head = in_sentence_before(EntityType::Test);
+                let head = in_sentence_before(EntityType::Test);
+                fact.head = head.map(|h| h.normalized.clone());
+                fact.head_text = head.map(|h| h.text.clone());
                 fact.value = Some(value_key(entity.kind, &entity.normalized));
             }
             EntityType::Date => {
@@ -377,6 +385,8 @@ mod tests {
     fn values_compare_by_number() {
         assert_eq!(value_key(EntityType::TestValue, "14,800"), "14800");
         assert_eq!(value_key(EntityType::TestValue, "18.6mg/dL"), "18.6");
+        assert_eq!(value_key(EntityType::TestValue, "9800/μL"), "9800");
+        assert_eq!(value_key(EntityType::TestValue, "120/80mmHg"), "120/80");
         assert_eq!(value_key(EntityType::TestValue, "陰性"), "陰性");
         assert_eq!(value_key(EntityType::Dose, "1,000 mL"), "1000ml");
         assert!(same_value("18.6", "18.60"));

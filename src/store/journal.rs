@@ -319,6 +319,8 @@ pub struct Journal {
     state: DraftState,
     /// The file's directory entry is durable (fsync'd dir) — false for a new file.
     entry_durable: bool,
+    /// Written to the file but not yet fsync'd.
+    unsynced: bool,
 }
 
 impl Journal {
@@ -367,6 +369,7 @@ impl Journal {
             pending_records: 0,
             state,
             entry_durable: good_len > 0,
+            unsynced: false,
         };
         if journal.good_len == 0 {
             journal.pending.extend_from_slice(JOURNAL_HEADER);
@@ -381,6 +384,22 @@ impl Journal {
         doc: DocKind,
     ) -> Result<(Journal, Option<Recovered>), JournalError> {
         Self::open(&store.journal_path(chart_id, doc))
+    }
+
+    /// A journal that could not be opened (data dir missing, unwritable, unreadable): it
+    /// keeps records in memory and tries to create the file at every flush, so editing goes
+    /// on and nothing is lost while the process lives.
+    pub fn detached(path: &Path) -> Journal {
+        Journal {
+            path: path.to_path_buf(),
+            file: None,
+            good_len: 0,
+            pending: JOURNAL_HEADER.to_vec(),
+            pending_records: 0,
+            state: DraftState::default(),
+            entry_durable: false,
+            unsynced: false,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -406,8 +425,9 @@ impl Journal {
         Ok(())
     }
 
-    /// Writes the buffered records and fsyncs. Compacts the file when it has grown large.
-    pub fn flush_and_sync(&mut self) -> Result<(), JournalError> {
+    /// Writes the buffered records to the file without fsync: they survive the process
+    /// being killed (SIGKILL, SIGHUP), not a power loss. Compacts a large journal.
+    pub fn write_pending(&mut self) -> Result<(), JournalError> {
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -422,20 +442,12 @@ impl Journal {
         let Some(file) = self.file.as_mut() else {
             return Ok(());
         };
-        let written = file.write_all(&self.pending).and_then(|_| file.sync_data());
-        match written {
+        match file.write_all(&self.pending) {
             Ok(()) => {
                 self.good_len += self.pending.len() as u64;
                 self.pending.clear();
                 self.pending_records = 0;
-                if !self.entry_durable {
-                    // A new file survives power loss only once its directory is synced.
-                    let dir = self.path.parent().unwrap_or(Path::new("."));
-                    File::open(dir)
-                        .and_then(|d| d.sync_all())
-                        .map_err(|e| JournalError::io("sync the directory of", &self.path, e))?;
-                    self.entry_durable = true;
-                }
+                self.unsynced = true;
                 Ok(())
             }
             Err(e) => {
@@ -446,6 +458,33 @@ impl Journal {
                 Err(JournalError::io("write", &self.path, e))
             }
         }
+    }
+
+    /// Makes what was written durable (fsync; the directory too for a new file).
+    pub fn sync(&mut self) -> Result<(), JournalError> {
+        if !self.unsynced {
+            return Ok(());
+        }
+        if let Some(file) = self.file.as_mut() {
+            file.sync_data()
+                .map_err(|e| JournalError::io("sync", &self.path, e))?;
+        }
+        if !self.entry_durable {
+            // A new file survives power loss only once its directory is synced.
+            let dir = self.path.parent().unwrap_or(Path::new("."));
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| JournalError::io("sync the directory of", &self.path, e))?;
+            self.entry_durable = true;
+        }
+        self.unsynced = false;
+        Ok(())
+    }
+
+    /// Writes the buffered records and fsyncs.
+    pub fn flush_and_sync(&mut self) -> Result<(), JournalError> {
+        self.write_pending()?;
+        self.sync()
     }
 
     /// Rewrites the journal as one snapshot of the current state (atomically).
@@ -462,6 +501,7 @@ impl Journal {
         self.pending.clear();
         self.pending_records = 0;
         self.entry_durable = true;
+        self.unsynced = false;
         Ok(())
     }
 }

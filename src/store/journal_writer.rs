@@ -1,6 +1,7 @@
 //! The journal on a background thread: the UI hands over records and never waits for the
-//! disk. The thread coalesces successive edits of one section, and writes + fsyncs when
-//! typing pauses (idle) and at least once a second while it goes on. Errors (disk full,
+//! disk. The thread coalesces successive edits of one section, writes them to the file
+//! within 100 ms, and fsyncs when typing pauses (idle) and at least once a second while it
+//! goes on. Errors (disk full,
 //! read-only dir) are reported through `status()`; the records stay buffered and saving is
 //! retried, so nothing is dropped while the process lives.
 
@@ -12,9 +13,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Typing paused this long: save now.
+/// Edits are written to the file (not yet fsync'd) this soon: a killed process (SIGKILL,
+/// SIGHUP from a dropped SSH connection) loses at most this much typing.
+pub const WRITE_DELAY: Duration = Duration::from_millis(100);
+/// Typing paused this long: fsync now.
 pub const IDLE_FLUSH: Duration = Duration::from_millis(300);
-/// Never leave an edit unsaved longer than this.
+/// Never leave an edit un-fsync'd longer than this (bounds the loss on power failure).
 pub const MAX_FLUSH_DELAY: Duration = Duration::from_secs(1);
 /// After a failed save, try again this often.
 const RETRY_AFTER_ERROR: Duration = Duration::from_secs(2);
@@ -142,81 +146,136 @@ impl Pending {
     }
 }
 
-fn run(mut journal: Journal, inbox: mpsc::Receiver<Command>, status: Arc<Mutex<JournalStatus>>) {
-    let mut pending = Pending::default();
-    let mut last_input = Instant::now();
-    let mut retry_at: Option<Instant> = None;
+/// The writer thread's state: records not yet in the journal, and what is not yet durable.
+struct Writer {
+    journal: Journal,
+    pending: Pending,
+    status: Arc<Mutex<JournalStatus>>,
+    last_input: Instant,
+    /// Oldest record handed to the journal that is not yet fsync'd.
+    unsynced_since: Option<Instant>,
+    /// After a failure, nothing is tried before this.
+    retry_at: Option<Instant>,
+}
+
+fn run(journal: Journal, inbox: mpsc::Receiver<Command>, status: Arc<Mutex<JournalStatus>>) {
+    let mut w = Writer {
+        journal,
+        pending: Pending::default(),
+        status,
+        last_input: Instant::now(),
+        unsynced_since: None,
+        retry_at: None,
+    };
     loop {
-        let wait = match pending.first_at {
-            Some(first) => {
-                let due = (last_input + IDLE_FLUSH).min(first + MAX_FLUSH_DELAY);
-                let due = retry_at.map_or(due, |r| due.max(r));
-                due.saturating_duration_since(Instant::now())
-            }
-            None if journal.pending_records() > 0 => RETRY_AFTER_ERROR,
-            None => Duration::from_secs(3600),
-        };
+        let wait = w.next_due().map_or(Duration::from_secs(3600), |due| {
+            due.saturating_duration_since(Instant::now())
+        });
         match inbox.recv_timeout(wait) {
             Ok(Command::Append(record)) => {
-                pending.push(record);
-                last_input = Instant::now();
+                w.pending.push(record);
+                w.last_input = Instant::now();
             }
             Ok(Command::Flush(ack)) => {
-                let result = save(&mut journal, &mut pending, &status);
-                retry_at = result
-                    .as_ref()
-                    .err()
-                    .map(|_| Instant::now() + RETRY_AFTER_ERROR);
+                let result = w.save();
                 let _ = ack.send(result);
                 continue;
             }
             Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => {
-                let _ = save(&mut journal, &mut pending, &status);
+                let _ = w.save();
                 return;
             }
             Err(RecvTimeoutError::Timeout) => {}
         }
-        let now = Instant::now();
-        let due = match pending.first_at {
-            Some(first) => now >= last_input + IDLE_FLUSH || now >= first + MAX_FLUSH_DELAY,
-            None => journal.pending_records() > 0,
-        };
-        if due && retry_at.is_none_or(|r| now >= r) {
-            retry_at = save(&mut journal, &mut pending, &status)
-                .err()
-                .map(|_| Instant::now() + RETRY_AFTER_ERROR);
-        }
+        w.act_if_due();
     }
 }
 
-/// Moves pending records into the journal and fsyncs it.
-fn save(
-    journal: &mut Journal,
-    pending: &mut Pending,
-    status: &Mutex<JournalStatus>,
-) -> Result<(), String> {
-    for record in pending.records.drain(..) {
-        if let Err(e) = journal.append(&record) {
-            // Only an encoding failure can get here; it cannot succeed later either.
-            lock_status(status).error = Some(e.to_string());
+impl Writer {
+    fn oldest_unsaved(&self) -> Option<Instant> {
+        match (self.pending.first_at, self.unsynced_since) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
-    pending.handled += std::mem::take(&mut pending.received);
-    pending.first_at = None;
-    let result = journal.flush_and_sync().map_err(|e| e.to_string());
-    let mut s = lock_status(status);
-    match &result {
-        Ok(()) => {
-            s.saved = pending.handled;
-            s.last_sync = Some(Instant::now());
-            s.error = None;
+
+    fn sync_due_at(&self) -> Option<Instant> {
+        self.oldest_unsaved()
+            .map(|oldest| (self.last_input + IDLE_FLUSH).min(oldest + MAX_FLUSH_DELAY))
+    }
+
+    fn write_due_at(&self) -> Option<Instant> {
+        self.pending.first_at.map(|first| first + WRITE_DELAY)
+    }
+
+    fn next_due(&self) -> Option<Instant> {
+        let due = match (self.write_due_at(), self.sync_due_at()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }?;
+        Some(self.retry_at.map_or(due, |r| due.max(r)))
+    }
+
+    fn act_if_due(&mut self) {
+        let now = Instant::now();
+        if self.retry_at.is_some_and(|r| now < r) {
+            return;
         }
-        Err(message) => {
-            s.error = Some(message.clone());
-            tracing::warn!("journal save failed; the draft is kept in memory");
+        if self.sync_due_at().is_some_and(|due| now >= due) {
+            let _ = self.save();
+        } else if self.write_due_at().is_some_and(|due| now >= due) {
+            let _ = self.write();
         }
     }
-    result
+
+    /// Moves pending records into the journal and writes them (no fsync): a killed
+    /// process loses at most `WRITE_DELAY` of typing.
+    fn write(&mut self) -> Result<(), String> {
+        if let Some(first) = self.pending.first_at.take() {
+            self.unsynced_since = Some(self.unsynced_since.map_or(first, |u| u.min(first)));
+        }
+        for record in self.pending.records.drain(..) {
+            if let Err(e) = self.journal.append(&record) {
+                // Only an encoding failure can get here; it cannot succeed later either.
+                lock_status(&self.status).error = Some(e.to_string());
+            }
+        }
+        self.pending.handled += std::mem::take(&mut self.pending.received);
+        let result = self.journal.write_pending().map_err(|e| e.to_string());
+        self.note(&result, false);
+        result
+    }
+
+    /// Writes and fsyncs everything: durable even across a power loss.
+    fn save(&mut self) -> Result<(), String> {
+        let result = self
+            .write()
+            .and_then(|_| self.journal.sync().map_err(|e| e.to_string()));
+        self.note(&result, true);
+        if result.is_ok() {
+            self.unsynced_since = None;
+        }
+        result
+    }
+
+    fn note(&mut self, result: &Result<(), String>, synced: bool) {
+        let mut s = lock_status(&self.status);
+        match result {
+            Ok(()) => {
+                self.retry_at = None;
+                if synced {
+                    s.saved = self.pending.handled;
+                    s.last_sync = Some(Instant::now());
+                    s.error = None;
+                }
+            }
+            Err(message) => {
+                self.retry_at = Some(Instant::now() + RETRY_AFTER_ERROR);
+                s.error = Some(message.clone());
+                tracing::warn!("journal save failed; the draft is kept in memory");
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -514,6 +514,30 @@ mod tests {
     }
 
     #[test]
+    fn a_lock_from_another_host_is_stale_only_when_its_heartbeat_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let locks = LockDir::beside_queue(dir.path());
+        fs::create_dir_all(locks.path()).unwrap();
+        let mut remote = LockHolder::me("yamada", "remote");
+        remote.host = "ward-server-2".into();
+        remote.pid = 1; // alive here, but on another host it says nothing
+        let path = locks.lock_path("c1");
+        create_lock_file(&path, &remote).unwrap();
+        let held = locks.holder("c1").unwrap().unwrap();
+        assert!(!held.stale, "a fresh heartbeat from another host is alive");
+        let old = SystemTime::now() - STALE_AFTER - Duration::from_secs(5);
+        OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let held = locks.holder("c1").unwrap().unwrap();
+        assert!(held.stale, "no heartbeat for {:?}", held.heartbeat_age);
+        assert!(held.describe().contains("ward-server-2"));
+    }
+
+    #[test]
     fn a_live_lock_cannot_be_taken_over() {
         let dir = tempfile::tempdir().unwrap();
         let locks = LockDir::beside_queue(dir.path());

@@ -10,6 +10,7 @@ use super::lock::{ChartLock, HeldLock, LockAttempt, LockDir, LockError};
 use super::signed::{SignError, SignRequest, SignedDocument, SignedStore, VerifyError};
 use chrono::Utc;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// How long signing waits for the journal to reach the disk.
@@ -69,6 +70,8 @@ pub struct DocumentSession {
     writer: Option<JournalWriter>,
     lock: Option<ChartLock>,
     held_by: Option<HeldLock>,
+    /// Problems that did not stop the work (audit log or journal unwritable), to show once.
+    warnings: Mutex<Vec<String>>,
 }
 
 impl DocumentSession {
@@ -119,50 +122,63 @@ impl DocumentSession {
             writer: None,
             lock: None,
             held_by: None,
+            warnings: Mutex::new(Vec::new()),
         };
         match attempt {
             LockAttempt::Held(held) => {
-                session.audit.record(
-                    chart_id,
-                    Some(doc),
-                    AuditAction::OpenedReadOnly {
-                        lock_holder: held.describe(),
-                    },
-                )?;
+                session.audit_or_warn(AuditAction::OpenedReadOnly {
+                    lock_holder: held.describe(),
+                });
                 session.held_by = Some(held.clone());
                 Ok(Opened::ReadOnly { session, held })
             }
             LockAttempt::Acquired(lock) => {
                 if let Some(previous_holder) = took_over_from {
-                    session.audit.record(
-                        chart_id,
-                        Some(doc),
-                        AuditAction::LockTakenOver { previous_holder },
-                    )?;
+                    session.audit_or_warn(AuditAction::LockTakenOver { previous_holder });
                 }
-                let store = DocumentStore::new(&context.data_dir);
-                let (journal, recovered) = Journal::open_for(&store, chart_id, doc)?;
+                let path = DocumentStore::new(&context.data_dir).journal_path(chart_id, doc);
+                let (journal, recovered) = match Journal::open(&path) {
+                    Ok(opened) => opened,
+                    // Edit on in memory; the writer keeps retrying and reports the error.
+                    Err(e) => {
+                        session.warn(e.to_string());
+                        (Journal::detached(&path), None)
+                    }
+                };
                 session.writer = Some(JournalWriter::spawn(journal).map_err(SessionError::Thread)?);
                 session.lock = Some(lock);
-                session
-                    .audit
-                    .record(chart_id, Some(doc), AuditAction::Opened)?;
+                session.audit_or_warn(AuditAction::Opened);
                 if let Some(r) = recovered
                     .as_ref()
                     .filter(|r| r.state.unsigned_changes || r.damage.is_some())
                 {
-                    session.audit.record(
-                        chart_id,
-                        Some(doc),
-                        AuditAction::Recovered {
-                            records: r.records,
-                            damaged: r.damage.is_some(),
-                        },
-                    )?;
+                    session.audit_or_warn(AuditAction::Recovered {
+                        records: r.records,
+                        damaged: r.damage.is_some(),
+                    });
                 }
                 Ok(Opened::Editing { session, recovered })
             }
         }
+    }
+
+    fn warn(&self, message: String) {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message);
+    }
+
+    /// Audits; a failure (audit log unwritable) becomes a warning instead of stopping work.
+    fn audit_or_warn(&self, action: AuditAction) {
+        if let Err(e) = self.audit.record(&self.chart_id, Some(self.doc), action) {
+            self.warn(e.to_string());
+        }
+    }
+
+    /// Problems that did not stop the work, once each (show them in the status area).
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub fn chart_id(&self) -> &str {
@@ -295,14 +311,12 @@ impl DocumentSession {
             content_sha256: signed.content_sha256.clone(),
         });
         let _ = writer.flush_blocking(FLUSH_BEFORE_SIGN);
-        self.audit.record(
-            &self.chart_id,
-            Some(self.doc),
-            AuditAction::Signed {
-                version: signed.version,
-                content_sha256: signed.content_sha256.clone(),
-            },
-        )?;
+        // The version is signed and on disk: an audit failure must not look like a failed
+        // signature.
+        self.audit_or_warn(AuditAction::Signed {
+            version: signed.version,
+            content_sha256: signed.content_sha256.clone(),
+        });
         Ok(signed)
     }
 

@@ -17,6 +17,7 @@ pub mod document_service;
 pub mod document_state;
 pub mod draft_view;
 pub mod edit_keys;
+pub mod draft_worker;
 pub mod entity_worker;
 pub mod event_loop;
 pub mod keymap;
