@@ -421,3 +421,98 @@ fn app_with_selection(like: &App) -> App {
     app.selected = like.selected;
     app
 }
+
+#[test]
+fn an_unusable_data_dir_keeps_the_draft_in_memory_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    // The data dir is a file: nothing can be created below it (fails for root too).
+    std::fs::write(dir.path().join("data"), b"not a directory").unwrap();
+    let mut docs = service(dir.path(), "山田");
+    let mut app = app();
+    act(&mut app, &mut docs, Action::Command(Command::NewDocument));
+    assert!(app.is_editing(), "editing goes on in memory");
+    motion(&mut app, &mut docs, Motion::Down, false);
+    key(&mut app, &mut docs, EditKey::Type("メモリ上の文章".into()));
+    assert!(editor_text(&app).contains("メモリ上の文章"));
+    let shown = screen(&draw(&app).0);
+    assert!(shown.contains("保存できません"), "{shown}");
+    assert!(app
+        .journal_problem
+        .as_deref()
+        .is_some_and(|p| p.contains("data")));
+}
+
+#[test]
+fn a_damaged_journal_is_recovered_up_to_the_last_good_record_and_reported() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let chart_id;
+    {
+        let mut docs = service(dir.path(), "山田");
+        let mut app = app();
+        chart_id = app.selected_chart().unwrap().id.clone();
+        act(&mut app, &mut docs, Action::Command(Command::NewDocument));
+        motion(&mut app, &mut docs, Motion::Down, false);
+        key(&mut app, &mut docs, EditKey::Type("残る文章".into()));
+        docs.flush(Duration::from_secs(5)).unwrap();
+    }
+    // Power loss mid-record: a frame header promising more bytes than follow.
+    let path = store::DocumentStore::new(&dir.path().join("data"))
+        .journal_path(&chart_id, store::DocKind::Referral);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    file.write_all(&[200, 0, 0, 0, 1, 2, 3, 4, b'{']).unwrap();
+    drop(file);
+
+    let mut docs = service(dir.path(), "山田");
+    let mut app = app();
+    act(&mut app, &mut docs, Action::Command(Command::EditDraft));
+    let shown = screen(&draw(&app).0);
+    assert!(
+        shown.contains("壊れていた") || shown.contains("壊れていま"),
+        "the damage is reported: {shown}"
+    );
+    act(&mut app, &mut docs, Action::RecoveryChoice(true));
+    assert!(editor_text(&app).contains("【宛先】\n残る文章"));
+}
+
+#[test]
+fn a_lock_taken_over_elsewhere_turns_the_editor_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut docs = service(dir.path(), "山田");
+    let mut app = app();
+    act(&mut app, &mut docs, Action::Command(Command::NewDocument));
+    assert!(app.is_editing());
+    let chart_id = app.selected_chart().unwrap().id.clone();
+    // Another session replaces the lock file (as a takeover of a "dead" session does).
+    let locks = LockDir::new(dir.path().join("locks"));
+    let lock_path = locks.lock_path(&chart_id);
+    std::fs::remove_file(&lock_path).unwrap();
+    let mut other = service(dir.path(), "佐藤");
+    let _held = other.open(
+        &chart_id,
+        karte::tui::document_state::DocumentKind::ReferralLetter,
+    );
+    let (id, document, opened) = docs.lock_taken_over().expect("the loss is noticed");
+    assert!(docs.lock_taken_over().is_none(), "reported once");
+    act(
+        &mut app,
+        &mut docs,
+        Action::DocumentOpened {
+            chart_id: id,
+            document,
+            opened,
+        },
+    );
+    let shown = screen(&draw(&app).0);
+    assert!(
+        shown.contains("読み取り専用") && shown.contains("佐藤"),
+        "{shown}"
+    );
+    let before = editor_text(&app);
+    app.edit_mode = true;
+    key(&mut app, &mut docs, EditKey::Type("書けない".into()));
+    assert_eq!(editor_text(&app), before);
+}

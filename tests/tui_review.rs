@@ -33,7 +33,7 @@ use ratatui::Terminal;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const HEADING: &str = "症状経過・検査結果・治療経過";
 const FAITHFUL: &str = "市中肺炎（右下葉）の診断で入院した。\nセフトリアキソン 2g 1日1回で治療を開始した。\nCRP 18.6 から 3.2 へ改善した。";

@@ -192,6 +192,9 @@ pub enum Effect {
         document: DocumentKind,
         heading: String,
     },
+    /// Find entities in one text, e.g. a finished draft section (answers with
+    /// `Action::Entities` for `target`; offsets are into `text` as sent).
+    AnalyzeText { target: EntityTarget, text: String },
     /// Read the metrics report (answers with `Action::MetricsLoaded`).
     LoadMetrics,
     /// Check these sections (journal key, text) with the provenance guard (answer:

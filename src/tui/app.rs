@@ -216,6 +216,7 @@ impl App {
     /// Keys go to the editor: edit mode, the draft pane focused, no overlay open.
     pub fn is_editing(&self) -> bool {
         self.edit_mode
+            && self.screen == Screen::Review
             && self.focus == Pane::Draft
             && !self.help_open
             && self.recovery.is_none()

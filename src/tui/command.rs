@@ -65,6 +65,10 @@ impl Command {
         Command::ShowPrescriptions,
         Command::GenerateDraft,
         Command::CancelDraft,
+        Command::ToggleHighlights,
+        Command::ShowMetrics,
+        Command::Rescan,
+        Command::ToggleHelp,
         Command::EditDraft,
         Command::NewDocument,
         Command::AcceptSection,
@@ -81,10 +85,6 @@ impl Command {
         Command::ExportText,
         Command::ExportFhir,
         Command::CopyToClipboard,
-        Command::ToggleHighlights,
-        Command::ShowMetrics,
-        Command::Rescan,
-        Command::ToggleHelp,
         Command::Quit,
     ];
 

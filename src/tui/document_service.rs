@@ -26,6 +26,8 @@ struct OpenSession {
     /// Edits per section key since the last audit entry.
     burst: BTreeMap<String, u32>,
     last_edit: Instant,
+    /// The lock was found taken over (reported once).
+    lost: bool,
 }
 
 pub struct DocumentService {
@@ -120,6 +122,7 @@ impl DocumentService {
             session,
             burst: BTreeMap::new(),
             last_edit: Instant::now(),
+            lost: false,
         });
         result
     }
@@ -222,6 +225,35 @@ impl DocumentService {
         &self.context.data_dir
     }
 
+    /// The open document's lock was taken over by another session (this one was suspended
+    /// and seen as dead): the document turns read-only, showing the new holder. Once.
+    pub fn lock_taken_over(&mut self) -> Option<(String, DocumentKind, OpenedDocument)> {
+        let open = self.open.as_mut().filter(|o| !o.lost)?;
+        if !open.session.lock_lost() {
+            return None;
+        }
+        open.lost = true;
+        let holder = self
+            .context
+            .locks
+            .holder(&open.chart_id)
+            .ok()
+            .flatten()
+            .map_or_else(|| "another session".to_string(), |h| h.describe());
+        Some((
+            open.chart_id.clone(),
+            open.document,
+            OpenedDocument {
+                access: Access::ReadOnly {
+                    holder,
+                    stale: false,
+                },
+                recovered: None,
+                damage: None,
+            },
+        ))
+    }
+
     /// Saves the open document's journal now, waiting at most `timeout`.
     pub fn flush(&self, timeout: Duration) -> Result<(), String> {
         match &self.open {
@@ -256,4 +288,164 @@ fn offer(recovered: &Recovered) -> Option<RecoveredDraft> {
 
 fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What the event loop asks of the document thread.
+enum Request {
+    Open {
+        chart_id: String,
+        document: DocumentKind,
+    },
+    TakeOver {
+        chart_id: String,
+        document: DocumentKind,
+    },
+    Journal {
+        chart_id: String,
+        document: DocumentKind,
+        sections: Vec<SectionText>,
+        generated: bool,
+    },
+    Flush(Duration, std::sync::mpsc::Sender<Result<(), String>>),
+    /// Other work on the open document (sign, acknowledge, export: `review_service`).
+    Run(DocumentJob),
+}
+
+/// Work run on the document thread with the service; its answer goes to the screen.
+pub type DocumentJob =
+    Box<dyn FnOnce(&DocumentService) -> Option<super::action::Action> + Send + 'static>;
+
+/// A [`DocumentService`] on its own thread, so that a slow disk or a hung network lock
+/// directory never stalls the screen: requests go in, answers come back as `Action`s.
+pub struct DocumentWorker {
+    requests: Option<std::sync::mpsc::Sender<Request>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often the thread looks at the journal's health when nothing else happens.
+const HEALTH_EVERY: Duration = Duration::from_millis(500);
+
+impl DocumentWorker {
+    pub fn spawn(
+        mut service: DocumentService,
+        actions: super::services::ActionSender,
+    ) -> std::io::Result<Self> {
+        use super::action::Action;
+        let (requests, inbox) = std::sync::mpsc::channel::<Request>();
+        let thread = std::thread::Builder::new()
+            .name("karte-documents".into())
+            .spawn(move || loop {
+                let answer = match inbox.recv_timeout(HEALTH_EVERY) {
+                    Ok(Request::Open { chart_id, document }) => {
+                        let opened = service.open(&chart_id, document);
+                        Some(Action::DocumentOpened {
+                            chart_id,
+                            document,
+                            opened,
+                        })
+                    }
+                    Ok(Request::TakeOver { chart_id, document }) => {
+                        let opened = service.take_over(&chart_id, document);
+                        Some(Action::DocumentOpened {
+                            chart_id,
+                            document,
+                            opened,
+                        })
+                    }
+                    Ok(Request::Journal {
+                        chart_id,
+                        document,
+                        sections,
+                        generated,
+                    }) => service
+                        .journal(&chart_id, document, sections, generated)
+                        .err()
+                        .map(|problem| Action::JournalHealth(Some(problem))),
+                    Ok(Request::Flush(timeout, done)) => {
+                        let _ = done.send(service.flush(timeout));
+                        None
+                    }
+                    Ok(Request::Run(job)) => job(&service),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                        service.close();
+                        return;
+                    }
+                };
+                let health = service.tick().map(Action::JournalHealth);
+                let lost = service
+                    .lock_taken_over()
+                    .map(|(chart_id, document, opened)| Action::DocumentOpened {
+                        chart_id,
+                        document,
+                        opened,
+                    });
+                for action in answer.into_iter().chain(health).chain(lost) {
+                    if actions.send(action).is_err() {
+                        service.close();
+                        return;
+                    }
+                }
+            })?;
+        Ok(Self {
+            requests: Some(requests),
+            thread: Some(thread),
+        })
+    }
+
+    fn send(&self, request: Request) {
+        if let Some(requests) = &self.requests {
+            if requests.send(request).is_err() {
+                tracing::warn!("the document thread has stopped");
+            }
+        }
+    }
+
+    pub fn open(&self, chart_id: String, document: DocumentKind) {
+        self.send(Request::Open { chart_id, document });
+    }
+
+    pub fn take_over(&self, chart_id: String, document: DocumentKind) {
+        self.send(Request::TakeOver { chart_id, document });
+    }
+
+    pub fn journal(
+        &self,
+        chart_id: String,
+        document: DocumentKind,
+        sections: Vec<SectionText>,
+        generated: bool,
+    ) {
+        self.send(Request::Journal {
+            chart_id,
+            document,
+            sections,
+            generated,
+        });
+    }
+
+    /// Runs `job` on the document thread, after the requests sent before it.
+    pub fn run(&self, job: DocumentJob) {
+        self.send(Request::Run(job));
+    }
+
+    /// Saves the open document's journal and waits (at most about `timeout`): on quit,
+    /// SIGTERM and SIGHUP, before the process ends.
+    pub fn flush(&self, timeout: Duration) -> Result<(), String> {
+        let (done, result) = std::sync::mpsc::channel();
+        self.send(Request::Flush(timeout, done));
+        result
+            .recv_timeout(timeout + Duration::from_millis(200))
+            .map_err(|_| "saving the journal did not finish in time".to_string())?
+    }
+}
+
+impl Drop for DocumentWorker {
+    /// Closes the open document (journal saved, chart lock released) and stops the thread.
+    fn drop(&mut self) {
+        drop(self.requests.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }

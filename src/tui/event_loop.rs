@@ -60,8 +60,6 @@ pub async fn run(
 
 /// How long exiting waits for the journal to be saved.
 const FLUSH_ON_EXIT: std::time::Duration = std::time::Duration::from_secs(2);
-/// How often the journal's health (save errors, a lost lock) is looked at.
-const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 async fn run_loop(
     screen: &mut Screen,
@@ -76,16 +74,9 @@ async fn run_loop(
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
 
-    let mut health = tokio::time::interval(HEALTH_EVERY);
-    health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     screen.draw(|frame| view::view(&app, frame))?;
     loop {
         let first = tokio::select! {
-            _ = health.tick() => services
-                .documents
-                .as_mut()
-                .and_then(|d| d.tick())
-                .map(Action::JournalHealth),
             event = terminal_events.next() => match event {
                 Some(Ok(event)) => translate(&app, event),
                 Some(Err(error)) => {
@@ -155,6 +146,11 @@ fn carry_out(
                 drafts.cancel(&chart_id, document);
             }
         }
+        Effect::AnalyzeText { target, text } => {
+            if let Some(entities) = services.entities.as_mut() {
+                entities.analyze_text(target, text, actions.clone());
+            }
+        }
         Effect::LoadMetrics => match &services.metrics {
             Some(loader) => loader.spawn(actions.clone()),
             None => {
@@ -168,43 +164,45 @@ fn carry_out(
                 entities.analyze(chart, actions.clone());
             }
         }
-        Effect::OpenDocument { chart_id, document } => {
-            let opened = match services.documents.as_mut() {
-                Some(documents) => documents.open(&chart_id, document),
-                None => memory_only(),
-            };
-            let _ = actions.send(Action::DocumentOpened {
-                chart_id: chart_id.clone(),
-                document,
-                opened,
-            });
-            if let Some(action) =
-                review_service::signed_version(services.documents.as_ref(), &chart_id, document)
-            {
-                let _ = actions.send(action);
+        Effect::OpenDocument { chart_id, document } => match services.documents.as_ref() {
+            Some(documents) => {
+                documents.open(chart_id.clone(), document);
+                // After the open (same thread, in order): the signed version, if any.
+                documents.run(Box::new(move |service| {
+                    review_service::signed_version(Some(service), &chart_id, document)
+                }));
             }
-        }
-        Effect::TakeOverLock { chart_id, document } => {
-            let opened = match services.documents.as_mut() {
-                Some(documents) => documents.take_over(&chart_id, document),
-                None => memory_only(),
-            };
-            let _ = actions.send(Action::DocumentOpened {
-                chart_id,
-                document,
-                opened,
-            });
-        }
+            None => {
+                let _ = actions.send(Action::DocumentOpened {
+                    chart_id,
+                    document,
+                    opened: memory_only(),
+                });
+            }
+        },
+        Effect::TakeOverLock { chart_id, document } => match services.documents.as_ref() {
+            Some(documents) => {
+                documents.take_over(chart_id.clone(), document);
+                documents.run(Box::new(move |service| {
+                    review_service::signed_version(Some(service), &chart_id, document)
+                }));
+            }
+            None => {
+                let _ = actions.send(Action::DocumentOpened {
+                    chart_id,
+                    document,
+                    opened: memory_only(),
+                });
+            }
+        },
         Effect::JournalSections {
             chart_id,
             document,
             sections,
             generated,
         } => {
-            if let Some(documents) = services.documents.as_mut() {
-                if let Err(problem) = documents.journal(&chart_id, document, sections, generated) {
-                    let _ = actions.send(Action::JournalHealth(Some(problem)));
-                }
+            if let Some(documents) = services.documents.as_ref() {
+                documents.journal(chart_id, document, sections, generated);
             }
         }
         Effect::CheckGuard {
@@ -225,33 +223,50 @@ fn carry_out(
             chart_id,
             document,
             item_id,
-        } => {
-            let documents = services.documents.as_ref();
-            if let Some(problem) =
-                review_service::acknowledge(documents, &chart_id, document, &item_id)
-            {
-                let _ = actions.send(problem);
+        } => match services.documents.as_ref() {
+            Some(documents) => documents.run(Box::new(move |service| {
+                review_service::acknowledge(Some(service), &chart_id, document, &item_id)
+            })),
+            None => {
+                let _ = actions.send(no_storage());
             }
-        }
+        },
         Effect::Sign {
             chart,
             document,
             sections,
             acknowledged,
-        } => {
-            let documents = services.documents.as_ref();
-            let answer = review_service::sign(documents, &chart, document, &sections, acknowledged);
-            let _ = actions.send(answer);
-        }
+        } => match services.documents.as_ref() {
+            Some(documents) => documents.run(Box::new(move |service| {
+                Some(review_service::sign(
+                    Some(service),
+                    &chart,
+                    document,
+                    &sections,
+                    acknowledged,
+                ))
+            })),
+            None => {
+                let _ = actions.send(no_storage());
+            }
+        },
         Effect::Export {
             chart,
             signed,
             format,
-        } => {
-            let answer =
-                review_service::export(services.documents.as_ref(), &chart, &signed, format);
-            let _ = actions.send(answer);
-        }
+        } => match services.documents.as_ref() {
+            Some(documents) => documents.run(Box::new(move |service| {
+                Some(review_service::export(
+                    Some(service),
+                    &chart,
+                    &signed,
+                    format,
+                ))
+            })),
+            None => {
+                let _ = actions.send(no_storage());
+            }
+        },
         // Written by the loop itself (it holds the terminal); never reaches here.
         Effect::CopyToClipboard { .. } => {}
         Effect::RegenerateSection {
@@ -272,10 +287,14 @@ fn carry_out(
     }
 }
 
+fn no_storage() -> Action {
+    Action::Status("文書を保存する処理が動いていません — 署名・書き出しはできません".into())
+}
+
 fn memory_only() -> OpenedDocument {
     OpenedDocument {
         access: Access::MemoryOnly {
-            problem: "文書の保存先が設定されていません".into(),
+            problem: "文書を保存する処理を開始できませんでした (ログを参照)".into(),
         },
         recovered: None,
         damage: None,

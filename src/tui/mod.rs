@@ -16,6 +16,7 @@ pub mod document_edit;
 pub mod document_service;
 pub mod document_state;
 pub mod draft_view;
+pub mod draft_worker;
 pub mod edit_keys;
 pub mod entity_worker;
 pub mod event_loop;

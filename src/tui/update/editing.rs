@@ -50,7 +50,13 @@ fn open_with(app: &mut App, intent: OpenIntent) -> Vec<Effect> {
         && app
             .edits
             .get(&key)
-            .is_some_and(|e| !matches!(e.access, Access::Opening | Access::Closed));
+            // A read-only document is opened again: the holder may have left meanwhile.
+            .is_some_and(|e| {
+                !matches!(
+                    e.access,
+                    Access::Opening | Access::Closed | Access::ReadOnly { .. }
+                )
+            });
     let edit = app
         .edits
         .entry(key.clone())
@@ -100,7 +106,9 @@ pub(super) fn document_opened(
     }
     match &opened.access {
         Access::ReadOnly { holder, stale } => {
-            if edit.editor.is_none() {
+            // A live holder's journaled text is shown read-only; for a crashed holder the
+            // text waits for the takeover, which offers it for recovery.
+            if edit.editor.is_none() && !*stale {
                 if let Some(draft) = &opened.recovered {
                     edit.load(&from_store(&draft.sections));
                     edit.ai_sections = from_store(&draft.ai_sections);
@@ -108,6 +116,7 @@ pub(super) fn document_opened(
             }
             messages.push(read_only_message(app, holder, *stale));
             app.status = Some(messages.join(" / "));
+            app.edit_mode = false;
             return Vec::new();
         }
         Access::MemoryOnly { problem } => {
