@@ -630,3 +630,52 @@ fn guard_latency_per_keystroke() {
     // Timings are printed, not asserted (the test machine is shared); what is asserted is
     // that the UI thread only asks (an `Effect`) and the check runs elsewhere.
 }
+
+#[test]
+fn a_finished_draft_shows_the_guard_marks_before_it_is_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path(), 200, 50);
+    let chart_id = h.app.selected_chart().unwrap().id.clone();
+    for event in [
+        DraftEvent::Started {
+            sections: vec![SectionStart {
+                title: HEADING.into(),
+                text: String::new(),
+                generated: true,
+            }],
+        },
+        DraftEvent::Text {
+            section: 0,
+            text: format!("{FAITHFUL}\n{INJECTED}"),
+        },
+    ] {
+        h.act(Action::Draft {
+            chart_id: chart_id.clone(),
+            document: DocumentKind::ReferralLetter,
+            event,
+        });
+    }
+    // While the draft streams, the guard waits.
+    assert!(!h
+        .seen
+        .iter()
+        .any(|e| matches!(e, Effect::CheckGuard { .. })));
+    h.act(Action::Draft {
+        chart_id,
+        document: DocumentKind::ReferralLetter,
+        event: DraftEvent::Finished,
+    });
+    assert!(h
+        .seen
+        .iter()
+        .any(|e| matches!(e, Effect::CheckGuard { .. })));
+    h.app.focus = karte::tui::app::Pane::Draft;
+    let buffer = draw(&h.app);
+    let at = find(&buffer, "ワルファリン");
+    assert_eq!(at.len(), 1, "{}", screen(&buffer));
+    assert_eq!(
+        buffer[at[0]].bg,
+        h.app.theme.ui(UiPart::GuardUnsupported).bg.unwrap()
+    );
+    assert!(status_line(&buffer).contains("未確認 1 / 矛盾 0"));
+}

@@ -111,6 +111,15 @@ async fn run_loop(
                     // untouched (the sequence draws nothing).
                     let message = review_service::copy_to_clipboard(screen.backend_mut(), text);
                     let _ = actions.send(Action::Status(message));
+                    if let (Some(documents), Some((chart_id, document))) = (
+                        services.documents.as_ref(),
+                        app.selected_chart()
+                            .map(|c| (c.id.clone(), app.draft_document)),
+                    ) {
+                        documents.run(Box::new(move |service| {
+                            review_service::record_clipboard_copy(service, &chart_id, document)
+                        }));
+                    }
                     continue;
                 }
                 carry_out(effect, services, rescan, actions);

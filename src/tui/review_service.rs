@@ -107,6 +107,29 @@ pub fn export(
     }
 }
 
+/// The audit entry of a copy to the clipboard (format `osc52`, the version copied).
+pub fn record_clipboard_copy(
+    service: &DocumentService,
+    chart_id: &str,
+    document: DocumentKind,
+) -> Option<Action> {
+    let session = service.session(chart_id, document)?;
+    let version = session.latest_signed().ok().flatten()?.version;
+    session
+        .record(AuditAction::Exported {
+            version,
+            format: "osc52".into(),
+        })
+        .err()
+        .map(|error| {
+            tracing::warn!("cannot record a clipboard copy in the audit log: {error}");
+            Action::Status(format!(
+                "コピーを監査ログに記録できません: {}",
+                one_line(&error.to_string())
+            ))
+        })
+}
+
 fn from_doc_kind(doc: store::DocKind) -> DocumentKind {
     match doc {
         store::DocKind::Referral => DocumentKind::ReferralLetter,

@@ -2,7 +2,7 @@
 //! is wired in, it says what the document's state is and how to start a draft.
 
 use super::edit_pane;
-use super::highlight::wrap_highlighted;
+use super::highlight::{entity_kind, wrap_marked};
 use super::{pane_block, render_lines, tab_spans, visible};
 use crate::tui::app::{App, Pane};
 use crate::tui::command::Command;
@@ -181,16 +181,21 @@ fn draft_lines(app: &App, draft: &DraftView, width: usize, lines: &mut Vec<Line<
             };
             lines.push(Line::styled(placeholder, muted));
         } else {
-            lines.extend(wrap_highlighted(
+            // The guard's verdicts first (they win), then the entity highlights.
+            let mut marks = super::guard_panel::section_marks(app, &section.title);
+            if app.highlights {
+                marks.extend(
+                    section
+                        .entities
+                        .iter()
+                        .map(|e| (e.start, e.end, theme.entity(entity_kind(e)))),
+                );
+            }
+            lines.extend(wrap_marked(
                 &section.text,
                 width,
                 theme.ui(UiPart::Base),
-                if app.highlights {
-                    &section.entities
-                } else {
-                    &[]
-                },
-                theme,
+                &marks,
             ));
         }
         lines.push(Line::raw(""));

@@ -6,7 +6,7 @@
 use crate::review::{GuardItem, GuardReport, Verdict};
 use crate::tui::app::App;
 use crate::tui::command::Command;
-use crate::tui::document_edit::DocumentEdit;
+use crate::tui::document_edit::{section_key, DocumentEdit};
 use crate::tui::review_state::{editor_ranges, guard_sections, DocKey, GuardState, SignState};
 use crate::tui::text;
 use crate::tui::theme::UiPart;
@@ -55,6 +55,23 @@ pub fn editor_marks(app: &App, edit: &DocumentEdit) -> Vec<(Range<usize>, Style)
             .collect();
     marks.sort_by_key(|(r, _)| r.start);
     marks
+}
+
+/// Verdict marks (char offsets) for one section of a finished, not yet edited draft.
+pub fn section_marks(app: &App, heading: &str) -> Vec<(usize, usize, Style)> {
+    let Some((state, report)) = current(app) else {
+        return Vec::new();
+    };
+    let key = section_key(app.draft_document, heading);
+    report
+        .items
+        .iter()
+        .filter(|item| item.section == key)
+        .map(|item| {
+            let part = item_part(item, state.is_acknowledged(item));
+            (item.start, item.end, app.theme.ui(part))
+        })
+        .collect()
 }
 
 /// `未確認 n / 矛盾 n / 省略 n` for the status bar (acknowledged flags not counted).
