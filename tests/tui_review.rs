@@ -136,6 +136,9 @@ impl Harness {
                         document,
                         sections,
                     })),
+                    Effect::SummarizeChart(chart) => {
+                        queue.push_back(self.guard.summarize(&chart));
+                    }
                     Effect::Acknowledge {
                         chart_id,
                         document,
@@ -678,4 +681,67 @@ fn a_finished_draft_shows_the_guard_marks_before_it_is_edited() {
         h.app.theme.ui(UiPart::GuardUnsupported).bg.unwrap()
     );
     assert!(status_line(&buffer).contains("未確認 1 / 矛盾 0"));
+}
+
+#[test]
+fn the_summary_panel_lists_the_structured_chart_and_jumps_to_sources() {
+    for (width, height) in [(80, 24), (200, 50)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = Harness::new(dir.path(), width, height);
+        assert!(!h
+            .seen
+            .iter()
+            .any(|e| matches!(e, Effect::SummarizeChart(_))));
+        h.command(Command::ToggleSummary);
+        let chart = h.app.selected_chart().unwrap().clone();
+        let summary = h.app.review.summaries[&chart.id].clone();
+        assert!(!summary.problems.is_empty() && !summary.medications.is_empty());
+        let shown = screen(&draw(&h.app));
+        assert!(shown.contains("要約"), "{shown}");
+        assert!(shown.contains("病名 ("), "{width}x{height}:\n{shown}");
+        let first = &summary.problems[0];
+        assert!(
+            shown.contains(&format!(
+                "{} [{}]",
+                first.name,
+                karte::tui::chart_summary::certainty_label(first.certainty)
+            )),
+            "{width}x{height}: problem with its certainty:\n{shown}"
+        );
+        // Select a medication row and show its source.
+        let rows = karte::tui::chart_summary::summary_rows(&summary);
+        let choices = karte::tui::chart_summary::selectable(&rows);
+        let medication = choices
+            .iter()
+            .position(|&i| {
+                rows[i].kind == karte::tui::chart_summary::RowKind::Medication
+                    && rows[i]
+                        .sources
+                        .iter()
+                        .any(|s| matches!(s, Source::Note { .. }))
+            })
+            .expect("a medication mentioned in a note");
+        for _ in 0..medication {
+            h.command(Command::MoveDown);
+        }
+        assert_eq!(h.app.review.summary_selected, medication);
+        h.command(Command::Open);
+        assert!(h.status().contains("の根拠"), "{}", h.status());
+        let mark = h
+            .app
+            .review
+            .source_mark
+            .clone()
+            .expect("a note span marked");
+        let row = &rows[choices[medication]];
+        assert!(row.sources.iter().any(|s| matches!(s,
+            Source::Note { id, start, end } if *id == mark.note_id && *start == mark.start && *end == mark.end)));
+        let buffer = draw(&h.app);
+        let source_bg = h.app.theme.ui(UiPart::SourceMark).bg.unwrap();
+        assert!(
+            buffer.content().iter().any(|c| c.bg == source_bg),
+            "{width}x{height}: the source span is marked in the chart pane:\n{}",
+            screen(&buffer)
+        );
+    }
 }

@@ -82,6 +82,11 @@ pub enum Action {
         report: crate::review::GuardReport,
         micros: u64,
     },
+    /// The structured summary of a chart (issue 4's side panel).
+    ChartSummary {
+        chart_id: String,
+        summary: Arc<crate::nlp::StructuredChart>,
+    },
     /// The answer to the sign confirmation: `true` signs.
     SignAnswer(bool),
     /// Signing finished (`Err`: why it did not).
@@ -204,6 +209,8 @@ pub enum Effect {
         document: DocumentKind,
         sections: Vec<(String, String)>,
     },
+    /// Structure `chart` for the summary panel (answer: `Action::ChartSummary`).
+    SummarizeChart(Arc<Chart>),
     /// Record the acknowledgement of a guard finding (journal + audit log).
     Acknowledge {
         chart_id: String,

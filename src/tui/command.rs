@@ -43,11 +43,12 @@ pub enum Command {
     ExportText,
     ExportFhir,
     CopyToClipboard,
+    ToggleSummary,
 }
 
 impl Command {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Command; 38] = [
+    pub const ALL: [Command; 39] = [
         Command::MoveDown,
         Command::MoveUp,
         Command::PageDown,
@@ -85,6 +86,7 @@ impl Command {
         Command::ExportText,
         Command::ExportFhir,
         Command::CopyToClipboard,
+        Command::ToggleSummary,
         Command::Quit,
     ];
 
@@ -129,6 +131,7 @@ impl Command {
             Command::ExportText => "export_text",
             Command::ExportFhir => "export_fhir",
             Command::CopyToClipboard => "copy_clipboard",
+            Command::ToggleSummary => "summary_panel",
         }
     }
 
@@ -174,6 +177,7 @@ impl Command {
             Command::ExportText => "テキスト出力",
             Command::ExportFhir => "FHIR出力",
             Command::CopyToClipboard => "コピー",
+            Command::ToggleSummary => "要約",
         }
     }
 
@@ -218,6 +222,7 @@ impl Command {
             Command::ExportText => "署名済み文書をテキストで書き出す (データフォルダの exports/)",
             Command::ExportFhir => "署名済み文書を FHIR R4 JSON で書き出す (同 exports/)",
             Command::CopyToClipboard => "署名済み文書をクリップボードへコピー (OSC 52)",
+            Command::ToggleSummary => "カルテの要約 (病名・処方・異常値…) を開く/閉じる",
         }
     }
 }

@@ -228,6 +228,11 @@ fn carry_out(
                 guard.check(request, actions.clone());
             }
         }
+        Effect::SummarizeChart(chart) => {
+            if let Some(guard) = services.guard.as_ref() {
+                guard.summarize(chart, actions.clone());
+            }
+        }
         Effect::Acknowledge {
             chart_id,
             document,

@@ -92,9 +92,34 @@ impl GuardRunner {
     }
 }
 
+impl GuardRunner {
+    /// The chart's structured summary (problems, medications, labs, allergies, procedures),
+    /// for the summary panel.
+    pub fn summarize(&self, chart: &Chart) -> Action {
+        let started = Instant::now();
+        let summary = Arc::new(self.pipeline.structure(chart));
+        tracing::debug!(
+            problems = summary.problems.len(),
+            medications = summary.medications.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "chart summarized"
+        );
+        Action::ChartSummary {
+            chart_id: chart.id.clone(),
+            summary,
+        }
+    }
+}
+
+/// Work for the guard thread.
+enum Work {
+    Check(GuardRequest),
+    Summarize(Arc<Chart>),
+}
+
 /// The handle the event loop sends draft changes to.
 pub struct GuardService {
-    requests: Sender<(GuardRequest, ActionSender)>,
+    requests: Sender<(Work, ActionSender)>,
 }
 
 impl GuardService {
@@ -109,8 +134,17 @@ impl GuardService {
     }
 
     pub fn check(&self, request: GuardRequest, actions: ActionSender) {
+        self.send(Work::Check(request), actions);
+    }
+
+    /// Structures `chart` for the summary panel (answer: `Action::ChartSummary`).
+    pub fn summarize(&self, chart: Arc<Chart>, actions: ActionSender) {
+        self.send(Work::Summarize(chart), actions);
+    }
+
+    fn send(&self, work: Work, actions: ActionSender) {
         // A closed channel means the worker is gone; the screen says so through the status.
-        if self.requests.send((request, actions.clone())).is_err() {
+        if self.requests.send((work, actions.clone())).is_err() {
             let _ = actions.send(Action::Status(
                 "照合処理が停止しています — karte を再起動してください".into(),
             ));
@@ -118,9 +152,9 @@ impl GuardService {
     }
 }
 
-fn run(pipeline: Receiver<Arc<Pipeline>>, inbox: Receiver<(GuardRequest, ActionSender)>) {
+fn run(pipeline: Receiver<Arc<Pipeline>>, inbox: Receiver<(Work, ActionSender)>) {
     let Ok(pipeline) = pipeline.recv() else {
-        // The pipeline did not load (the entity worker said why); say it once per request burst.
+        // The pipeline did not load (the entity worker said why).
         while let Ok((_, actions)) = inbox.recv() {
             let _ = actions.send(Action::Status(
                 "根拠の照合ができません: 辞書を読み込めません — karte setup を実行してください"
@@ -131,23 +165,30 @@ fn run(pipeline: Receiver<Arc<Pipeline>>, inbox: Receiver<(GuardRequest, ActionS
     };
     let mut runner = GuardRunner::new(pipeline);
     while let Ok(first) = inbox.recv() {
-        // Keep only the newest text of each document.
+        // Keep only the newest text of each document (summaries are all done).
         let mut batch = vec![first];
         while let Ok(next) = inbox.try_recv() {
             batch.push(next);
         }
-        let mut newest: Vec<(GuardRequest, ActionSender)> = Vec::new();
-        for (request, actions) in batch {
-            let same = |(r, _): &(GuardRequest, ActionSender)| {
-                r.chart.id == request.chart.id && r.document == request.document
+        let mut newest: Vec<(Work, ActionSender)> = Vec::new();
+        for (work, actions) in batch {
+            let same = |(queued, _): &(Work, ActionSender)| match (queued, &work) {
+                (Work::Check(a), Work::Check(b)) => {
+                    a.chart.id == b.chart.id && a.document == b.document
+                }
+                _ => false,
             };
             match newest.iter().position(same) {
-                Some(i) => newest[i] = (request, actions),
-                None => newest.push((request, actions)),
+                Some(i) => newest[i] = (work, actions),
+                None => newest.push((work, actions)),
             }
         }
-        for (request, actions) in newest {
-            if actions.send(runner.check(request)).is_err() {
+        for (work, actions) in newest {
+            let answer = match work {
+                Work::Check(request) => runner.check(request),
+                Work::Summarize(chart) => runner.summarize(&chart),
+            };
+            if actions.send(answer).is_err() {
                 return; // the screen has closed
             }
         }

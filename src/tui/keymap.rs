@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// The built-in bindings, as key strings (the same syntax users write).
-pub const DEFAULT_KEYS: [(Command, &str); 38] = [
+pub const DEFAULT_KEYS: [(Command, &str); 39] = [
     (Command::MoveDown, "j down"),
     (Command::MoveUp, "k up"),
     (Command::PageDown, "pagedown ctrl-d"),
@@ -43,6 +43,7 @@ pub const DEFAULT_KEYS: [(Command, &str); 38] = [
     (Command::ExportText, "E"),
     (Command::ExportFhir, "X"),
     (Command::CopyToClipboard, "y"),
+    (Command::ToggleSummary, "S"),
     (Command::ToggleHighlights, "h"),
     (Command::ShowMetrics, "m"),
     (Command::Rescan, "r ctrl-r"),

@@ -21,6 +21,8 @@ pub struct Panes {
     pub draft: Option<Rect>,
     /// The guard panel, under the draft (see `with_guard_panel`).
     pub guard: Option<Rect>,
+    /// The chart summary panel, under the chart (see `with_summary_panel`).
+    pub summary: Option<Rect>,
     pub status: Rect,
     pub too_small: bool,
 }
@@ -40,6 +42,7 @@ impl Panes {
                 chart: None,
                 draft: None,
                 guard: None,
+                summary: None,
                 status,
                 too_small: true,
             };
@@ -56,6 +59,7 @@ impl Panes {
                 chart: Some(chart),
                 draft: Some(draft),
                 guard: None,
+                summary: None,
                 status,
                 too_small: false,
             };
@@ -81,9 +85,31 @@ impl Panes {
             chart,
             draft,
             guard: None,
+            summary: None,
             status,
             too_small: false,
         }
+    }
+
+    /// With the summary panel open, the lower part of the chart pane shows it.
+    pub fn with_summary_panel(mut self, open: bool) -> Self {
+        let Some(chart) = self.chart.filter(|c| open && c.height >= 14) else {
+            return self;
+        };
+        let panel = (chart.height * 9 / 20).clamp(7, 24);
+        self.chart = Some(Rect::new(
+            chart.x,
+            chart.y,
+            chart.width,
+            chart.height - panel,
+        ));
+        self.summary = Some(Rect::new(
+            chart.x,
+            chart.y + chart.height - panel,
+            chart.width,
+            panel,
+        ));
+        self
     }
 
     /// With the guard panel open, the lower part of the draft pane shows it (when the

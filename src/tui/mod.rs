@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod app;
+pub mod chart_summary;
 pub mod color_support;
 pub mod command;
 pub mod document_edit;

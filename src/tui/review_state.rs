@@ -85,6 +85,12 @@ pub struct ReviewState {
     pub sign_prompt: Option<SignPrompt>,
     /// The name signatures carry (config `clinician_name`, else the OS user).
     pub signer: String,
+    /// Structured chart summaries by chart id, and the charts asked for.
+    pub summaries: HashMap<String, std::sync::Arc<crate::nlp::StructuredChart>>,
+    pub summary_requested: std::collections::HashSet<String>,
+    /// The summary panel is shown (under the chart), and its selected row.
+    pub summary_open: bool,
+    pub summary_selected: usize,
 }
 
 impl ReviewState {

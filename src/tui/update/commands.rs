@@ -10,6 +10,9 @@ use crate::tui::model_status::ModelState;
 use crate::tui::review_service::ExportFormat;
 
 pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
+    if let Some(effects) = super::summary::command(app, command) {
+        return effects;
+    }
     match command {
         Command::Quit => {
             app.should_quit = true;
@@ -51,6 +54,7 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         Command::RegenerateSection => return super::editing::regenerate_section(app),
         Command::TakeOverLock => return super::editing::take_over_lock(app),
         Command::ToggleGuardPanel => super::review::toggle_panel(app),
+        Command::ToggleSummary => super::summary::toggle(app),
         Command::NextFlag => super::review::next_flag(app, true),
         Command::PrevFlag => super::review::next_flag(app, false),
         Command::JumpToSource => super::review::jump_to_source(app),

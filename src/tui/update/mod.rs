@@ -7,6 +7,7 @@ mod background;
 mod commands;
 mod editing;
 mod review;
+mod summary;
 
 pub use review::local_time as signed_time;
 
@@ -109,6 +110,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::SignAnswer(yes) => review::sign_answer(app, yes),
+        Action::ChartSummary { chart_id, summary } => {
+            app.review.summaries.insert(chart_id, summary);
+            Vec::new()
+        }
         Action::Signed {
             chart_id,
             document,
@@ -147,6 +152,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.focus == Pane::Draft && app.current_edit().is_some_and(|e| e.editor.is_some());
     }
     review::after_update(app, &mut effects);
+    summary::after_update(app, &mut effects);
     keep_in_bounds(app);
     // Each chart is sent for entity extraction once, when it is first shown.
     if let Some(chart) = app.selected_chart().cloned() {
@@ -188,6 +194,7 @@ pub(super) fn panes(app: &App) -> Panes {
         app.rows().len(),
     )
     .with_guard_panel(app.review.panel_open)
+    .with_summary_panel(app.review.summary_open)
 }
 
 pub(super) fn draft_max_scroll(app: &App) -> usize {

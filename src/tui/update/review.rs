@@ -249,13 +249,27 @@ pub(super) fn jump_to_source(app: &mut App) {
     let Some(chart) = app.selected_chart().cloned() else {
         return;
     };
-    let note_source = item.sources.iter().find_map(|s| match s {
+    let text = crate::tui::text::safe_line(&item.text);
+    if item.sources.is_empty() {
+        app.status = Some(format!("「{text}」: {}", item.explanation()));
+        return;
+    }
+    show_source(app, &chart, &item.sources, &text);
+}
+
+/// Shows where `sources` are in the chart pane (a note span first: scrolled to and marked;
+/// else the tab holding the record) and says so in the status bar.
+pub(super) fn show_source(
+    app: &mut App,
+    chart: &crate::chart::Chart,
+    sources: &[Source],
+    label: &str,
+) {
+    let note_source = sources.iter().find_map(|s| match s {
         Source::Note { id, start, end } => Some((id.clone(), *start, *end)),
         _ => None,
     });
-    let text = crate::tui::text::safe_line(&item.text);
-    let Some(source) = item.sources.first() else {
-        app.status = Some(format!("「{text}」: {}", item.explanation()));
+    let Some(source) = sources.first() else {
         return;
     };
     // The chart pane must be visible: on a narrow screen it takes the draft's place.
@@ -266,7 +280,7 @@ pub(super) fn jump_to_source(app: &mut App) {
     if let Some((note_id, start, end)) = note_source {
         app.chart_tab = ChartTab::Notes;
         let width = super::panes(app).chart_body().0;
-        let line = crate::tui::view::note_span_line(&chart, &note_id, start, width);
+        let line = crate::tui::view::note_span_line(chart, &note_id, start, width);
         app.chart_scroll = line.unwrap_or(0).saturating_sub(1);
         app.review.source_mark = Some(SourceMark {
             chart_id: chart.id.clone(),
@@ -274,7 +288,7 @@ pub(super) fn jump_to_source(app: &mut App) {
             start,
             end,
         });
-        app.status = Some(format!("「{text}」の根拠: 経過記録の強調箇所"));
+        app.status = Some(format!("「{label}」の根拠: 経過記録の強調箇所"));
         return;
     }
     app.review.source_mark = None;
@@ -289,7 +303,7 @@ pub(super) fn jump_to_source(app: &mut App) {
     };
     app.chart_tab = tab;
     app.chart_scroll = 0;
-    app.status = Some(format!("「{text}」の根拠: {what}"));
+    app.status = Some(format!("「{label}」の根拠: {what}"));
 }
 
 /// `s`: sign the current document, after the guard allows it and the clinician confirms.

@@ -10,6 +10,7 @@ pub mod highlight;
 mod queue_pane;
 mod recovery_prompt;
 mod status_bar;
+pub mod summary_panel;
 
 pub use chart_pane::body_lines as chart_body_lines;
 pub use chart_pane::note_span_line;
@@ -33,8 +34,9 @@ pub fn view(app: &App, frame: &mut Frame) {
     let area = frame.area();
     let theme = &app.theme;
     frame.render_widget(Block::new().style(theme.ui(UiPart::Base)), area);
-    let panes =
-        Panes::compute(area, app.detail, app.rows().len()).with_guard_panel(app.review.panel_open);
+    let panes = Panes::compute(area, app.detail, app.rows().len())
+        .with_guard_panel(app.review.panel_open)
+        .with_summary_panel(app.review.summary_open);
     if panes.too_small {
         let message = format!(
             "端末が小さすぎます ({}x{})。{MIN_WIDTH}x{MIN_HEIGHT} 以上 (推奨 80x24) に広げてください。",
@@ -70,6 +72,9 @@ pub fn view(app: &App, frame: &mut Frame) {
     }
     if let Some(rect) = panes.draft {
         draft_pane::draw(app, frame, rect, &panes);
+    }
+    if let Some(rect) = panes.summary {
+        summary_panel::draw(app, frame, rect);
     }
     if let Some(rect) = panes.guard {
         guard_panel::draw(app, frame, rect);
