@@ -61,11 +61,12 @@ fn app(width: u16, height: u16) -> App {
         height,
     );
     app.review.signer = "山田 花子".into();
-    update(
-        &mut app,
-        Action::QueueLoaded(QueueRow::from_queue(&Queue::scan(&demo).unwrap())),
-    );
     app
+}
+
+fn queue_loaded() -> Action {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    Action::QueueLoaded(QueueRow::from_queue(&Queue::scan(&demo).unwrap()))
 }
 
 fn service(dir: &Path) -> DocumentService {
@@ -90,12 +91,14 @@ struct Harness {
 
 impl Harness {
     fn new(dir: &Path, width: u16, height: u16) -> Self {
-        Self {
+        let mut harness = Self {
             app: app(width, height),
             docs: service(dir),
             guard: GuardRunner::new(pipeline()),
             seen: Vec::new(),
-        }
+        };
+        harness.act(queue_loaded());
+        harness
     }
 
     fn act(&mut self, action: Action) -> Vec<Effect> {
@@ -136,6 +139,18 @@ impl Harness {
                         document,
                         sections,
                     })),
+                    Effect::LookUpSigned { chart_id } => {
+                        for document in DocumentKind::ALL {
+                            queue.extend(
+                                review_service::signed_version(
+                                    Some(&self.docs),
+                                    &chart_id,
+                                    document,
+                                )
+                                .filter(review_service::has_signed_version),
+                            );
+                        }
+                    }
                     Effect::SummarizeChart(chart) => {
                         queue.push_back(self.guard.summarize(&chart));
                     }
@@ -570,6 +585,17 @@ fn signing_waits_for_the_acknowledgement_then_the_document_is_read_only_and_expo
     // Another run (same data dir): opening shows the signed version, read-only.
     h.docs.close();
     let mut again = Harness::new(dir.path(), 200, 50);
+    // The queue knows it is signed before the document is opened.
+    assert_eq!(
+        again.app.document_states(&chart).referral_letter,
+        DocumentState::Signed
+    );
+    let shown = screen(&draw(&again.app));
+    let queue_row = shown
+        .lines()
+        .find(|l| l.contains(chart.patient.name.as_str()))
+        .unwrap();
+    assert!(queue_row.contains("署名済"), "{queue_row}");
     again.command(Command::EditDraft);
     assert!(again.app.review.is_signed(&key), "{}", again.status());
     assert!(again.editor_text().contains("経過観察とする。"));

@@ -209,6 +209,9 @@ pub enum Effect {
         document: DocumentKind,
         sections: Vec<(String, String)>,
     },
+    /// Read what is signed of both documents of chart `chart_id` (answers:
+    /// `Action::SignedVersion`), without opening them.
+    LookUpSigned { chart_id: String },
     /// Structure `chart` for the summary panel (answer: `Action::ChartSummary`).
     SummarizeChart(Arc<Chart>),
     /// Record the acknowledgement of a guard finding (journal + audit log).

@@ -6,6 +6,7 @@
 use super::action::{Action, Effect, OpenedDocument};
 use super::app::App;
 use super::document_edit::Access;
+use super::document_state::DocumentKind;
 use super::services::Services;
 use super::terminal::Screen;
 use super::{edit_keys, guard_worker, queue_worker, review_service, update, view};
@@ -226,6 +227,17 @@ fn carry_out(
                     sections,
                 };
                 guard.check(request, actions.clone());
+            }
+        }
+        Effect::LookUpSigned { chart_id } => {
+            if let Some(documents) = services.documents.as_ref() {
+                for document in DocumentKind::ALL {
+                    let chart_id = chart_id.clone();
+                    documents.run(Box::new(move |service| {
+                        review_service::signed_version(Some(service), &chart_id, document)
+                            .filter(review_service::has_signed_version)
+                    }));
+                }
             }
         }
         Effect::SummarizeChart(chart) => {

@@ -226,6 +226,17 @@ pub fn signed_version(
     })
 }
 
+/// Whether a `SignedVersion` answer found a signed version (others need not be sent).
+pub fn has_signed_version(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::SignedVersion {
+            signed: Some(_),
+            ..
+        }
+    )
+}
+
 /// Writes the OSC 52 sequence for `text` straight to the terminal (`out`: the screen's
 /// stdout) and flushes. ratatui's buffer is left as it is: the sequence draws nothing.
 pub fn copy_to_clipboard(out: &mut impl Write, text: &str) -> String {

@@ -91,6 +91,8 @@ pub struct ReviewState {
     /// The summary panel is shown (under the chart), and its selected row.
     pub summary_open: bool,
     pub summary_selected: usize,
+    /// Charts whose signed versions were looked up (once each).
+    pub signed_checked: std::collections::HashSet<String>,
 }
 
 impl ReviewState {

@@ -34,6 +34,12 @@ pub(super) fn after_update(app: &mut App, effects: &mut Vec<Effect>) {
     let Some(chart) = app.selected_chart().cloned() else {
         return;
     };
+    // What is signed of this chart's documents (queue state 署名済), once per chart.
+    if app.review.signed_checked.insert(chart.id.clone()) {
+        effects.push(Effect::LookUpSigned {
+            chart_id: chart.id.clone(),
+        });
+    }
     let key = (chart.id.clone(), app.draft_document);
     if app.review.is_signed(&key) {
         if let Some(editor) = app.edits.get_mut(&key).and_then(|e| e.editor.as_mut()) {
@@ -501,20 +507,23 @@ pub(super) fn signed_version(
             .insert(key.clone(), SignState::Amending(signed));
         return;
     }
+    // The signed text is what the document is (whatever was loaded before this answer).
     if let Some(edit) = app.edits.get_mut(&key) {
-        if edit.editor.is_none() {
-            let sections = from_store(&signed.sections);
+        let sections = from_store(&signed.sections);
+        if edit.sections() != sections {
             edit.load(&sections);
-            edit.journaled = sections;
         }
+        edit.journaled = sections;
     }
-    app.status = Some(format!(
-        "署名済み: 第{}版 {} ({}) — 直すときは {} で修正版",
-        signed.version,
-        crate::tui::text::safe_line(&signed.signer),
-        local_time(&signed),
-        key_hint(app, Command::Amend)
-    ));
+    if current_key(app).as_ref() == Some(&key) {
+        app.status = Some(format!(
+            "署名済み: 第{}版 {} ({}) — 直すときは {} で修正版",
+            signed.version,
+            crate::tui::text::safe_line(&signed.signer),
+            local_time(&signed),
+            key_hint(app, Command::Amend)
+        ));
+    }
     mark_signed(app, &key, signed);
 }
 
@@ -558,7 +567,9 @@ pub(super) fn refuse_edit_if_signed(app: &mut App) -> bool {
     let Some(key) = current_key(app) else {
         return false;
     };
-    if !app.review.is_signed(&key) {
+    // A signed document not on screen yet is opened (read-only) to be read.
+    let shown = app.edits.get(&key).is_some_and(|e| e.editor.is_some());
+    if !app.review.is_signed(&key) || !shown {
         return false;
     }
     app.status = Some(format!(
