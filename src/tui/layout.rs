@@ -184,4 +184,22 @@ mod tests {
         assert_eq!(d.right(), 200);
         assert!(Panes::compute(Rect::new(0, 0, 30, 8), Pane::Chart, 3).too_small);
     }
+
+    #[test]
+    fn guard_and_summary_panels_take_the_lower_part_of_their_pane() {
+        let wide = Panes::compute(Rect::new(0, 0, 200, 50), Pane::Chart, 12)
+            .with_guard_panel(true)
+            .with_summary_panel(true);
+        let (draft, guard) = (wide.draft.unwrap(), wide.guard.unwrap());
+        assert_eq!(draft.bottom(), guard.y);
+        assert_eq!(draft.height + guard.height, 49);
+        let (chart, summary) = (wide.chart.unwrap(), wide.summary.unwrap());
+        assert_eq!(chart.bottom(), summary.y);
+        assert_eq!(summary.bottom(), 49);
+        // Closed panels and hidden panes change nothing.
+        let narrow = Panes::compute(Rect::new(0, 0, 80, 24), Pane::Draft, 12);
+        assert_eq!(narrow.with_summary_panel(true), narrow);
+        assert_eq!(narrow.with_guard_panel(false), narrow);
+        assert!(narrow.with_guard_panel(true).guard.is_some());
+    }
 }

@@ -5,6 +5,10 @@
 //! - [`event_loop`]: terminal events, signals and background workers ([`queue_worker`],
 //!   [`services`]: model engine, drafting, [`entity_worker`]: highlights) → actions;
 //! - [`draft_view`]: a streaming draft as shown; [`model_status`]: the model's load state;
+//! - reviewing: [`guard_worker`] (provenance guard + chart summary, off the UI thread),
+//!   [`review_state`] (reports, acknowledgements, signed versions), [`review_service`]
+//!   (sign, acknowledge, export, OSC 52 — on the document thread / event loop),
+//!   [`chart_summary`] (the summary panel's rows);
 //! - [`keymap`] + [`command`]: configurable keys; [`theme`]: TOML themes; [`text`]: safe,
 //!   width-aware text; [`terminal`]: entering/restoring the terminal; [`logging`]: log file.
 
