@@ -632,20 +632,38 @@ fn guard_latency_per_keystroke() {
             } = effect
             {
                 // The worker's part: incremental re-check + report.
-                let Action::GuardChecked { micros, .. } = h.guard.check(GuardRequest {
+                let answer = h.guard.check(GuardRequest {
                     chart,
                     document,
                     sections,
-                }) else {
+                });
+                let Action::GuardChecked { micros, .. } = answer else {
                     panic!("guard answered something else");
                 };
                 guard_us.push(micros as f64);
+                update(&mut h.app, answer);
             }
         }
     }
     // Every keystroke that changes a section's text is re-checked (the leading newline
     // only adds a trailing empty line, which is not part of the section's text).
     assert_eq!(guard_us.len(), typed.chars().count() - 1);
+    // The guard's share of the UI thread's work per keystroke: reading the sections to
+    // compare with what was sent, and the verdict marks drawn in the editor.
+    let key = (
+        h.app.selected_chart().unwrap().id.clone(),
+        DocumentKind::ReferralLetter,
+    );
+    let started = Instant::now();
+    let rounds = 50;
+    for _ in 0..rounds {
+        let edit = h.app.edits.get(&key).unwrap();
+        let sections = karte::tui::review_state::guard_sections(key.1, Some(edit), None).unwrap();
+        assert!(!sections.is_empty());
+        assert!(!karte::tui::view::guard_panel::editor_marks(&h.app, edit).is_empty());
+    }
+    let bookkeeping = started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+    println!("guard bookkeeping on the UI thread: {bookkeeping:.0} µs per keystroke");
     let stats = |v: &mut Vec<f64>| {
         v.sort_by(|a, b| a.total_cmp(b));
         (v[v.len() / 2], v[v.len() * 95 / 100], v[v.len() - 1])
