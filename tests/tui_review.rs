@@ -490,6 +490,11 @@ fn signing_waits_for_the_acknowledgement_then_the_document_is_read_only_and_expo
     let buffer = draw(&h.app);
     let shown = screen(&buffer);
     assert!(shown.contains("署名済 第1版 山田 花子"), "{shown}");
+    let bar = status_line(&buffer);
+    assert!(
+        bar.contains("E テキスト出力") && bar.contains("y コピー"),
+        "{bar}"
+    );
     let queue_row = shown
         .lines()
         .find(|l| l.contains(chart.patient.name.as_str()))

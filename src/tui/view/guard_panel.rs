@@ -92,6 +92,11 @@ pub fn status_counts(app: &App) -> Option<String> {
     ))
 }
 
+/// The current document is signed (read-only).
+pub fn current_is_signed(app: &App) -> bool {
+    current_key(app).is_some_and(|k| app.review.is_signed(&k))
+}
+
 /// The 署名済 banner (or the amendment in progress) above the document's text.
 pub fn signed_banner(app: &App, width: usize) -> Vec<Line<'static>> {
     let Some(state) = current_key(app).and_then(|k| app.review.signed.get(&k)) else {

@@ -40,6 +40,15 @@ fn hints(app: &App) -> Vec<(&'static [Command], &'static str)> {
             (&[Command::ToggleHelp], "ヘルプ"),
             (&[Command::Quit], "終了"),
         ],
+        Pane::Draft if crate::tui::view::guard_panel::current_is_signed(app) => vec![
+            (&[Command::ExportText], "テキスト出力"),
+            (&[Command::ExportFhir], "FHIR出力"),
+            (&[Command::CopyToClipboard], "コピー"),
+            (&[Command::Amend], "修正版"),
+            (&[Command::NextTab], "文書"),
+            (&[Command::Back], "キュー"),
+            (&[Command::Quit], "終了"),
+        ],
         Pane::Draft if app.current_edit().is_some_and(|e| e.editor.is_some()) => vec![
             (&[Command::EditDraft], "編集"),
             (&[Command::NextFlag], "指摘"),
