@@ -44,8 +44,9 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         Command::PageUp => move_by(app, -page(app)),
         Command::GoTop => move_by(app, isize::MIN / 2),
         Command::GoBottom => move_by(app, isize::MAX / 2),
-        Command::EditDraft if super::review::refuse_edit_if_signed(app) => {}
-        Command::Open if app.focus == Pane::Draft && super::review::refuse_edit_if_signed(app) => {}
+        Command::EditDraft if super::signing::refuse_edit_if_signed(app) => {}
+        Command::Open if app.focus == Pane::Draft && super::signing::refuse_edit_if_signed(app) => {
+        }
         Command::Open if app.focus == Pane::Draft => return super::editing::edit_draft(app),
         Command::EditDraft => return super::editing::edit_draft(app),
         Command::NewDocument => return super::editing::new_document(app),
@@ -59,11 +60,11 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         Command::PrevFlag => super::review::next_flag(app, false),
         Command::JumpToSource => super::review::jump_to_source(app),
         Command::AcknowledgeFlag => return super::review::acknowledge(app),
-        Command::Sign => super::review::sign(app),
-        Command::Amend => super::review::amend(app),
-        Command::ExportText => return super::review::export(app, ExportFormat::Text),
-        Command::ExportFhir => return super::review::export(app, ExportFormat::Fhir),
-        Command::CopyToClipboard => return super::review::copy_to_clipboard(app),
+        Command::Sign => super::signing::sign(app),
+        Command::Amend => super::signing::amend(app),
+        Command::ExportText => return super::signing::export(app, ExportFormat::Text),
+        Command::ExportFhir => return super::signing::export(app, ExportFormat::Fhir),
+        Command::CopyToClipboard => return super::signing::copy_to_clipboard(app),
         Command::Open => {
             if app.selected_row().is_some() {
                 focus(app, Pane::Chart);

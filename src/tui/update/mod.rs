@@ -7,9 +7,10 @@ mod background;
 mod commands;
 mod editing;
 mod review;
+mod signing;
 mod summary;
 
-pub use review::local_time as signed_time;
+pub use signing::local_time as signed_time;
 
 use super::action::{Action, Effect, EntityTarget};
 use super::app::{App, MetricsView, Pane, Screen};
@@ -109,7 +110,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             review::guard_checked(app, (chart_id, document), sections, report, micros);
             Vec::new()
         }
-        Action::SignAnswer(yes) => review::sign_answer(app, yes),
+        Action::SignAnswer(yes) => signing::sign_answer(app, yes),
         Action::ChartSummary { chart_id, summary } => {
             app.review.summaries.insert(chart_id, summary);
             Vec::new()
@@ -118,7 +119,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             chart_id,
             document,
             result,
-        } => review::signed(app, (chart_id, document), result),
+        } => signing::signed(app, (chart_id, document), result),
         Action::SignedVersion {
             chart_id,
             document,
@@ -126,7 +127,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             unsigned_changes,
             acknowledged,
         } => {
-            review::signed_version(
+            signing::signed_version(
                 app,
                 (chart_id, document),
                 signed,
