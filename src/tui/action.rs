@@ -113,6 +113,8 @@ pub struct OpenedDocument {
     pub recovered: Option<RecoveredDraft>,
     /// The journal was damaged: what was lost (recovered up to the last good record).
     pub damage: Option<String>,
+    /// Editing works but saving does not (data dir unwritable, audit log unwritable): why.
+    pub problem: Option<String>,
 }
 
 /// A draft read back from the journal.

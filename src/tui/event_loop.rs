@@ -212,6 +212,7 @@ fn memory_only() -> OpenedDocument {
         },
         recovered: None,
         damage: None,
+        problem: None,
     }
 }
 

@@ -125,7 +125,14 @@ pub(super) fn document_opened(
             ));
             app.journal_problem = Some(problem.clone());
         }
-        Access::Editing => app.journal_problem = None,
+        Access::Editing => {
+            if let Some(problem) = &opened.problem {
+                messages.push(format!(
+                    "編集内容を保存できません — 下書きはメモリ上に保持し、保存を再試行します: {problem}"
+                ));
+            }
+            app.journal_problem.clone_from(&opened.problem);
+        }
         Access::Opening | Access::Closed => {}
     }
     if !messages.is_empty() {
