@@ -20,6 +20,12 @@ pub struct Config {
     /// `[llm]`: engine threads, context length, sampling overrides.
     #[serde(default)]
     pub llm: crate::llm::LlmSettings,
+    /// `[metrics]`: idle threshold, buffer size (see `metrics::MetricsConfig`).
+    #[serde(default)]
+    pub metrics: crate::metrics::MetricsConfig,
+    /// `[study]`: a time study (name, arms, unit, seed); none by default.
+    #[serde(default)]
+    pub study: Option<crate::metrics::StudyConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -14,10 +14,13 @@ pub struct BenchArgs {
 pub enum BenchTarget {
     /// Entity extraction throughput against MeCab tokenizing the same text.
     Extract(super::bench_extract::BenchExtractArgs),
+    /// Recorder cost per event on the calling thread; report time over a large metrics DB.
+    Metrics(super::bench_metrics::MetricsBenchArgs),
 }
 
 pub fn run(args: &BenchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     match &args.target {
         BenchTarget::Extract(extract) => super::bench_extract::run(extract, ctx),
+        BenchTarget::Metrics(metrics) => super::bench_metrics::run(metrics, ctx),
     }
 }

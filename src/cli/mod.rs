@@ -3,8 +3,10 @@
 
 pub mod bench;
 pub mod bench_extract;
+pub mod bench_metrics;
 pub mod context;
 pub mod extract;
+pub mod report;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -39,6 +41,8 @@ pub enum Command {
     Setup(crate::setup::SetupArgs),
     /// Print the clinical entities of a text (or of each note of a chart) as JSON.
     Extract(crate::cli::extract::ExtractArgs),
+    /// Time-study report from the metrics DB: per arm and document type, reduction with 95% CI.
+    Report(crate::cli::report::ReportArgs),
     /// Measure performance (extraction throughput against MeCab, …).
     Bench(crate::cli::bench::BenchArgs),
 }
@@ -50,6 +54,9 @@ pub fn main() -> ExitCode {
         Some(Command::Setup(ref args)) => crate::setup::run(args, &cli),
         Some(Command::Extract(ref args)) => {
             Context::resolve(&cli).and_then(|ctx| extract::run(args, &ctx))
+        }
+        Some(Command::Report(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| report::run(args, &ctx))
         }
         Some(Command::Bench(ref args)) => {
             Context::resolve(&cli).and_then(|ctx| bench::run(args, &ctx))

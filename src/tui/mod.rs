@@ -28,6 +28,8 @@ pub mod theme;
 pub mod update;
 pub mod view;
 
+pub mod metrics_tab;
+
 use crate::cli::Context;
 use anyhow::Context as _;
 use app::App;
