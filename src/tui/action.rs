@@ -73,6 +73,8 @@ pub enum Action {
         document: DocumentKind,
         event: DraftEvent,
     },
+    /// The metrics recorder's health changed: its status-bar warning, or `None` when well.
+    MetricsHealth(Option<String>),
     /// Entities found in a note or a draft section (char offsets into that text); replaces
     /// earlier ones for the same target.
     Entities {

@@ -89,6 +89,10 @@ pub struct App {
     pub help_scroll: usize,
     pub status: Option<String>,
     pub should_quit: bool,
+    /// The time study and each document's arm (`[study]` in the config).
+    pub study: super::study_arms::StudySetting,
+    /// The metrics recorder's warning (DB unusable, events buffered), for the status bar.
+    pub metrics_warning: Option<String>,
 }
 
 impl App {
@@ -127,6 +131,8 @@ impl App {
             help_scroll: 0,
             status: None,
             should_quit: false,
+            study: super::study_arms::StudySetting::NoStudy,
+            metrics_warning: None,
         }
     }
 

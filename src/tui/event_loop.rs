@@ -5,6 +5,7 @@
 
 use super::action::{Action, Effect};
 use super::app::App;
+use super::metrics_hooks::BeforeAction;
 use super::services::Services;
 use super::terminal::Screen;
 use super::{queue_worker, update, view};
@@ -48,6 +49,9 @@ pub async fn run(
     let rescan = queue_worker::spawn(queue_dir, actions.clone());
     let mut services = connect(&actions);
     let exit = run_loop(screen, app, action_rx, &mut services, &rescan, &actions).await;
+    services
+        .metrics_hooks
+        .session_ended(exit.as_ref().ok().copied());
     (exit, services)
 }
 
@@ -89,12 +93,18 @@ async fn run_loop(
             batch.push(action);
         }
         for action in batch {
-            for effect in update::update(&mut app, action) {
+            let before = BeforeAction::of(&app, &action);
+            let effects = update::update(&mut app, action);
+            services.metrics_hooks.observe(&before, &app, &effects);
+            for effect in effects {
                 if effect == Effect::Quit {
                     return Ok(Exit::Quit);
                 }
                 carry_out(effect, services, rescan, actions);
             }
+        }
+        if let Some(warning) = services.metrics_hooks.warning_change() {
+            update::update(&mut app, Action::MetricsHealth(warning));
         }
         screen.draw(|frame| view::view(&app, frame))?;
     }

@@ -19,9 +19,11 @@ pub mod event_loop;
 pub mod keymap;
 pub mod layout;
 pub mod logging;
+pub mod metrics_hooks;
 pub mod model_status;
 pub mod queue_worker;
 pub mod services;
+pub mod study_arms;
 pub mod terminal;
 pub mod text;
 pub mod theme;
@@ -72,22 +74,35 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
         size.width,
         size.height,
     );
+    app.study = study_arms::StudySetting::from_config(
+        ctx.config.study.as_ref(),
+        crate::metrics::recorder::current_clinician(),
+    );
+    if let study_arms::StudySetting::Invalid(problem) = &app.study {
+        tracing::warn!("invalid [study] config: generation refused");
+        app.status = Some(problem.lines().next().unwrap_or(problem).to_string());
+    }
     if app.model.state == model_status::ModelState::NotLoaded {
         // `Services::connect` starts loading it right away.
         app.model.state = model_status::ModelState::Loading { progress: 0.0 };
     }
     let queue_dir = ctx.queue_dir.clone();
     let connect = |actions: &services::ActionSender| Services::connect(&ctx, actions);
-    let (result, services) =
+    let (result, mut services) =
         runtime.block_on(event_loop::run(&mut guard.screen, app, queue_dir, connect));
     // Restore before anything else can print (errors, the shell prompt) or take time.
     drop(guard);
+    // The metrics first: the engine may take its time stopping, the events must not wait.
+    services.metrics_hooks.finish(METRICS_FLUSH_WAIT);
     stop_services(services);
     runtime.shutdown_timeout(Duration::from_millis(200));
     let exit = result?;
     tracing::info!(?exit, "review screen closed");
     Ok(exit.code())
 }
+
+/// How long quitting waits for the metrics writer to commit what is buffered.
+const METRICS_FLUSH_WAIT: Duration = Duration::from_secs(2);
 
 /// How long quitting waits for workers (the model engine finishing a step) to stop.
 const STOP_WAIT: Duration = Duration::from_secs(3);

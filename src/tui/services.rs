@@ -43,6 +43,8 @@ pub struct Services {
     pub engine: Option<Arc<Engine>>,
     pub drafts: Option<Box<dyn DraftService>>,
     pub entities: Option<Box<dyn EntityService>>,
+    /// The metrics recorder, fed by the event loop after each action.
+    pub metrics_hooks: super::metrics_hooks::MetricsHooks,
 }
 
 impl Services {
@@ -76,6 +78,7 @@ impl Services {
             engine: Some(Arc::new(engine)),
             drafts: None,
             entities,
+            metrics_hooks: super::metrics_hooks::MetricsHooks::start(ctx),
         }
     }
 }

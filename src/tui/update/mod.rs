@@ -56,11 +56,16 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             background::draft_event(app, chart_id, document, event);
             Vec::new()
         }
+        Action::MetricsHealth(warning) => {
+            app.metrics_warning = warning;
+            Vec::new()
+        }
         Action::Entities { target, entities } => {
             background::entities_found(app, target, entities);
             Vec::new()
         }
     };
+    super::study_arms::prepare_blank_draft(app);
     keep_in_bounds(app);
     // Each chart is sent for entity extraction once, when it is first shown.
     if let Some(chart) = app.selected_chart().cloned() {

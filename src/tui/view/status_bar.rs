@@ -50,10 +50,18 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
     let key_style = theme.ui(UiPart::StatusKey);
     let width = usize::from(rect.width);
 
-    let right = match &app.status {
-        Some(message) => text::safe_line(message),
-        None => String::new(),
-    };
+    // The study arm first (it decides what the keys do), then a metrics DB problem, then
+    // the latest message.
+    let right = [
+        crate::tui::study_arms::study_chip(app),
+        app.metrics_warning.clone(),
+        app.status.clone(),
+    ]
+    .iter()
+    .flatten()
+    .map(|part| text::safe_line(part))
+    .collect::<Vec<_>>()
+    .join("  ");
     let right = text::truncate(&right, width / 2);
     let room = width.saturating_sub(text::width(&right) + 1);
 

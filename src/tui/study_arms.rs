@@ -1,0 +1,246 @@
+//! Time-study arms on the screen: which arm each document is in, what the arm allows (the
+//! `manual` arm gets the blank template and no generation), and the arm in the status bar.
+//! Pure data kept in `App`, so `update` stays testable; the assignment itself is
+//! `metrics::Study` (seeded, reproducible across sessions).
+
+use super::app::App;
+use super::document_state::DocumentKind;
+use super::draft_view::{DraftPhase, DraftSection, DraftView, SectionProgress};
+use crate::metrics::{Arm, DocumentRef, Study, StudyConfig};
+
+/// Version recorded for every document until signed versions (store/) number them.
+pub const DOCUMENT_VERSION: u32 = 1;
+
+/// The document type as recorded in the metrics DB and shown in reports.
+pub fn doc_type(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::ReferralLetter => "referral_letter",
+        DocumentKind::DischargeSummary => "discharge_summary",
+    }
+}
+
+/// The study this session runs under.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum StudySetting {
+    /// No `[study]` in the config: every document is assisted, nothing is shown.
+    #[default]
+    NoStudy,
+    Active {
+        study: Study,
+        /// The OS user; the assignment is keyed by clinician (crossover).
+        clinician: String,
+    },
+    /// The `[study]` section is invalid (the message names the fix). Generation is refused
+    /// until it is fixed: drafting outside the study's assignment would spoil its data.
+    Invalid(String),
+}
+
+impl StudySetting {
+    pub fn from_config(config: Option<&StudyConfig>, clinician: String) -> Self {
+        match config.map(Study::from_config) {
+            None => StudySetting::NoStudy,
+            Some(Ok(study)) => StudySetting::Active { study, clinician },
+            Some(Err(error)) => StudySetting::Invalid(error.to_string()),
+        }
+    }
+
+    /// The document as the metrics recorder knows it (with its study and arm in a study).
+    pub fn document(&self, chart_id: &str, kind: DocumentKind) -> DocumentRef {
+        match self {
+            StudySetting::Active { study, clinician } => {
+                study.document(clinician, chart_id, doc_type(kind), DOCUMENT_VERSION)
+            }
+            _ => DocumentRef::new(chart_id, doc_type(kind), DOCUMENT_VERSION),
+        }
+    }
+
+    /// The arm of a document, in a study.
+    pub fn arm(&self, chart_id: &str, kind: DocumentKind) -> Option<Arm> {
+        match self {
+            StudySetting::Active { study, clinician } => {
+                let document = DocumentRef::new(chart_id, doc_type(kind), DOCUMENT_VERSION);
+                Some(study.arm_for(clinician, document.document_id()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Why generating (or regenerating) this document is not allowed, if it is not.
+    pub fn generation_refusal(&self, chart_id: &str, kind: DocumentKind) -> Option<String> {
+        match self {
+            StudySetting::NoStudy => None,
+            StudySetting::Invalid(message) => Some(format!(
+                "試験設定が不正なため下書き生成はできません: {}",
+                first_line(message)
+            )),
+            StudySetting::Active { study, .. } => {
+                let arm = self.arm(chart_id, kind)?;
+                (!arm.allows_generation()).then(|| {
+                    format!(
+                        "試験「{}」の manual 群の文書です: 下書き生成は使えません (空のテンプレートから記入してください)",
+                        study.name
+                    )
+                })
+            }
+        }
+    }
+
+    /// The status bar's study chip: the arm of the document on screen (`試験: manual`), the
+    /// study's name when no document is selected, or that the study config is broken.
+    pub fn status_label(&self, current: Option<(&str, DocumentKind)>) -> Option<String> {
+        match self {
+            StudySetting::NoStudy => None,
+            StudySetting::Invalid(_) => Some("試験設定エラー".into()),
+            StudySetting::Active { study, .. } => Some(
+                match current.and_then(|(chart_id, kind)| self.arm(chart_id, kind)) {
+                    Some(arm) => format!("試験: {}", arm.name()),
+                    None => format!("試験: {}", study.name),
+                },
+            ),
+        }
+    }
+}
+
+/// The status bar's study chip for the document on screen (selected chart, current document).
+pub fn study_chip(app: &App) -> Option<String> {
+    let current = app
+        .selected_chart()
+        .map(|chart| (chart.id.as_str(), app.draft_document));
+    app.study.status_label(current)
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
+/// The blank template of a document: the built-in templates' section headings with empty
+/// bodies, complete (nothing streams). Titles follow `src/draft/templates/*.toml` on branch
+/// llm; once `karte::draft` lands here they come from `DocumentTemplate::builtin`.
+pub fn blank_template(kind: DocumentKind) -> DraftView {
+    let titles: &[&str] = match kind {
+        DocumentKind::ReferralLetter => &[
+            "宛先",
+            "患者情報",
+            "紹介目的",
+            "傷病名",
+            "既往歴・家族歴",
+            "症状経過・検査結果・治療経過",
+            "主要検査結果",
+            "現在の処方",
+            "アレルギー",
+            "備考",
+        ],
+        DocumentKind::DischargeSummary => &[
+            "患者情報",
+            "入院日・退院日",
+            "主病名・副病名",
+            "主訴",
+            "現病歴",
+            "既往歴",
+            "アレルギー",
+            "入院時所見",
+            "主要検査結果",
+            "入院後経過",
+            "手術・処置",
+            "退院時処方",
+            "退院時の状態",
+            "今後の方針",
+        ],
+    };
+    DraftView {
+        sections: titles
+            .iter()
+            .map(|title| DraftSection {
+                title: (*title).to_string(),
+                text: String::new(),
+                generated: false,
+                progress: SectionProgress::Done,
+                entities: Vec::new(),
+            })
+            .collect(),
+        phase: DraftPhase::Done,
+    }
+}
+
+/// In the manual arm the draft pane starts from the blank template: gives the document on
+/// screen its blank draft the first time it is shown (called by `update`).
+pub fn prepare_blank_draft(app: &mut App) {
+    let Some(chart_id) = app.selected_chart().map(|c| c.id.clone()) else {
+        return;
+    };
+    let kind = app.draft_document;
+    if app.study.arm(&chart_id, kind) != Some(Arm::Manual) {
+        return;
+    }
+    app.drafts
+        .entry((chart_id, kind))
+        .or_insert_with(|| blank_template(kind));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn study_config(seed: Option<u64>) -> StudyConfig {
+        StudyConfig {
+            name: "pilot".into(),
+            arms: vec!["manual".into(), "assisted".into()],
+            unit: None,
+            seed,
+        }
+    }
+
+    #[test]
+    fn arms_refuse_generation_only_in_manual_and_for_a_broken_config() {
+        let setting = StudySetting::from_config(Some(&study_config(Some(7))), "sato".into());
+        let charts: Vec<String> = (0..20).map(|i| format!("chart-{i}")).collect();
+        let arms: Vec<Arm> = charts
+            .iter()
+            .map(|c| setting.arm(c, DocumentKind::ReferralLetter).unwrap())
+            .collect();
+        assert!(arms.contains(&Arm::Manual) && arms.contains(&Arm::Assisted));
+        for (chart, arm) in charts.iter().zip(&arms) {
+            let refusal = setting.generation_refusal(chart, DocumentKind::ReferralLetter);
+            assert_eq!(refusal.is_some(), *arm == Arm::Manual, "{chart}");
+            assert_eq!(
+                setting.status_label(Some((chart, DocumentKind::ReferralLetter))),
+                Some(format!("試験: {}", arm.name()))
+            );
+            let document = setting.document(chart, DocumentKind::ReferralLetter);
+            assert_eq!(document.info().arm, Some(*arm));
+            assert!(!document.document_id().contains(chart.as_str()));
+        }
+
+        let broken = StudySetting::from_config(Some(&study_config(None)), "sato".into());
+        let refusal = broken
+            .generation_refusal("chart-1", DocumentKind::DischargeSummary)
+            .unwrap();
+        assert!(refusal.contains("seed"), "{refusal}");
+        assert_eq!(broken.status_label(None).as_deref(), Some("試験設定エラー"));
+        assert_eq!(broken.arm("chart-1", DocumentKind::DischargeSummary), None);
+
+        let none = StudySetting::from_config(None, "sato".into());
+        assert_eq!(
+            none.generation_refusal("chart-1", DocumentKind::ReferralLetter),
+            None
+        );
+        assert_eq!(none.status_label(None), None);
+        assert_eq!(
+            none.document("chart-1", DocumentKind::ReferralLetter)
+                .info()
+                .arm,
+            None
+        );
+    }
+
+    #[test]
+    fn the_blank_template_has_headings_and_nothing_streaming() {
+        for kind in DocumentKind::ALL {
+            let blank = blank_template(kind);
+            assert!(blank.sections.len() >= 10);
+            assert!(!blank.is_generating());
+            assert!(blank.sections.iter().all(|s| s.text.is_empty()));
+            assert!(blank.sections.iter().any(|s| s.title == "アレルギー"));
+        }
+    }
+}
