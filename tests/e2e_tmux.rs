@@ -187,6 +187,14 @@ fn browse_help_resize_new_file_and_quit_restore_the_terminal() {
     tmux.keys(&["2"]);
     tmux.wait_for("the labs tab", |s| s.contains("基準値"));
 
+    // The Metrics screen (no signed documents yet: it says so) and back.
+    tmux.keys(&["m"]);
+    tmux.wait_for("the metrics screen", |s| {
+        s.contains("Metrics") && !s.contains("キュー")
+    });
+    tmux.keys(&["m"]);
+    tmux.wait_for("the queue again", |s| s.contains("キュー"));
+
     tmux.keys(&["?"]);
     tmux.wait_for("the help", |s| {
         s.contains("キー操作") && s.contains("このヘルプを開く/閉じる")

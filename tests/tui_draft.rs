@@ -332,3 +332,27 @@ fn each_chart_is_sent_for_entity_extraction_once() {
         "not twice"
     );
 }
+
+#[test]
+fn the_metrics_screen_loads_in_the_background_and_closes_again() {
+    let mut app = app(100, 30, ModelState::NotLoaded);
+    let effects = press(&mut app, Command::ShowMetrics);
+    assert!(effects.contains(&Effect::LoadMetrics), "{effects:?}");
+    assert!(screen(&draw(&app)).contains("計測データを読み込み中"));
+    // The review keys do nothing underneath.
+    let selected = app.selected;
+    press(&mut app, Command::MoveDown);
+    assert_eq!(app.selected, selected);
+    update(
+        &mut app,
+        Action::MetricsLoaded(Err("nothing to report: no signed document\u{1b}[2J".into())),
+    );
+    let shown = screen(&draw(&app));
+    assert!(
+        shown.contains("nothing to report") && shown.contains('\u{FFFD}'),
+        "{shown}"
+    );
+    assert!(shown.contains("閉じる"), "status bar says how to leave");
+    press(&mut app, Command::Back);
+    assert!(screen(&draw(&app)).contains("キュー"));
+}

@@ -350,7 +350,7 @@ fn tensor_bytes(type_id: u32, elements: u64, first_dim: u64) -> Option<u64> {
     };
     let block = u64::try_from(block).ok().filter(|b| *b > 0)?;
     let size = u64::try_from(size).ok().filter(|s| *s > 0)?;
-    if first_dim % block != 0 {
+    if !first_dim.is_multiple_of(block) {
         return None;
     }
     (elements / block).checked_mul(size)

@@ -75,6 +75,8 @@ pub enum Action {
     },
     /// The metrics recorder's health changed: its status-bar warning, or `None` when well.
     MetricsHealth(Option<String>),
+    /// The Metrics screen's report was read, or why it could not be.
+    MetricsLoaded(Result<Arc<crate::metrics::Report>, String>),
     /// Entities found in a note or a draft section (char offsets into that text); replaces
     /// earlier ones for the same target.
     Entities {
@@ -102,4 +104,6 @@ pub enum Effect {
     },
     /// Find entities in the notes of `chart` (answers come back as `Action::Entities`).
     AnalyzeChart(Arc<Chart>),
+    /// Read the metrics report (answers with `Action::MetricsLoaded`).
+    LoadMetrics,
 }

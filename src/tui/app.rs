@@ -48,6 +48,22 @@ impl ChartTab {
     }
 }
 
+/// The whole screen: the review panes, or the time-study metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Review,
+    Metrics,
+}
+
+/// The Metrics screen's report.
+#[derive(Debug, Clone)]
+pub enum MetricsView {
+    Loading,
+    Ready(Arc<crate::metrics::Report>),
+    /// Why there is no report (shown as it is).
+    Unavailable(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct App {
     pub keymap: Keymap,
@@ -68,6 +84,8 @@ pub struct App {
     /// Document states by chart id (rows are replaced on every rescan; states are not).
     pub documents: HashMap<String, DocumentStates>,
 
+    pub screen: Screen,
+    pub metrics: MetricsView,
     pub focus: Pane,
     /// The pane shown under the queue when the screen is too narrow for three columns.
     pub detail: Pane,
@@ -116,6 +134,8 @@ impl App {
             selected: 0,
             queue_offset: 0,
             documents: HashMap::new(),
+            screen: Screen::Review,
+            metrics: MetricsView::Loading,
             focus: Pane::Queue,
             detail: Pane::Chart,
             chart_tab: ChartTab::Notes,

@@ -25,12 +25,13 @@ pub enum Command {
     GenerateDraft,
     CancelDraft,
     ToggleHighlights,
+    ShowMetrics,
     Rescan,
 }
 
 impl Command {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Command; 21] = [
+    pub const ALL: [Command; 22] = [
         Command::MoveDown,
         Command::MoveUp,
         Command::PageDown,
@@ -49,6 +50,7 @@ impl Command {
         Command::GenerateDraft,
         Command::CancelDraft,
         Command::ToggleHighlights,
+        Command::ShowMetrics,
         Command::Rescan,
         Command::ToggleHelp,
         Command::Quit,
@@ -77,6 +79,7 @@ impl Command {
             Command::GenerateDraft => "generate_draft",
             Command::CancelDraft => "cancel_draft",
             Command::ToggleHighlights => "toggle_highlights",
+            Command::ShowMetrics => "metrics",
             Command::Rescan => "rescan",
         }
     }
@@ -105,6 +108,7 @@ impl Command {
             Command::GenerateDraft => "下書き",
             Command::CancelDraft => "中止",
             Command::ToggleHighlights => "強調",
+            Command::ShowMetrics => "計測",
             Command::Rescan => "再読込",
         }
     }
@@ -132,6 +136,7 @@ impl Command {
             Command::GenerateDraft => "選択した患者の下書きを生成",
             Command::CancelDraft => "生成中の下書きを中止",
             Command::ToggleHighlights => "病名・薬剤・検査値などの強調表示を切り替え",
+            Command::ShowMetrics => "作成時間の計測結果 (Metrics) を開く/閉じる",
             Command::Rescan => "キューのフォルダを読み直す",
         }
     }

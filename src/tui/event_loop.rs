@@ -136,6 +136,14 @@ fn carry_out(
                 drafts.cancel(&chart_id, document);
             }
         }
+        Effect::LoadMetrics => match &services.metrics {
+            Some(loader) => loader.spawn(actions.clone()),
+            None => {
+                let _ = actions.send(Action::MetricsLoaded(Err(
+                    "計測データの読み込みは接続されていません".into(),
+                )));
+            }
+        },
         Effect::AnalyzeChart(chart) => {
             if let Some(entities) = services.entities.as_mut() {
                 entities.analyze(chart, actions.clone());

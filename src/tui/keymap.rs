@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// The built-in bindings, as key strings (the same syntax users write).
-pub const DEFAULT_KEYS: [(Command, &str); 21] = [
+pub const DEFAULT_KEYS: [(Command, &str); 22] = [
     (Command::MoveDown, "j down"),
     (Command::MoveUp, "k up"),
     (Command::PageDown, "pagedown ctrl-d"),
@@ -28,6 +28,7 @@ pub const DEFAULT_KEYS: [(Command, &str); 21] = [
     (Command::GenerateDraft, "d"),
     (Command::CancelDraft, "x"),
     (Command::ToggleHighlights, "h"),
+    (Command::ShowMetrics, "m"),
     (Command::Rescan, "r ctrl-r"),
     (Command::ToggleHelp, "? f1"),
     (Command::Quit, "q ctrl-c"),
@@ -360,6 +361,15 @@ mod tests {
             map.command_for(&event(KeyCode::Char('d'), KeyModifiers::NONE)),
             None
         );
+    }
+
+    #[test]
+    fn the_config_files_keys_table_reaches_the_keymap() {
+        let config =
+            crate::config::Config::parse("[keys]\nquit = \"ctrl-q\"\nhelp = \"f1\"\n").unwrap();
+        let map = Keymap::with_overrides(&config.keys).unwrap();
+        assert_eq!(map.describe_keys(Command::Quit), "ctrl-q");
+        assert_eq!(map.describe_keys(Command::ToggleHelp), "f1");
     }
 
     #[test]

@@ -20,7 +20,7 @@
 //!   and [`MetricsHooks::record_sign`], for the commands that do them.
 
 use super::action::{Action, Effect};
-use super::app::{App, Pane};
+use super::app::{App, Pane, Screen};
 use super::document_state::DocumentKind;
 use super::draft_view::DraftEvent;
 use super::event_loop::Exit;
@@ -101,7 +101,7 @@ impl BeforeAction {
 
 /// The pane with the keyboard when it shows a document.
 fn focused_pane(app: &App) -> Option<FocusTarget> {
-    if app.help_open {
+    if app.help_open || app.screen != Screen::Review {
         return None;
     }
     match app.focus {

@@ -20,6 +20,7 @@ pub mod keymap;
 pub mod layout;
 pub mod logging;
 pub mod metrics_hooks;
+pub mod metrics_worker;
 pub mod model_status;
 pub mod queue_worker;
 pub mod services;

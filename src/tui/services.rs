@@ -6,6 +6,7 @@
 use super::action::Action;
 use super::document_state::DocumentKind;
 use super::entity_worker::PipelineEntityService;
+use super::metrics_worker::MetricsReportLoader;
 use super::model_status::ModelState;
 use crate::chart::Chart;
 use crate::cli::Context;
@@ -45,6 +46,7 @@ pub struct Services {
     pub entities: Option<Box<dyn EntityService>>,
     /// The metrics recorder, fed by the event loop after each action.
     pub metrics_hooks: super::metrics_hooks::MetricsHooks,
+    pub metrics: Option<MetricsReportLoader>,
 }
 
 impl Services {
@@ -79,6 +81,7 @@ impl Services {
             drafts: None,
             entities,
             metrics_hooks: super::metrics_hooks::MetricsHooks::start(ctx),
+            metrics: Some(MetricsReportLoader::from_context(ctx)),
         }
     }
 }

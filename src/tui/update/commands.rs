@@ -2,7 +2,7 @@
 
 use super::{draft_max_scroll, help_visible_lines, panes};
 use crate::tui::action::Effect;
-use crate::tui::app::{App, ChartTab, Pane};
+use crate::tui::app::{App, ChartTab, MetricsView, Pane, Screen};
 use crate::tui::command::Command;
 use crate::tui::document_state::DocumentKind;
 use crate::tui::draft_view::DraftView;
@@ -75,6 +75,15 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
                 .into(),
             );
         }
+        Command::ShowMetrics => {
+            if app.screen == Screen::Metrics {
+                app.screen = Screen::Review;
+            } else {
+                app.screen = Screen::Metrics;
+                app.metrics = MetricsView::Loading;
+                return vec![Effect::LoadMetrics];
+            }
+        }
         Command::Rescan => {
             app.status = Some("キューを読み直しています…".into());
             return vec![Effect::Rescan];
@@ -109,6 +118,18 @@ fn generate_draft(app: &mut App) -> Vec<Effect> {
     app.draft_follow = true;
     app.status = Some(format!("{}の下書きを依頼しました", document.title()));
     vec![Effect::GenerateDraft { chart, document }]
+}
+
+/// On the Metrics screen only leaving it (and help, quit) means anything.
+pub(super) fn metrics_command(app: &mut App, command: Command) -> Vec<Effect> {
+    match command {
+        Command::ShowMetrics | Command::Back => {
+            app.screen = Screen::Review;
+            Vec::new()
+        }
+        Command::Quit | Command::ToggleHelp => command_effects(app, command),
+        _ => Vec::new(),
+    }
 }
 
 /// While the help is open, keys scroll or close it; nothing else happens underneath.

@@ -7,15 +7,22 @@ mod background;
 mod commands;
 
 use super::action::{Action, Effect};
-use super::app::App;
+use super::app::{App, MetricsView, Screen};
 use super::draft_view::DraftView;
 use super::layout::Panes;
 use super::view;
 use ratatui::layout::Rect;
 
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    if matches!(action, Action::Command(_)) {
+        // A message answers the last thing done; the next key starts afresh.
+        app.status = None;
+    }
     let mut effects = match action {
         Action::Command(command) if app.help_open => commands::help_command(app, command),
+        Action::Command(command) if app.screen == Screen::Metrics => {
+            commands::metrics_command(app, command)
+        }
         Action::Command(command) => commands::command_effects(app, command),
         Action::Resize { width, height } => {
             app.width = width;
@@ -58,6 +65,13 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::MetricsHealth(warning) => {
             app.metrics_warning = warning;
+            Vec::new()
+        }
+        Action::MetricsLoaded(result) => {
+            app.metrics = match result {
+                Ok(report) => MetricsView::Ready(report),
+                Err(message) => MetricsView::Unavailable(message),
+            };
             Vec::new()
         }
         Action::Entities { target, entities } => {

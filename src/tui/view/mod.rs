@@ -12,8 +12,10 @@ pub use chart_pane::body_lines as chart_body_lines;
 pub use draft_pane::body_lines as draft_body_lines;
 pub use help_overlay::{help_area, help_lines, help_width};
 
-use super::app::{App, Pane};
+use super::app::{App, MetricsView, Pane, Screen};
 use super::layout::{Panes, MIN_HEIGHT, MIN_WIDTH};
+use super::metrics_tab::{draw_metrics_message, draw_metrics_tab};
+use super::text;
 use super::theme::UiPart;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -38,6 +40,21 @@ pub fn view(app: &App, frame: &mut Frame) {
             panes.queue,
         );
         status_bar::draw(app, frame, panes.status);
+        return;
+    }
+    if app.screen == Screen::Metrics {
+        let body = Rect::new(area.x, area.y, area.width, area.height.saturating_sub(1));
+        match &app.metrics {
+            MetricsView::Loading => draw_metrics_message(frame, body, "計測データを読み込み中…"),
+            MetricsView::Ready(report) => draw_metrics_tab(frame, body, report),
+            MetricsView::Unavailable(message) => {
+                draw_metrics_message(frame, body, &text::safe(message))
+            }
+        }
+        status_bar::draw(app, frame, panes.status);
+        if app.help_open {
+            help_overlay::draw(app, frame, area);
+        }
         return;
     }
     queue_pane::draw(app, frame, panes.queue);

@@ -1,6 +1,6 @@
 //! The bottom line: the keys that matter now (from the keymap) and the latest message.
 
-use crate::tui::app::{App, Pane};
+use crate::tui::app::{App, Pane, Screen};
 use crate::tui::command::Command;
 use crate::tui::text;
 use crate::tui::theme::UiPart;
@@ -14,6 +14,13 @@ fn hints(app: &App) -> Vec<(&'static [Command], &'static str)> {
         return vec![
             (&[Command::ToggleHelp], "閉じる"),
             (&[Command::MoveDown, Command::MoveUp], "スクロール"),
+        ];
+    }
+    if app.screen == Screen::Metrics {
+        return vec![
+            (&[Command::ShowMetrics], "閉じる"),
+            (&[Command::ToggleHelp], "ヘルプ"),
+            (&[Command::Quit], "終了"),
         ];
     }
     match app.focus {
