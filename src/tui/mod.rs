@@ -80,7 +80,7 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
         crate::metrics::recorder::current_clinician(),
     );
     if let study_arms::StudySetting::Invalid(problem) = &app.study {
-        tracing::warn!("invalid [study] config: generation refused");
+        tracing::warn!("invalid [study] config, generation refused: {problem}");
         app.status = Some(problem.lines().next().unwrap_or(problem).to_string());
     }
     if app.model.state == model_status::ModelState::NotLoaded {

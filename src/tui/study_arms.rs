@@ -73,13 +73,11 @@ impl StudySetting {
                 "試験設定が不正なため下書き生成はできません: {}",
                 first_line(message)
             )),
-            StudySetting::Active { study, .. } => {
+            StudySetting::Active { .. } => {
                 let arm = self.arm(chart_id, kind)?;
+                // Short: it shares the status bar with the arm chip.
                 (!arm.allows_generation()).then(|| {
-                    format!(
-                        "試験「{}」の manual 群の文書です: 下書き生成は使えません (空のテンプレートから記入してください)",
-                        study.name
-                    )
+                    "manual 群のため下書き生成は使えません (空のテンプレートに記入)".into()
                 })
             }
         }
@@ -153,7 +151,9 @@ pub fn blank_template(kind: DocumentKind) -> DraftView {
             .map(|title| DraftSection {
                 title: (*title).to_string(),
                 text: String::new(),
-                generated: false,
+                // Written by the clinician, not filled from the chart (the pane labels
+                // `generated: false` sections "カルテから").
+                generated: true,
                 progress: SectionProgress::Done,
                 entities: Vec::new(),
             })
