@@ -36,6 +36,12 @@ pub trait EntityService: Send {
     fn analyze(&mut self, chart: Arc<Chart>, actions: ActionSender);
 }
 
+/// Sees every action before `update` applies it, with the state as it was (the metrics
+/// recorder listens here: key presses, focus, drafts). Must return quickly.
+pub trait ActionObserver: Send {
+    fn observe(&mut self, action: &Action, app: &crate::tui::app::App);
+}
+
 /// What the event loop can hand work to. A missing service is reported in the status bar
 /// when its work is asked for.
 #[derive(Default)]
@@ -47,6 +53,7 @@ pub struct Services {
     /// The metrics recorder, fed by the event loop after each action.
     pub metrics_hooks: super::metrics_hooks::MetricsHooks,
     pub metrics: Option<MetricsReportLoader>,
+    pub observers: Vec<Box<dyn ActionObserver>>,
 }
 
 impl Services {
@@ -82,6 +89,7 @@ impl Services {
             entities,
             metrics_hooks: super::metrics_hooks::MetricsHooks::start(ctx),
             metrics: Some(MetricsReportLoader::from_context(ctx)),
+            observers: Vec::new(),
         }
     }
 }
