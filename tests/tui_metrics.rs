@@ -402,12 +402,16 @@ fn a_session_is_recorded_in_the_metrics_db_and_reported() {
             deleted_chars: deleted,
         });
     }
+    for kind in [EventKind::AcceptSection, EventKind::AcknowledgeFlag] {
+        hooks.record_document_event(kind);
+    }
     let document = app.study.document(&chart.id, DocumentKind::ReferralLetter);
     hooks.record_sign(
         &document,
         Some(draft_text.to_string()),
         format!("{draft_text}退院とした。"),
     );
+    hooks.record_document_event(EventKind::Export);
     let effects = act(&mut app, &mut hooks, Action::Command(Command::Quit));
     assert_eq!(effects, vec![Effect::Quit]);
     hooks.session_ended(Some(Exit::Quit));
@@ -440,7 +444,10 @@ fn a_session_is_recorded_in_the_metrics_db_and_reported() {
     assert_eq!(count(edit(EditKind::Typed)), 2);
     assert_eq!(count(edit(EditKind::Deleted)), 1);
     assert_eq!(count(edit(EditKind::Pasted)), 1);
+    assert_eq!(count(EventKind::AcceptSection), 1);
+    assert_eq!(count(EventKind::AcknowledgeFlag), 1);
     assert_eq!(count(EventKind::Sign(Default::default())), 1);
+    assert_eq!(count(EventKind::Export), 1);
     assert_eq!(count(EventKind::Quit), 1);
     assert_eq!(count(EventKind::Disconnect), 1);
     let sessions: i64 = db
@@ -479,6 +486,7 @@ fn a_session_is_recorded_in_the_metrics_db_and_reported() {
     assert_eq!(row.chars_inserted, 3);
     assert_eq!(row.chars_deleted, 1);
     assert_eq!(row.chars_pasted, 5);
+    assert_eq!(row.flags_acknowledged, 1);
     assert!(row.edited_share.unwrap() > 0.0);
     assert!(row.active_secs > 0.0);
 

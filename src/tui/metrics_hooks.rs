@@ -26,7 +26,7 @@ use super::draft_view::DraftEvent;
 use super::event_loop::Exit;
 use crate::editor::{EditKind as EditorEditKind, EditOutcome};
 use crate::metrics::{DocumentRef, EditKind, EventKind, FocusTarget, Recorder};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// Turns an editor edit into the event stored for it; `None` when nothing changed.
@@ -212,15 +212,28 @@ fn records_itself(effect: &Effect) -> bool {
     )
 }
 
+/// The recorded document of a chart's document, from the cache or made once.
+fn document_ref<'a>(
+    documents: &'a mut HashMap<(String, DocumentKind), DocumentRef>,
+    app: &App,
+    chart_id: String,
+    kind: DocumentKind,
+) -> &'a DocumentRef {
+    documents
+        .entry((chart_id, kind))
+        .or_insert_with_key(|(chart_id, kind)| app.study.document(chart_id, *kind))
+}
+
 /// The recorder and what it needs between actions. Without a recorder (metrics disabled,
 /// or tests of the screen alone) every call does nothing.
 #[derive(Default)]
 pub struct MetricsHooks {
     recorder: Option<Recorder>,
     state: HookState,
+    /// Documents as recorded, by chart and kind (their ids are hashes: computed once).
+    documents: HashMap<(String, DocumentKind), DocumentRef>,
     /// The document on screen after the last action, for edits.
     current: Option<DocumentRef>,
-    current_key: Option<(String, DocumentKind)>,
     /// The last recorder warning handed to the screen.
     last_warning: Option<String>,
 }
@@ -252,18 +265,14 @@ impl MetricsHooks {
             match target {
                 EventTarget::Session => recorder.record_session(kind),
                 EventTarget::Document(chart_id, document) => {
-                    recorder.record(&app.study.document(&chart_id, document), kind)
+                    let document = document_ref(&mut self.documents, app, chart_id, document);
+                    recorder.record(document, kind);
                 }
             }
         }
-        // Keep the document on screen for edits (its id is a hash: computed on change only).
-        let key = document_on_screen(app);
-        if key != self.current_key {
-            self.current = key
-                .as_ref()
-                .map(|(chart_id, document)| app.study.document(chart_id, *document));
-            self.current_key = key;
-        }
+        // Keep the document on screen for edits.
+        self.current = document_on_screen(app)
+            .map(|(chart_id, kind)| document_ref(&mut self.documents, app, chart_id, kind).clone());
     }
 
     /// Records an edit of the draft on screen (the editor's outcome of one key or paste).

@@ -165,16 +165,19 @@ pub fn blank_template(kind: DocumentKind) -> DraftView {
 /// In the manual arm the draft pane starts from the blank template: gives the document on
 /// screen its blank draft the first time it is shown (called by `update`).
 pub fn prepare_blank_draft(app: &mut App) {
+    if !matches!(app.study, StudySetting::Active { .. }) {
+        return;
+    }
     let Some(chart_id) = app.selected_chart().map(|c| c.id.clone()) else {
         return;
     };
-    let kind = app.draft_document;
-    if app.study.arm(&chart_id, kind) != Some(Arm::Manual) {
+    let key = (chart_id, app.draft_document);
+    // Runs on every action (streamed tokens too): the arm's hash only when there is no draft.
+    if app.drafts.contains_key(&key) || app.study.arm(&key.0, key.1) != Some(Arm::Manual) {
         return;
     }
-    app.drafts
-        .entry((chart_id, kind))
-        .or_insert_with(|| blank_template(kind));
+    let blank = blank_template(key.1);
+    app.drafts.insert(key, blank);
 }
 
 #[cfg(test)]
