@@ -131,7 +131,7 @@ fn cancel_stops_generation_and_prompt_reading_within_50ms() {
             EngineEvent::Token { .. } => {
                 tokens += 1;
                 if tokens == 3 {
-                    handle.cancel.cancel();
+                    handle.cancel();
                     cancelled_at = Some(Instant::now());
                 }
             }
@@ -157,16 +157,29 @@ fn cancel_stops_generation_and_prompt_reading_within_50ms() {
     let (sink, mut events) = event_channel();
     let handle = engine.submit(r, sink);
     std::thread::sleep(Duration::from_millis(150));
-    handle.cancel.cancel();
+    handle.cancel();
     let cancelled_at = Instant::now();
     while let Some(event) = events.blocking_recv() {
-        if let EngineEvent::Finished { reason, .. } = event {
-            let latency = cancelled_at.elapsed();
-            assert_eq!(reason, FinishReason::Cancelled);
-            assert!(latency < Duration::from_millis(50), "{latency:?}");
-            break;
+        match event {
+            EngineEvent::Finished { reason, .. } => {
+                let latency = cancelled_at.elapsed();
+                assert_eq!(reason, FinishReason::Cancelled);
+                assert!(latency < Duration::from_millis(50), "{latency:?}");
+                break;
+            }
+            EngineEvent::Token { .. } => panic!("no text after a cancel during the prompt"),
+            _ => {}
         }
     }
+    assert!(events.blocking_recv().is_none(), "nothing after Finished");
+    // The worker stops computing at its next decode step (prompt chunks aim at 40 ms on an
+    // idle machine; the bound leaves room for a busy one): a new request starts soon.
+    let next = engine.generate(request("退院", 1, 0), |_| {}).unwrap();
+    let waited = cancelled_at.elapsed().as_secs_f64() * 1000.0 - next.timing.unwrap().total_ms;
+    assert!(
+        waited < 250.0,
+        "the worker was busy {waited:.0} ms after the cancel"
+    );
 }
 
 #[test]

@@ -118,3 +118,56 @@ fn demo_chart_is_structured_with_sources() {
         .windows(2)
         .all(|pair| pair[0].date <= pair[1].date));
 }
+
+#[test]
+fn every_demo_chart_structures_with_valid_sources() {
+    let pipeline = pipeline();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo");
+    let mut charts = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let chart = karte::chart::load(&path).unwrap();
+        let structured = pipeline.structure(&chart);
+        charts += 1;
+        for problem in &structured.problems {
+            for source in &problem.sources {
+                assert!(
+                    points_at_disease(&pipeline, &chart, source),
+                    "{}: {} -> {source:?}",
+                    path.display(),
+                    problem.name
+                );
+            }
+        }
+        let note_spans_valid = |source: &Source| match source {
+            Source::Note { id, start, end } => chart
+                .note(id)
+                .is_some_and(|n| start < end && *end <= n.text.chars().count()),
+            _ => true,
+        };
+        for medication in &structured.medications {
+            assert!(!medication.sources.is_empty());
+            assert!(medication.sources.iter().all(note_spans_valid));
+        }
+        for event in &structured.timeline {
+            assert!(event.sources.iter().all(note_spans_valid));
+        }
+        for procedure in &structured.procedures {
+            assert!(procedure.sources.iter().all(note_spans_valid));
+        }
+        assert_eq!(structured.latest_labs.len(), {
+            let mut items: Vec<String> = chart
+                .labs
+                .iter()
+                .map(|l| karte::nlp::normalize::normalize_str(&l.item).to_ascii_lowercase())
+                .collect();
+            items.sort();
+            items.dedup();
+            items.len()
+        });
+    }
+    assert!(charts >= 10);
+}

@@ -13,7 +13,7 @@ use super::events::{
     Timing,
 };
 use super::manifest::ModelManifest;
-use super::request::{CancelToken, GenerateRequest};
+use super::request::{GenerateRequest, RequestControl};
 use super::settings::{default_thread_count, LlmSettings};
 use super::tokenizer::Tokenizer;
 use super::worker;
@@ -85,17 +85,35 @@ impl Shared {
 }
 
 pub(crate) struct Job {
-    pub(crate) id: RequestId,
     pub(crate) request: GenerateRequest,
-    pub(crate) cancel: CancelToken,
-    pub(crate) sink: EventSender,
+    pub(crate) control: Arc<RequestControl>,
 }
 
 /// A queued or running generation.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RequestHandle {
     pub id: RequestId,
-    pub cancel: CancelToken,
+    control: Arc<RequestControl>,
+}
+
+impl RequestHandle {
+    /// Ends the request's event stream at once (`Finished { Cancelled }`); the worker stops
+    /// at its next decode step. Cancelling a finished request does nothing.
+    pub fn cancel(&self) {
+        self.control.cancel();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.control.is_cancelled()
+    }
+}
+
+impl std::fmt::Debug for RequestHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestHandle")
+            .field("id", &self.id)
+            .finish()
+    }
 }
 
 /// The result of a blocking generation.
@@ -176,12 +194,10 @@ impl Engine {
     /// Queues a generation; its events go to `sink`. Requests run one after another.
     pub fn submit(&self, request: GenerateRequest, sink: EventSender) -> RequestHandle {
         let id = RequestId(self.next_id.fetch_add(1, Ordering::Relaxed));
-        let cancel = CancelToken::new();
+        let control = RequestControl::new(id, sink);
         let job = Job {
-            id,
             request,
-            cancel: cancel.clone(),
-            sink: sink.clone(),
+            control: Arc::clone(&control),
         };
         let sent = self.jobs.as_ref().map(|jobs| jobs.send(job).is_ok());
         if sent != Some(true) {
@@ -189,9 +205,9 @@ impl Engine {
                 LoadState::Failed(e) => e,
                 _ => LlmError::EngineStopped,
             };
-            let _ = sink.send(EngineEvent::Error { id, error });
+            control.finish(EngineEvent::Error { id, error });
         }
-        RequestHandle { id, cancel }
+        RequestHandle { id, control }
     }
 
     pub(crate) fn load_state(&self) -> LoadState {

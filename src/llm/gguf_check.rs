@@ -303,7 +303,7 @@ impl HeaderReader {
                     "tensor {name} has type {type_id} or a shape that ggml does not support"
                 ))
             })?;
-            if offset % alignment != 0 {
+            if !offset.is_multiple_of(alignment) {
                 return Err(self.corrupt(format!(
                     "tensor {name} starts at offset {offset}, not a multiple of {alignment}"
                 )));

@@ -2,7 +2,7 @@
 //! chat template), sampling parameters, bounds, stop strings, a seed; and the cancel token.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +61,8 @@ pub struct GenerateRequest {
     /// Reuse the KV cache of the longest prompt prefix shared with the previous request
     /// (the output is the same either way; off only to measure or test a cold start).
     pub reuse_prefix: bool,
+    /// Keep going past end-of-generation tokens (benchmarks: exactly `max_tokens` tokens).
+    pub ignore_eos: bool,
 }
 
 impl GenerateRequest {
@@ -72,6 +74,7 @@ impl GenerateRequest {
             stop: Vec::new(),
             seed: 0,
             reuse_prefix: true,
+            ignore_eos: false,
         }
     }
 }
@@ -89,5 +92,59 @@ impl CancelToken {
     }
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::Acquire)
+    }
+}
+
+/// One request's cancel flag and event sink. Cancelling ends the request's event stream at
+/// once with `Finished { Cancelled }`, whatever the worker is doing; the worker then stops
+/// computing at its next decode step and sends nothing more for this request.
+pub(crate) struct RequestControl {
+    id: super::events::RequestId,
+    cancelled: AtomicBool,
+    /// `None` once the final event was sent.
+    sink: Mutex<Option<super::events::EventSender>>,
+}
+
+impl RequestControl {
+    pub(crate) fn new(id: super::events::RequestId, sink: super::events::EventSender) -> Arc<Self> {
+        Arc::new(Self {
+            id,
+            cancelled: AtomicBool::new(false),
+            sink: Mutex::new(Some(sink)),
+        })
+    }
+
+    pub(crate) fn id(&self) -> super::events::RequestId {
+        self.id
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Sends a non-final event, unless the stream has ended.
+    pub(crate) fn send(&self, event: super::events::EngineEvent) {
+        if let Ok(sink) = self.sink.lock() {
+            if let Some(sink) = sink.as_ref() {
+                let _ = sink.send(event);
+            }
+        }
+    }
+
+    /// Sends the final event (`Finished` or `Error`), unless the stream has ended, and ends it.
+    pub(crate) fn finish(&self, event: super::events::EngineEvent) {
+        if let Ok(mut sink) = self.sink.lock() {
+            if let Some(sink) = sink.take() {
+                let _ = sink.send(event);
+            }
+        }
+    }
+
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        self.finish(super::events::EngineEvent::Finished {
+            id: self.id,
+            reason: super::events::FinishReason::Cancelled,
+        });
     }
 }

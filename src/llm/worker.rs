@@ -29,15 +29,16 @@ use super::error::LlmError;
 use super::events::{EngineEvent, EventSender, FinishReason, ModelInfo, RequestId, Timing};
 use super::gguf_check::{check_gguf, GgufSummary};
 use super::model_loader::load_model;
-use super::request::{GenerateRequest, Prompt, Sampling};
+use super::request::{GenerateRequest, Prompt, RequestControl, Sampling};
 use super::stop::StopMatcher;
 use super::tokenizer::Tokenizer;
 use super::utf8_stream::Utf8Stream;
 
 /// Reused prefixes and prompt chunks start at multiples of this many positions.
-const POSITION_ALIGN: usize = 32;
-/// Wall time one prompt decode call should take (cancel latency bound while reading).
-const CHUNK_TARGET: Duration = Duration::from_millis(30);
+const POSITION_ALIGN: usize = 8;
+/// Wall time one prompt decode call should take: after a cancel, the engine is free again
+/// within about this long (the cancel itself is acknowledged at once).
+const CHUNK_TARGET: Duration = Duration::from_millis(40);
 const SEQ: i32 = 0;
 
 pub(crate) fn run(
@@ -197,29 +198,23 @@ enum Outcome {
 }
 
 impl Worker<'_> {
-    fn stop_requested(&self, cancel: &super::request::CancelToken) -> bool {
-        cancel.is_cancelled() || self.shared.shutdown.load(Ordering::Acquire)
+    fn stop_requested(&self, control: &RequestControl) -> bool {
+        control.is_cancelled() || self.shared.shutdown.load(Ordering::Acquire)
     }
 
     fn run_job(&mut self, job: Job) {
-        let Job {
-            id,
-            request,
-            cancel,
-            sink,
-        } = job;
-        if self.stop_requested(&cancel) {
-            let _ = sink.send(EngineEvent::Finished {
+        let Job { request, control } = job;
+        let id = control.id();
+        if self.stop_requested(&control) {
+            return control.finish(EngineEvent::Finished {
                 id,
                 reason: FinishReason::Cancelled,
             });
-            return;
         }
-        let outcome = self.generate(id, &request, &cancel, &sink);
-        let _ = match outcome {
-            Outcome::Finished(reason) => sink.send(EngineEvent::Finished { id, reason }),
-            Outcome::Failed(error) => sink.send(EngineEvent::Error { id, error }),
-        };
+        match self.generate(id, &request, &control) {
+            Outcome::Finished(reason) => control.finish(EngineEvent::Finished { id, reason }),
+            Outcome::Failed(error) => control.finish(EngineEvent::Error { id, error }),
+        }
     }
 
     fn prompt_tokens(&self, prompt: &Prompt) -> Result<Vec<LlamaToken>, LlmError> {
@@ -262,8 +257,7 @@ impl Worker<'_> {
         &mut self,
         id: RequestId,
         request: &GenerateRequest,
-        cancel: &super::request::CancelToken,
-        sink: &EventSender,
+        control: &RequestControl,
     ) -> Outcome {
         let started = Instant::now();
         let prompt = match self.prompt_tokens(&request.prompt) {
@@ -280,7 +274,7 @@ impl Worker<'_> {
 
         let reused = self.reuse_prefix(&prompt, request.reuse_prefix);
         let prompt_started = Instant::now();
-        if let Err(outcome) = self.decode_prompt(&prompt, reused, cancel) {
+        if let Err(outcome) = self.decode_prompt(&prompt, reused, control) {
             return outcome;
         }
         let prompt_time = prompt_started.elapsed();
@@ -298,13 +292,13 @@ impl Worker<'_> {
             FinishReason::MaxTokens
         };
         while generated < budget {
-            if self.stop_requested(cancel) {
+            if self.stop_requested(control) {
                 reason = FinishReason::Cancelled;
                 break;
             }
             let token = sampler.sample(&self.ctx, -1);
             first_token_at.get_or_insert_with(Instant::now);
-            if vocab.is_eog(token) {
+            if vocab.is_eog(token) && !request.ignore_eos {
                 reason = FinishReason::Stop;
                 break;
             }
@@ -312,7 +306,7 @@ impl Worker<'_> {
             let piece = vocab.token_to_piece(token, false, None);
             let check = stops.push(&utf8.push(&piece));
             if !check.emit.is_empty() {
-                let _ = sink.send(EngineEvent::Token {
+                control.send(EngineEvent::Token {
                     id,
                     text: check.emit,
                 });
@@ -335,7 +329,7 @@ impl Worker<'_> {
             utf8.finish();
             let rest = stops.flush();
             if !rest.is_empty() {
-                let _ = sink.send(EngineEvent::Token { id, text: rest });
+                control.send(EngineEvent::Token { id, text: rest });
             }
         }
         if utf8.dropped_bytes() > 0 {
@@ -358,7 +352,7 @@ impl Worker<'_> {
             total_ms: started.elapsed().as_secs_f64() * 1000.0,
             dropped_invalid_bytes: utf8.dropped_bytes(),
         };
-        let _ = sink.send(EngineEvent::Timing { id, timing });
+        control.send(EngineEvent::Timing { id, timing });
         Outcome::Finished(reason)
     }
 
@@ -403,11 +397,11 @@ impl Worker<'_> {
         &mut self,
         prompt: &[LlamaToken],
         from: usize,
-        cancel: &super::request::CancelToken,
+        control: &RequestControl,
     ) -> Result<(), Outcome> {
         let mut pos = from;
         while pos < prompt.len() {
-            if self.stop_requested(cancel) {
+            if self.stop_requested(control) {
                 return Err(Outcome::Finished(FinishReason::Cancelled));
             }
             let chunk = self.chunk_len();

@@ -32,7 +32,7 @@ struct LengthShift {
 }
 
 const BLOCK: usize = 256;
-const ORIGINAL_STRIDE: usize = 64;
+const ORIGINAL_STRIDE: usize = 16;
 
 impl NormalizedText {
     pub fn new(original: &str) -> Self {

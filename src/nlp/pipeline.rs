@@ -116,3 +116,36 @@ fn drop_measurement_conditions(text: &str, entities: &mut Vec<Candidate>) {
     let mut flags = keep.into_iter();
     entities.retain(|_| flags.next().unwrap_or(true));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipeline_is_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Pipeline>();
+    }
+
+    #[test]
+    fn missing_dictionary_says_run_setup() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = Pipeline::load(&tmp.path().join("ipadic"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("karte setup"), "{err}");
+        assert!(err.contains("ipadic"), "{err}");
+    }
+
+    #[test]
+    fn conditions_in_brackets_after_values_are_dropped() {
+        let text = "SpO2 96%(RA)";
+        let mut candidates = vec![
+            Candidate::new(EntityType::TestValue, 5, 8, rank::RULE),
+            Candidate::new(EntityType::Anatomy, 9, 11, rank::LEXICON),
+        ];
+        drop_measurement_conditions(text, &mut candidates);
+        assert_eq!(candidates.len(), 1);
+    }
+}

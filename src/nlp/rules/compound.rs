@@ -9,6 +9,8 @@
 //! - laterality joins the anatomy after it (右 + 下肺野), adjacent anatomy joins (頸部 + リンパ節).
 
 use std::cell::OnceCell;
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use crate::nlp::candidate::{rank, Candidate};
 use crate::nlp::segment::{MedicalSegmenter, Word, WordClass};
@@ -181,8 +183,21 @@ const TRAILING_RECORD_WORDS: &[&str] = &[
     "実施", "施行", "開始", "継続", "予定", "中止", "終了", "後", "中", "済", "時", "前",
 ];
 
+/// One-character disease suffixes that make a site into a disease word.
+const SITE_SUFFIXES: [char; 4] = ['痛', '炎', '症', '癌'];
+
 /// Laterality that joins the anatomy after it.
 const LATERALITY: &[&str] = &["左右", "両側", "右側", "左側", "右", "左", "両"];
+
+/// The last characters of every head above (a quick test before comparing whole heads).
+static HEAD_LAST_CHARS: LazyLock<HashSet<char>> = LazyLock::new(|| {
+    DISEASE_HEADS
+        .iter()
+        .chain(FINDING_HEADS)
+        .chain(PROCEDURE_HEADS)
+        .filter_map(|h| h.chars().next_back())
+        .collect()
+});
 
 /// Longest run (in chars) worth segmenting; longer runs are left to the lexicon.
 const MAX_RUN_CHARS: usize = 40;
@@ -314,6 +329,11 @@ fn find_head_runs(text: &str, runs: &mut Vec<(usize, usize)>) {
             continue;
         }
         let run = strip_trailing_record_words(&text[start..end]);
+        // Cheap filter first: most runs end in no head's last character.
+        let last = run.chars().next_back().unwrap_or(' ');
+        if !HEAD_LAST_CHARS.contains(&last) {
+            continue;
+        }
         if DISEASE_HEADS
             .iter()
             .chain(PROCEDURE_HEADS)
@@ -399,8 +419,8 @@ impl RunContext<'_> {
         for disease in in_run.iter().filter(|c| c.kind == EntityType::Disease) {
             let mut start = disease.start;
             let mut end = disease.end;
-            // Right: a disease word directly after (急性増悪, 穿孔).
-            loop {
+            // Right: a disease word directly after (急性増悪, 穿孔); at most two joins.
+            for _ in 0..2 {
                 let next = in_run
                     .iter()
                     .find(|c| c.kind == EntityType::Disease && c.start == end && c.end > c.start);
@@ -538,6 +558,10 @@ fn grow_anatomy(text: &str, in_run: &[&Candidate], out: &mut Vec<Candidate>) {
         if let Some(side) = LATERALITY.iter().find(|l| text[..start].ends_with(*l)) {
             start -= side.len();
         }
+        // 大腿 + 部: the region word belongs to the site.
+        if text[end..].starts_with('部') {
+            end += '部'.len_utf8();
+        }
         if (start, end) != (anatomy[i].start, anatomy[i].end) {
             out.push(Candidate::new(
                 EntityType::Anatomy,
@@ -546,14 +570,22 @@ fn grow_anatomy(text: &str, in_run: &[&Candidate], out: &mut Vec<Candidate>) {
                 rank::COMPOUND,
             ));
         }
-        // Site + 痛 is one symptom: 右膝痛, 左股関節痛.
-        if text[end..].starts_with('痛') {
-            out.push(Candidate::new(
-                EntityType::Disease,
-                start,
-                end + '痛'.len_utf8(),
-                rank::COMPOUND,
-            ));
+        // Site + 痛/炎/症/癌 is one disease word: 右膝痛, 胆嚢炎, 膝関節症, 肺癌.
+        if let Some(suffix) = text[end..]
+            .chars()
+            .next()
+            .filter(|c| SITE_SUFFIXES.contains(c))
+        {
+            let disease_end = end + suffix.len_utf8();
+            let continues = text[disease_end..].chars().next().is_some_and(is_run_char);
+            if !continues {
+                out.push(Candidate::new(
+                    EntityType::Disease,
+                    start,
+                    disease_end,
+                    rank::COMPOUND,
+                ));
+            }
         }
         i = j;
     }
