@@ -79,6 +79,16 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
         ctx.config.study.as_ref(),
         crate::metrics::recorder::current_clinician(),
     );
+    if matches!(app.study, study_arms::StudySetting::Active { .. }) {
+        match study_arms::BlankTemplates::load(&ctx.paths.config_dir) {
+            Ok(templates) => app.study.set_templates(templates),
+            Err(error) => {
+                // The built-ins stay; the same error stops drafting, so say it now.
+                tracing::warn!("blank templates: {error}");
+                app.status = Some(error.to_string());
+            }
+        }
+    }
     if let study_arms::StudySetting::Invalid(problem) = &app.study {
         tracing::warn!("invalid [study] config, generation refused: {problem}");
         app.status = Some(problem.lines().next().unwrap_or(problem).to_string());

@@ -6,7 +6,9 @@
 use super::app::App;
 use super::document_state::DocumentKind;
 use super::draft_view::{DraftPhase, DraftSection, DraftView, SectionProgress};
+use crate::draft::{DocumentTemplate, DraftError};
 use crate::metrics::{Arm, DocumentRef, Study, StudyConfig};
+use std::path::Path;
 
 /// Version recorded for every document until signed versions (store/) number them.
 pub const DOCUMENT_VERSION: u32 = 1;
@@ -29,6 +31,8 @@ pub enum StudySetting {
         study: Study,
         /// The OS user; the assignment is keyed by clinician (crossover).
         clinician: String,
+        /// The manual arm's blank templates.
+        templates: BlankTemplates,
     },
     /// The `[study]` section is invalid (the message names the fix). Generation is refused
     /// until it is fixed: drafting outside the study's assignment would spoil its data.
@@ -39,17 +43,28 @@ impl StudySetting {
     pub fn from_config(config: Option<&StudyConfig>, clinician: String) -> Self {
         match config.map(Study::from_config) {
             None => StudySetting::NoStudy,
-            Some(Ok(study)) => StudySetting::Active { study, clinician },
+            Some(Ok(study)) => StudySetting::Active {
+                study,
+                clinician,
+                templates: BlankTemplates::default(),
+            },
             Some(Err(error)) => StudySetting::Invalid(error.to_string()),
+        }
+    }
+
+    /// Uses `templates` for the manual arm's blank drafts (in a study).
+    pub fn set_templates(&mut self, loaded: BlankTemplates) {
+        if let StudySetting::Active { templates, .. } = self {
+            *templates = loaded;
         }
     }
 
     /// The document as the metrics recorder knows it (with its study and arm in a study).
     pub fn document(&self, chart_id: &str, kind: DocumentKind) -> DocumentRef {
         match self {
-            StudySetting::Active { study, clinician } => {
-                study.document(clinician, chart_id, doc_type(kind), DOCUMENT_VERSION)
-            }
+            StudySetting::Active {
+                study, clinician, ..
+            } => study.document(clinician, chart_id, doc_type(kind), DOCUMENT_VERSION),
             _ => DocumentRef::new(chart_id, doc_type(kind), DOCUMENT_VERSION),
         }
     }
@@ -57,7 +72,9 @@ impl StudySetting {
     /// The arm of a document, in a study.
     pub fn arm(&self, chart_id: &str, kind: DocumentKind) -> Option<Arm> {
         match self {
-            StudySetting::Active { study, clinician } => {
+            StudySetting::Active {
+                study, clinician, ..
+            } => {
                 let document = DocumentRef::new(chart_id, doc_type(kind), DOCUMENT_VERSION);
                 Some(study.arm_for(clinician, document.document_id()))
             }
@@ -111,63 +128,69 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }
 
-/// The blank template of a document: the built-in templates' section headings with empty
-/// bodies, complete (nothing streams). Titles follow `src/draft/templates/*.toml` on branch
-/// llm; once `karte::draft` lands here they come from `DocumentTemplate::builtin`.
-pub fn blank_template(kind: DocumentKind) -> DraftView {
-    let titles: &[&str] = match kind {
-        DocumentKind::ReferralLetter => &[
-            "宛先",
-            "患者情報",
-            "紹介目的",
-            "傷病名",
-            "既往歴・家族歴",
-            "症状経過・検査結果・治療経過",
-            "主要検査結果",
-            "現在の処方",
-            "アレルギー",
-            "備考",
-        ],
-        DocumentKind::DischargeSummary => &[
-            "患者情報",
-            "入院日・退院日",
-            "主病名・副病名",
-            "主訴",
-            "現病歴",
-            "既往歴",
-            "アレルギー",
-            "入院時所見",
-            "主要検査結果",
-            "入院後経過",
-            "手術・処置",
-            "退院時処方",
-            "退院時の状態",
-            "今後の方針",
-        ],
-    };
-    DraftView {
-        sections: titles
-            .iter()
-            .map(|title| DraftSection {
-                title: (*title).to_string(),
-                text: String::new(),
-                // Written by the clinician, not filled from the chart (the pane labels
-                // `generated: false` sections "カルテから").
-                generated: true,
-                progress: SectionProgress::Done,
-                entities: Vec::new(),
-            })
-            .collect(),
-        phase: DraftPhase::Done,
+/// The section headings of each document's template: the manual arm's blank template.
+/// Read once at startup (`update` does no I/O), so a hospital's own template in
+/// `<config dir>/templates/` gives the same sections as it gives the AI draft.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlankTemplates {
+    referral_letter: Vec<String>,
+    discharge_summary: Vec<String>,
+}
+
+impl Default for BlankTemplates {
+    fn default() -> Self {
+        let titles = |kind| section_titles(DocumentTemplate::builtin(kind));
+        Self {
+            referral_letter: titles(crate::draft::DocumentKind::Referral),
+            discharge_summary: titles(crate::draft::DocumentKind::Discharge),
+        }
     }
+}
+
+impl BlankTemplates {
+    /// The templates as drafting uses them: the config dir's own, else the built-ins.
+    pub fn load(config_dir: &Path) -> Result<Self, DraftError> {
+        let titles = |kind| DocumentTemplate::load(kind, config_dir).map(section_titles);
+        Ok(Self {
+            referral_letter: titles(crate::draft::DocumentKind::Referral)?,
+            discharge_summary: titles(crate::draft::DocumentKind::Discharge)?,
+        })
+    }
+
+    /// The blank template of a document: its headings with empty bodies, complete.
+    pub fn blank(&self, kind: DocumentKind) -> DraftView {
+        let titles = match kind {
+            DocumentKind::ReferralLetter => &self.referral_letter,
+            DocumentKind::DischargeSummary => &self.discharge_summary,
+        };
+        DraftView {
+            sections: titles
+                .iter()
+                .map(|title| DraftSection {
+                    title: title.clone(),
+                    text: String::new(),
+                    // Written by the clinician, not filled from the chart (the pane labels
+                    // `generated: false` sections "カルテから").
+                    generated: true,
+                    progress: SectionProgress::Done,
+                    entities: Vec::new(),
+                })
+                .collect(),
+            phase: DraftPhase::Done,
+        }
+    }
+}
+
+fn section_titles(template: DocumentTemplate) -> Vec<String> {
+    template.sections.into_iter().map(|s| s.title).collect()
 }
 
 /// In the manual arm the draft pane starts from the blank template: gives the document on
 /// screen its blank draft the first time it is shown (called by `update`).
 pub fn prepare_blank_draft(app: &mut App) {
-    if !matches!(app.study, StudySetting::Active { .. }) {
+    let StudySetting::Active { templates, .. } = &app.study else {
         return;
-    }
+    };
     let Some(chart_id) = app.selected_chart().map(|c| c.id.clone()) else {
         return;
     };
@@ -176,7 +199,7 @@ pub fn prepare_blank_draft(app: &mut App) {
     if app.drafts.contains_key(&key) || app.study.arm(&key.0, key.1) != Some(Arm::Manual) {
         return;
     }
-    let blank = blank_template(key.1);
+    let blank = templates.blank(key.1);
     app.drafts.insert(key, blank);
 }
 
@@ -237,9 +260,34 @@ mod tests {
     }
 
     #[test]
+    fn a_hospital_template_gives_the_blank_headings() {
+        let config_dir = tempfile::tempdir().unwrap();
+        let builtin = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/draft/templates/referral.toml"
+        ))
+        .unwrap();
+        std::fs::create_dir(config_dir.path().join("templates")).unwrap();
+        let own = config_dir.path().join("templates/referral.toml");
+        std::fs::write(&own, builtin.replace("紹介目的", "ご紹介の目的")).unwrap();
+        let templates = BlankTemplates::load(config_dir.path()).unwrap();
+        let blank = templates.blank(DocumentKind::ReferralLetter);
+        assert!(blank.sections.iter().any(|s| s.title == "ご紹介の目的"));
+        assert!(!blank.sections.iter().any(|s| s.title == "紹介目的"));
+        assert_eq!(
+            templates.blank(DocumentKind::DischargeSummary),
+            BlankTemplates::default().blank(DocumentKind::DischargeSummary)
+        );
+
+        std::fs::write(&own, "doc = \"referral\"\n[[sections]]\n").unwrap();
+        let error = BlankTemplates::load(config_dir.path()).unwrap_err();
+        assert!(error.to_string().contains("referral.toml"), "{error}");
+    }
+
+    #[test]
     fn the_blank_template_has_headings_and_nothing_streaming() {
         for kind in DocumentKind::ALL {
-            let blank = blank_template(kind);
+            let blank = BlankTemplates::default().blank(kind);
             assert!(blank.sections.len() >= 10);
             assert!(!blank.is_generating());
             assert!(blank.sections.iter().all(|s| s.text.is_empty()));
