@@ -356,3 +356,68 @@ fn the_metrics_screen_loads_in_the_background_and_closes_again() {
     press(&mut app, Command::Back);
     assert!(screen(&draw(&app)).contains("キュー"));
 }
+
+#[test]
+fn a_finished_draft_section_is_sent_for_highlighting_and_shows_them() {
+    let mut app = app(
+        200,
+        50,
+        ModelState::Ready {
+            name: "gemma".into(),
+        },
+    );
+    let chart = app.selected_chart().unwrap().clone();
+    press(&mut app, Command::GenerateDraft);
+    let sections = vec![SectionStart {
+        title: "経過".into(),
+        text: String::new(),
+        generated: true,
+    }];
+    draft(&mut app, &chart.id, DraftEvent::Started { sections });
+    let effects = update(
+        &mut app,
+        Action::Draft {
+            chart_id: chart.id.clone(),
+            document: DocumentKind::ReferralLetter,
+            event: DraftEvent::SectionDone {
+                section: 0,
+                text: Some("肺炎は軽快した。".into()),
+            },
+        },
+    );
+    let target = EntityTarget::DraftSection {
+        chart_id: chart.id.clone(),
+        document: DocumentKind::ReferralLetter,
+        section: 0,
+    };
+    assert!(
+        effects.contains(&Effect::AnalyzeText {
+            target: target.clone(),
+            text: "肺炎は軽快した。".into()
+        }),
+        "{effects:?}"
+    );
+    let entity = Entity {
+        kind: EntityType::Disease,
+        text: "肺炎".into(),
+        start: 0,
+        end: 2,
+        normalized: "肺炎".into(),
+        certainty: Some(Certainty::Positive),
+    };
+    update(
+        &mut app,
+        Action::Entities {
+            target,
+            entities: vec![entity],
+        },
+    );
+    let expected = app.theme.entity(EntityKind::DiseasePositive).fg.unwrap();
+    let styled: String = draw(&app)
+        .content()
+        .iter()
+        .filter(|c| c.fg == expected && !c.symbol().trim().is_empty())
+        .map(|c| c.symbol().to_string())
+        .collect();
+    assert!(styled.contains("肺炎"), "{styled}");
+}

@@ -104,6 +104,9 @@ pub enum Effect {
     },
     /// Find entities in the notes of `chart` (answers come back as `Action::Entities`).
     AnalyzeChart(Arc<Chart>),
+    /// Find entities in one text, e.g. a finished draft section (answers with
+    /// `Action::Entities` for `target`; offsets are into `text` as sent).
+    AnalyzeText { target: EntityTarget, text: String },
     /// Read the metrics report (answers with `Action::MetricsLoaded`).
     LoadMetrics,
 }

@@ -10,31 +10,45 @@ use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 
-/// Charts waiting for extraction go to the worker thread through this.
+/// Work for the extraction thread.
+enum Request {
+    /// Every note of a chart.
+    Chart(Arc<Chart>),
+    /// One text (a draft section).
+    Text { target: EntityTarget, text: String },
+}
+
+/// Requests go to the worker thread through this.
 pub struct PipelineEntityService {
-    charts: Sender<(Arc<Chart>, ActionSender)>,
+    requests: Sender<(Request, ActionSender)>,
 }
 
 impl PipelineEntityService {
     /// Starts the worker; the pipeline loads from `ipadic_dir` in the background. If it
     /// cannot load, the first chart sent gets a status message saying why, and no highlights.
     pub fn start(ipadic_dir: PathBuf) -> std::io::Result<Self> {
-        let (charts, requests) = channel();
+        let (requests, received) = channel();
         std::thread::Builder::new()
             .name("karte-nlp".into())
-            .spawn(move || run(ipadic_dir, requests))?;
-        Ok(Self { charts })
+            .spawn(move || run(ipadic_dir, received))?;
+        Ok(Self { requests })
     }
 }
 
 impl EntityService for PipelineEntityService {
     fn analyze(&mut self, chart: Arc<Chart>, actions: ActionSender) {
         // A closed channel means the worker is gone; highlights are optional.
-        let _ = self.charts.send((chart, actions));
+        let _ = self.requests.send((Request::Chart(chart), actions));
+    }
+
+    fn analyze_text(&mut self, target: EntityTarget, text: String, actions: ActionSender) {
+        let _ = self
+            .requests
+            .send((Request::Text { target, text }, actions));
     }
 }
 
-fn run(ipadic_dir: PathBuf, requests: Receiver<(Arc<Chart>, ActionSender)>) {
+fn run(ipadic_dir: PathBuf, requests: Receiver<(Request, ActionSender)>) {
     let pipeline = match Pipeline::load(&ipadic_dir) {
         Ok(pipeline) => pipeline,
         Err(error) => {
@@ -47,28 +61,43 @@ fn run(ipadic_dir: PathBuf, requests: Receiver<(Arc<Chart>, ActionSender)>) {
             return;
         }
     };
-    while let Ok((chart, actions)) = requests.recv() {
-        let started = std::time::Instant::now();
-        let mut count = 0;
-        for note in &chart.notes {
-            let entities = pipeline.extract(&note.text);
-            count += entities.len();
-            let target = EntityTarget::Note {
-                chart_id: chart.id.clone(),
-                note_id: note.id.clone(),
-            };
-            if actions.send(Action::Entities { target, entities }).is_err() {
-                return; // the screen has closed
+    while let Ok((request, actions)) = requests.recv() {
+        let answered = match request {
+            Request::Chart(chart) => extract_chart(&pipeline, &chart, &actions),
+            Request::Text { target, text } => {
+                let entities = pipeline.extract(&text);
+                actions.send(Action::Entities { target, entities }).is_ok()
             }
+        };
+        if !answered {
+            return; // the screen has closed
         }
-        // Counts and timings only: chart text never goes to the log.
-        tracing::debug!(
-            notes = chart.notes.len(),
-            entities = count,
-            ms = started.elapsed().as_millis() as u64,
-            "chart analyzed"
-        );
     }
+}
+
+/// Sends the entities of every note; false when the screen is gone.
+fn extract_chart(pipeline: &Pipeline, chart: &Chart, actions: &ActionSender) -> bool {
+    let started = std::time::Instant::now();
+    let mut count = 0;
+    for note in &chart.notes {
+        let entities = pipeline.extract(&note.text);
+        count += entities.len();
+        let target = EntityTarget::Note {
+            chart_id: chart.id.clone(),
+            note_id: note.id.clone(),
+        };
+        if actions.send(Action::Entities { target, entities }).is_err() {
+            return false;
+        }
+    }
+    // Counts and timings only: chart text never goes to the log.
+    tracing::debug!(
+        notes = chart.notes.len(),
+        entities = count,
+        ms = started.elapsed().as_millis() as u64,
+        "chart analyzed"
+    );
+    true
 }
 
 #[cfg(test)]

@@ -140,6 +140,11 @@ fn carry_out(
                 drafts.cancel(&chart_id, document);
             }
         }
+        Effect::AnalyzeText { target, text } => {
+            if let Some(entities) = services.entities.as_mut() {
+                entities.analyze_text(target, text, actions.clone());
+            }
+        }
         Effect::LoadMetrics => match &services.metrics {
             Some(loader) => loader.spawn(actions.clone()),
             None => {

@@ -14,6 +14,7 @@ pub mod color_support;
 pub mod command;
 pub mod document_state;
 pub mod draft_view;
+pub mod draft_worker;
 pub mod entity_worker;
 pub mod event_loop;
 pub mod keymap;

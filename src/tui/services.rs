@@ -1,10 +1,11 @@
 //! The workers behind the screen (gitui's asyncgit idea): each gets `Effect`s from the event
 //! loop and answers with `Action`s on a channel, never blocking the UI. The model engine is
-//! started here so the draft pane can show its load state; entity extraction (highlights)
-//! runs in `entity_worker`; drafting plugs in through [`DraftService`].
+//! started here so the draft pane can show its load state; drafting runs in `draft_worker`,
+//! entity extraction (highlights) in `entity_worker`, the Metrics report in `metrics_worker`.
 
-use super::action::Action;
+use super::action::{Action, EntityTarget};
 use super::document_state::DocumentKind;
+use super::draft_worker::SessionDraftService;
 use super::entity_worker::PipelineEntityService;
 use super::metrics_worker::MetricsReportLoader;
 use super::model_status::ModelState;
@@ -30,10 +31,11 @@ pub trait DraftService: Send {
     fn cancel(&mut self, chart_id: &str, document: DocumentKind);
 }
 
-/// Finds entities in a chart's notes off the UI thread; reports one `Action::Entities` per
-/// note (`EntityTarget::Note`).
+/// Finds entities off the UI thread and reports `Action::Entities`: one per note of a chart
+/// (`EntityTarget::Note`), or one for a single text such as a draft section.
 pub trait EntityService: Send {
     fn analyze(&mut self, chart: Arc<Chart>, actions: ActionSender);
+    fn analyze_text(&mut self, target: EntityTarget, text: String, actions: ActionSender);
 }
 
 /// Sees every action before `update` applies it, with the state as it was (the metrics
@@ -60,11 +62,9 @@ impl Services {
     /// Starts the model engine (it loads in the background; its load events become
     /// `Action::Model`) and the entity worker. Must run inside the tokio runtime.
     pub fn connect(ctx: &Context, actions: &ActionSender) -> Self {
-        let config = EngineConfig::from_settings(
-            ctx.model_path.clone(),
-            &ctx.config.llm,
-            &ModelManifest::default_model(),
-        );
+        let manifest = ModelManifest::default_model();
+        let config =
+            EngineConfig::from_settings(ctx.model_path.clone(), &ctx.config.llm, &manifest);
         let (engine, mut events) = Engine::start(config);
         let actions = actions.clone();
         tokio::spawn(async move {
@@ -83,9 +83,15 @@ impl Services {
                 None
             }
         };
+        let engine = Arc::new(engine);
+        let drafts = SessionDraftService::new(
+            Arc::clone(&engine),
+            ctx.paths.config_dir.clone(),
+            ctx.config.llm.sampling(&manifest.sampling),
+        );
         Self {
-            engine: Some(Arc::new(engine)),
-            drafts: None,
+            engine: Some(engine),
+            drafts: Some(Box::new(drafts)),
             entities,
             metrics_hooks: super::metrics_hooks::MetricsHooks::start(ctx),
             metrics: Some(MetricsReportLoader::from_context(ctx)),

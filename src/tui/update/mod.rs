@@ -6,9 +6,10 @@
 mod background;
 mod commands;
 
-use super::action::{Action, Effect};
+use super::action::{Action, Effect, EntityTarget};
 use super::app::{App, MetricsView, Screen};
-use super::draft_view::DraftView;
+use super::document_state::DocumentKind;
+use super::draft_view::{DraftEvent, DraftView};
 use super::layout::Panes;
 use super::view;
 use ratatui::layout::Rect;
@@ -60,8 +61,15 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             document,
             event,
         } => {
-            background::draft_event(app, chart_id, document, event);
-            Vec::new()
+            let finished_section = match &event {
+                DraftEvent::SectionDone { section, .. } => Some(*section),
+                _ => None,
+            };
+            background::draft_event(app, chart_id.clone(), document, event);
+            finished_section
+                .and_then(|section| analyze_draft_section(app, chart_id, document, section))
+                .into_iter()
+                .collect()
         }
         Action::MetricsHealth(warning) => {
             app.metrics_warning = warning;
@@ -88,6 +96,30 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
     }
     effects
+}
+
+/// A finished draft section is sent for entity extraction, so it is highlighted like notes.
+fn analyze_draft_section(
+    app: &App,
+    chart_id: String,
+    document: DocumentKind,
+    section: usize,
+) -> Option<Effect> {
+    let text = app
+        .drafts
+        .get(&(chart_id.clone(), document))?
+        .sections
+        .get(section)?
+        .text
+        .clone();
+    (!text.is_empty()).then_some(Effect::AnalyzeText {
+        target: EntityTarget::DraftSection {
+            chart_id,
+            document,
+            section,
+        },
+        text,
+    })
 }
 
 pub(super) fn panes(app: &App) -> Panes {
