@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const WAIT: Duration = Duration::from_secs(20);
+const WAIT: Duration = Duration::from_secs(60);
 const EXIT_MARKER: &str = "KARTE-EXITED";
 
 struct Tmux {
@@ -59,6 +59,68 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// Starts karte on the demo queue with `KARTE_HOME=home` in a detached 120x30 tmux
+    /// session; returns it with karte's pid once the queue is on screen.
+    fn start(home: &Path, model: &Path) -> (Self, i32) {
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+        let socket = format!(
+            "karte-metrics-e2e-{}-{}",
+            std::process::id(),
+            home.file_name().unwrap().to_string_lossy()
+        );
+        let binary = env!("CARGO_BIN_EXE_karte");
+        let script = format!(
+            "sh -c 'echo PID=$$; exec env KARTE_HOME=\"{home}\" \"{binary}\" --queue \"{demo}\" --model \"{model}\"'; \
+             echo \"{EXIT_MARKER} rc=$?\"; sleep 600",
+            home = home.display(),
+            demo = demo.display(),
+            model = model.display(),
+        );
+        let tmux = Tmux { socket };
+        let out = tmux.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "30",
+            "-s",
+            "e2e",
+            &script,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux.wait_for("the queue", |s| {
+            s.contains("キュー") && s.contains("未着手")
+        });
+        let pid: i32 = tmux
+            .normal_screen()
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("PID="))
+            .and_then(|p| p.trim().parse().ok())
+            .expect("the wrapper prints karte's pid");
+        (tmux, pid)
+    }
+}
+
+fn event_counts(paths: &AppPaths) -> impl Fn(EventKind) -> i64 {
+    let db = rusqlite::Connection::open(karte::metrics::db_path(paths)).unwrap();
+    move |kind: EventKind| {
+        db.query_row(
+            "SELECT count(*) FROM events WHERE kind = ?1",
+            [kind.code()],
+            |row| row.get(0),
+        )
+        .unwrap()
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
@@ -75,45 +137,7 @@ fn a_hang_up_records_the_session_up_to_the_disconnect() {
         "[study]\nname = \"e2e\"\narms = [\"manual\", \"assisted\"]\nseed = 3\n",
     )
     .unwrap();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
-    let socket = format!("karte-metrics-e2e-{}", std::process::id());
-    let binary = env!("CARGO_BIN_EXE_karte");
-    // A missing model keeps the test fast; the screen says so and keeps running.
-    let script = format!(
-        "sh -c 'echo PID=$$; exec env KARTE_HOME=\"{home}\" \"{binary}\" --queue \"{demo}\" --model /nonexistent/model.gguf'; \
-         echo \"{EXIT_MARKER} rc=$?\"; sleep 600",
-        home = home.path().display(),
-        demo = demo.display(),
-    );
-    let tmux = Tmux { socket };
-    let out = tmux.run(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-x",
-        "120",
-        "-y",
-        "30",
-        "-s",
-        "e2e",
-        &script,
-    ]);
-    assert!(
-        out.status.success(),
-        "tmux new-session: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    tmux.wait_for("the queue", |s| {
-        s.contains("キュー") && s.contains("未着手")
-    });
-    let pid: i32 = tmux
-        .normal_screen()
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("PID="))
-        .and_then(|p| p.trim().parse().ok())
-        .expect("the wrapper prints karte's pid");
-
+    let (tmux, pid) = Tmux::start(home.path(), Path::new("/nonexistent/model.gguf"));
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_for("the study arm in the status bar", |s| {
         s.contains("試験: manual") || s.contains("試験: assisted")
@@ -143,23 +167,60 @@ fn a_hang_up_records_the_session_up_to_the_disconnect() {
     assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
     tmux.wait_for("karte to exit", |s| s.contains(EXIT_MARKER));
 
-    let db = rusqlite::Connection::open(karte::metrics::db_path(&paths)).unwrap();
-    let count = |kind: EventKind| -> i64 {
-        db.query_row(
-            "SELECT count(*) FROM events WHERE kind = ?1",
-            [kind.code()],
-            |row| row.get(0),
-        )
-        .unwrap()
-    };
+    let count = event_counts(&paths);
     assert_eq!(count(EventKind::OpenChart), 1);
     assert_eq!(count(EventKind::Focus(FocusTarget::Chart)), 2, "j j");
     assert!(count(EventKind::Focus(FocusTarget::Draft)) >= 1, "tab, d");
     assert_eq!(count(EventKind::Generate), 0, "generation was refused");
     assert_eq!(count(EventKind::Disconnect), 1);
     assert_eq!(count(EventKind::Quit), 0);
+    let db = rusqlite::Connection::open(karte::metrics::db_path(&paths)).unwrap();
     let arm: String = db
         .query_row("SELECT arm FROM documents", [], |row| row.get(0))
         .unwrap();
     assert_eq!(arm, if manual { "manual" } else { "assisted" });
+}
+
+/// With the real default model: a generation is recorded with its wait for the model, and
+/// quitting with the key records a quit (no disconnect).
+#[test]
+fn a_real_generation_records_the_wait_for_the_model() {
+    let model = AppPaths::discover()
+        .unwrap()
+        .models_dir()
+        .join("gemma-3-270m-q4_k_m.gguf");
+    assert!(
+        model.is_file(),
+        "{} missing: run `karte setup`",
+        model.display()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let paths = AppPaths::under(home.path());
+    let (tmux, _pid) = Tmux::start(home.path(), &model);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the model", |s| s.contains("モデル準備完了"));
+    tmux.keys(&["d"]);
+    let start = Instant::now();
+    loop {
+        let screen = tmux.screen();
+        // The draft's end: its footer or the status message (a later key may clear that).
+        if screen.contains("下書きができました") || screen.contains("生成完了") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(400),
+            "no finished draft:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    tmux.keys(&["q"]);
+    tmux.wait_for("karte to exit", |s| s.contains(EXIT_MARKER));
+
+    let count = event_counts(&paths);
+    assert_eq!(count(EventKind::OpenChart), 1);
+    assert_eq!(count(EventKind::Generate), 1);
+    assert_eq!(count(EventKind::ModelWaitStart), 1);
+    assert_eq!(count(EventKind::ModelWaitEnd), 1);
+    assert_eq!(count(EventKind::Quit), 1);
+    assert_eq!(count(EventKind::Disconnect), 0);
 }
