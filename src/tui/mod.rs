@@ -4,6 +4,8 @@
 //! - [`view`]: draws the state, one file per pane; [`layout`]: where panes go;
 //! - [`event_loop`]: terminal events, signals and background workers ([`queue_worker`],
 //!   [`services`]: model engine, drafting, [`entity_worker`]: highlights) → actions;
+//! - [`metrics_hooks`]: the edit-time recorder fed from the same actions; [`study_arms`]:
+//!   time-study arms (manual arm: blank template, no generation; arm in the status bar);
 //! - [`draft_view`]: a streaming draft as shown; [`model_status`]: the model's load state;
 //! - [`keymap`] + [`command`]: configurable keys; [`theme`]: TOML themes; [`text`]: safe,
 //!   width-aware text; [`terminal`]: entering/restoring the terminal; [`logging`]: log file.
@@ -76,24 +78,9 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
         size.width,
         size.height,
     );
-    app.study = study_arms::StudySetting::from_config(
-        ctx.config.study.as_ref(),
-        crate::metrics::recorder::current_clinician(),
-    );
-    if matches!(app.study, study_arms::StudySetting::Active { .. }) {
-        match study_arms::BlankTemplates::load(&ctx.paths.config_dir) {
-            Ok(templates) => app.study.set_templates(templates),
-            Err(error) => {
-                // The built-ins stay; the same error stops drafting, so say it now.
-                tracing::warn!("blank templates: {error}");
-                app.status = Some(error.to_string());
-            }
-        }
-    }
-    if let study_arms::StudySetting::Invalid(problem) = &app.study {
-        tracing::warn!("invalid [study] config, generation refused: {problem}");
-        app.status = Some(problem.lines().next().unwrap_or(problem).to_string());
-    }
+    let (study, study_problem) = study_arms::StudySetting::for_session(&ctx);
+    app.study = study;
+    app.status = app.status.take().or(study_problem);
     if app.model.state == model_status::ModelState::NotLoaded {
         // `Services::connect` starts loading it right away.
         app.model.state = model_status::ModelState::Loading { progress: 0.0 };

@@ -52,6 +52,34 @@ impl StudySetting {
         }
     }
 
+    /// The study of this session from the config, for the OS user, with the blank templates
+    /// from the config dir; and what to say in the status bar when something is wrong.
+    pub fn for_session(ctx: &crate::cli::Context) -> (Self, Option<String>) {
+        let mut setting = Self::from_config(
+            ctx.config.study.as_ref(),
+            crate::metrics::recorder::current_clinician(),
+        );
+        let problem = match &setting {
+            StudySetting::NoStudy => None,
+            StudySetting::Invalid(problem) => {
+                tracing::warn!("invalid [study] config, generation refused: {problem}");
+                Some(first_line(problem).to_string())
+            }
+            StudySetting::Active { .. } => match BlankTemplates::load(&ctx.paths.config_dir) {
+                Ok(templates) => {
+                    setting.set_templates(templates);
+                    None
+                }
+                Err(error) => {
+                    // The built-ins stay; drafting reads the same file and fails the same way.
+                    tracing::warn!("blank templates: {error}");
+                    Some(error.to_string())
+                }
+            },
+        };
+        (setting, problem)
+    }
+
     /// Uses `templates` for the manual arm's blank drafts (in a study).
     pub fn set_templates(&mut self, loaded: BlankTemplates) {
         if let StudySetting::Active { templates, .. } = self {
@@ -282,6 +310,40 @@ mod tests {
         std::fs::write(&own, "doc = \"referral\"\n[[sections]]\n").unwrap();
         let error = BlankTemplates::load(config_dir.path()).unwrap_err();
         assert!(error.to_string().contains("referral.toml"), "{error}");
+    }
+
+    #[test]
+    fn a_session_says_what_is_wrong_with_its_study() {
+        let root = tempfile::tempdir().unwrap();
+        let context = |study: Option<StudyConfig>| crate::cli::Context {
+            paths: crate::paths::AppPaths::under(root.path()),
+            config: crate::config::Config {
+                study,
+                ..Default::default()
+            },
+            config_path: root.path().join("config/config.toml"),
+            queue_dir: root.path().join("queue"),
+            model_path: root.path().join("model.gguf"),
+        };
+        assert_eq!(
+            StudySetting::for_session(&context(None)),
+            (StudySetting::NoStudy, None)
+        );
+        let (setting, problem) = StudySetting::for_session(&context(Some(study_config(None))));
+        assert!(matches!(setting, StudySetting::Invalid(_)));
+        assert!(problem.unwrap().contains("seed"));
+        let (setting, problem) = StudySetting::for_session(&context(Some(study_config(Some(5)))));
+        assert!(matches!(setting, StudySetting::Active { .. }));
+        assert_eq!(problem, None);
+        let templates = root.path().join("config/templates");
+        std::fs::create_dir_all(&templates).unwrap();
+        std::fs::write(templates.join("discharge.toml"), "not toml [").unwrap();
+        let (setting, problem) = StudySetting::for_session(&context(Some(study_config(Some(5)))));
+        assert!(
+            matches!(setting, StudySetting::Active { .. }),
+            "still a study"
+        );
+        assert!(problem.unwrap().contains("discharge.toml"));
     }
 
     #[test]
