@@ -259,6 +259,25 @@ fn actions_map_to_metrics_events() {
         step(&mut app, command(Command::Quit)),
         vec![(EventTarget::Session, EventKind::Quit)]
     );
+
+    // An edit reported by `update` as an effect is recorded for the document on screen,
+    // instead of the key's plain `Focus`.
+    let before = BeforeAction::of(&app, &command(Command::MoveDown));
+    let typed = Effect::DraftEdited(EditOutcome {
+        kind: EditorEditKind::Typed,
+        inserted_chars: 2,
+        deleted_chars: 0,
+    });
+    assert_eq!(
+        events_for(&before, &app, &[typed], &mut state),
+        vec![(
+            referral.clone(),
+            EventKind::Edit {
+                kind: EditKind::Typed,
+                chars: 2
+            }
+        )]
+    );
 }
 
 #[test]

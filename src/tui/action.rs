@@ -109,4 +109,7 @@ pub enum Effect {
     AnalyzeText { target: EntityTarget, text: String },
     /// Read the metrics report (answers with `Action::MetricsLoaded`).
     LoadMetrics,
+    /// The draft on screen was edited (what kind, how many chars): for the metrics recorder,
+    /// which sees every effect (`metrics_hooks`); nothing else to do.
+    DraftEdited(crate::editor::EditOutcome),
 }

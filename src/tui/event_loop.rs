@@ -122,7 +122,8 @@ fn carry_out(
     actions: &UnboundedSender<Action>,
 ) {
     match effect {
-        Effect::Quit => {}
+        // Recorded by the metrics hooks, which see every effect.
+        Effect::Quit | Effect::DraftEdited(_) => {}
         Effect::Rescan => {
             let _ = rescan.send(());
         }

@@ -15,7 +15,8 @@
 //!   first streamed text of that draft, or when it finishes, fails or is cancelled first.
 //! - `Quit` from `Effect::Quit`; `Disconnect` when the loop ends on SIGHUP or the terminal
 //!   going away ([`MetricsHooks::session_ended`]); then [`MetricsHooks::finish`] flushes.
-//! - Edits: [`MetricsHooks::record_edit`] with the editor's `EditOutcome`.
+//! - Edits: `Effect::DraftEdited(EditOutcome)` from `update` (the editor's report of one
+//!   key or paste), or [`MetricsHooks::record_edit`] called directly.
 //! - Accept section, acknowledge flag, sign, export: [`MetricsHooks::record_document_event`]
 //!   and [`MetricsHooks::record_sign`], for the commands that do them.
 
@@ -198,6 +199,13 @@ pub fn events_for(
                 ));
             }
             Effect::Quit => events.push((EventTarget::Session, EventKind::Quit)),
+            Effect::DraftEdited(outcome) => {
+                if let (Some((chart_id, kind)), Some(edit)) =
+                    (document_on_screen(app), edit_event(outcome))
+                {
+                    events.push((EventTarget::Document(chart_id, kind), edit));
+                }
+            }
             _ => {}
         }
     }
@@ -208,7 +216,10 @@ pub fn events_for(
 fn records_itself(effect: &Effect) -> bool {
     matches!(
         effect,
-        Effect::GenerateDraft { .. } | Effect::CancelDraft { .. } | Effect::Quit
+        Effect::GenerateDraft { .. }
+            | Effect::CancelDraft { .. }
+            | Effect::Quit
+            | Effect::DraftEdited(_)
     )
 }
 
