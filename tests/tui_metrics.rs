@@ -205,8 +205,8 @@ fn actions_map_to_metrics_events() {
     assert_eq!(step(&mut app, draft_event(&chart_id, started())), vec![]);
     assert_eq!(
         step(&mut app, draft_event(&chart_id, text_event("入院後"))),
-        vec![(referral.clone(), EventKind::ModelWaitEnd)],
-        "the first text ends the wait"
+        vec![],
+        "streaming text is still the model's time"
     );
     assert_eq!(
         step(&mut app, draft_event(&chart_id, text_event("解熱。"))),
@@ -214,7 +214,8 @@ fn actions_map_to_metrics_events() {
     );
     assert_eq!(
         step(&mut app, draft_event(&chart_id, DraftEvent::Finished)),
-        vec![]
+        vec![(referral.clone(), EventKind::ModelWaitEnd)],
+        "the finished draft ends the wait"
     );
     // A second generation of a document with a draft is a regenerate.
     assert_eq!(

@@ -11,8 +11,11 @@
 //!   `Focus` of the focused pane, so that reading (scrolling the chart) counts as active
 //!   time — the measures cap the gap between two input events at the idle threshold.
 //! - `Generate` / `Regenerate` (a draft already existed) + `ModelWaitStart` from
-//!   `Effect::GenerateDraft`; `Cancel` from `Effect::CancelDraft`; `ModelWaitEnd` at the
-//!   first streamed text of that draft, or when it finishes, fails or is cancelled first.
+//!   `Effect::GenerateDraft`; `Cancel` from `Effect::CancelDraft` (it ends the wait);
+//!   `ModelWaitEnd` when the draft is finished or failed. The wait lasts the whole
+//!   generation, not just until the first token: a streaming draft cannot be reviewed or
+//!   signed yet, and a pause without input while it streams must not be capped as idleness
+//!   (that would understate the assisted arm's time and favour it).
 //! - `Quit` from `Effect::Quit`; `Disconnect` when the loop ends on SIGHUP or the terminal
 //!   going away ([`MetricsHooks::session_ended`]); then [`MetricsHooks::finish`] flushes.
 //! - Edits: `Effect::DraftEdited(EditOutcome)` from `update` (the editor's report of one
@@ -66,8 +69,6 @@ pub struct BeforeAction {
 #[derive(Debug, Clone, PartialEq)]
 enum Seen {
     Command,
-    /// Text streamed into a draft: the wait for the model is over.
-    DraftText(String, DocumentKind),
     /// A draft ended (finished, failed, cancelled).
     DraftEnded(String, DocumentKind),
     Other,
@@ -83,7 +84,6 @@ impl BeforeAction {
                 document,
                 event,
             } => match event {
-                DraftEvent::Text { .. } => Seen::DraftText(chart_id.clone(), *document),
                 DraftEvent::Finished | DraftEvent::Failed { .. } | DraftEvent::Cancelled => {
                     Seen::DraftEnded(chart_id.clone(), *document)
                 }
@@ -132,7 +132,7 @@ pub enum EventTarget {
 pub struct HookState {
     /// Documents opened in this session.
     opened: HashSet<(String, DocumentKind)>,
-    /// Documents whose generation started and whose first text has not come yet.
+    /// Documents being generated (the clinician waits for the model).
     waiting: HashSet<(String, DocumentKind)>,
 }
 
@@ -164,7 +164,7 @@ pub fn events_for(
                 }
             }
         }
-        Seen::DraftText(chart_id, kind) | Seen::DraftEnded(chart_id, kind) => {
+        Seen::DraftEnded(chart_id, kind) => {
             if state.waiting.remove(&(chart_id.clone(), *kind)) {
                 events.push((
                     EventTarget::Document(chart_id.clone(), *kind),
