@@ -82,13 +82,8 @@ impl BeforeAction {
             Action::Draft {
                 chart_id,
                 document,
-                event,
-            } => match event {
-                DraftEvent::Finished | DraftEvent::Failed { .. } | DraftEvent::Cancelled => {
-                    Seen::DraftEnded(chart_id.clone(), *document)
-                }
-                _ => Seen::Other,
-            },
+                event: DraftEvent::Finished | DraftEvent::Failed { .. } | DraftEvent::Cancelled,
+            } => Seen::DraftEnded(chart_id.clone(), *document),
             _ => Seen::Other,
         };
         Self {
