@@ -316,6 +316,19 @@ fn the_manual_arm_gets_the_blank_template_and_no_generation() {
         "{}",
         shown.last().unwrap()
     );
+    // In the draft pane the status bar offers no generation key here; the end of the
+    // draft says what it is.
+    update(&mut app, Action::Command(Command::FocusNext));
+    assert_eq!(app.focus, Pane::Draft);
+    update(&mut app, Action::Command(Command::GoBottom));
+    let shown = draw(&app);
+    let hints = shown.last().unwrap();
+    assert!(!hints.contains("d 生成"), "{hints}");
+    assert!(
+        shown.iter().any(|line| line.contains("空のテンプレート")),
+        "{}",
+        shown.join("\n")
+    );
 
     select(&mut app, assisted);
     update(&mut app, Action::Command(Command::Open));
@@ -328,8 +341,10 @@ fn the_manual_arm_gets_the_blank_template_and_no_generation() {
         "{effects:?}"
     );
     assert_eq!(app.focus, Pane::Draft);
+    update(&mut app, Action::Command(Command::MoveDown));
     let status_line = draw(&app).last().unwrap().clone();
     assert!(status_line.contains("試験: assisted"), "{status_line}");
+    assert!(status_line.contains("d 生成"), "{status_line}");
 }
 
 #[test]

@@ -152,6 +152,15 @@ pub fn study_chip(app: &App) -> Option<String> {
     app.study.status_label(current)
 }
 
+/// Whether generating the document on screen is refused (manual arm, broken study config).
+pub fn generation_refused_on_screen(app: &App) -> bool {
+    app.selected_chart().is_some_and(|chart| {
+        app.study
+            .generation_refusal(&chart.id, app.draft_document)
+            .is_some()
+    })
+}
+
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }
@@ -204,7 +213,7 @@ impl BlankTemplates {
                     entities: Vec::new(),
                 })
                 .collect(),
-            phase: DraftPhase::Done,
+            phase: DraftPhase::Blank,
         }
     }
 }
@@ -352,6 +361,7 @@ mod tests {
             let blank = BlankTemplates::default().blank(kind);
             assert!(blank.sections.len() >= 10);
             assert!(!blank.is_generating());
+            assert_eq!(blank.phase, DraftPhase::Blank);
             assert!(blank.sections.iter().all(|s| s.text.is_empty()));
             assert!(blank.sections.iter().any(|s| s.title == "アレルギー"));
         }

@@ -74,7 +74,12 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
 
     let mut spans = vec![Span::styled(" ", bar)];
     let mut used = 1;
+    let generation_refused = crate::tui::study_arms::generation_refused_on_screen(app);
     for (commands, label) in hints(app) {
+        // Offer only what the study arm allows.
+        if generation_refused && commands.contains(&Command::GenerateDraft) {
+            continue;
+        }
         let keys: Vec<String> = commands
             .iter()
             .filter_map(|c| app.keymap.keys_for(*c).first().map(ToString::to_string))
