@@ -156,10 +156,13 @@ impl Engine {
                     worker_events,
                     Arc::clone(&worker_shared),
                 );
-                worker_shared.set_state(match worker_shared.state.lock() {
+                // Decide first, in its own statement: a lock guard held by the match's
+                // temporary would still be held inside set_state (self-deadlock on exit).
+                let final_state = match worker_shared.state.lock() {
                     Ok(s) if matches!(*s, LoadState::Failed(_)) => s.clone(),
                     _ => LoadState::Stopped,
-                });
+                };
+                worker_shared.set_state(final_state);
             });
         let worker = match spawned {
             Ok(handle) => Some(handle),
