@@ -516,7 +516,7 @@ fn a_session_is_recorded_in_the_metrics_db_and_reported() {
     let report = load_report(&db_path, &ReportOptions::from_config(&config, None), &key).unwrap();
     assert_eq!(report.documents.len(), 1);
     let row = &report.documents[0];
-    assert_eq!(row.doc_type, "referral_letter");
+    assert_eq!(row.doc_type, "referral");
     assert_eq!(row.keystrokes, 4);
     assert_eq!(row.chars_inserted, 3);
     assert_eq!(row.chars_deleted, 1);

@@ -13,12 +13,10 @@ use std::path::Path;
 /// Version recorded for every document until signed versions (store/) number them.
 pub const DOCUMENT_VERSION: u32 = 1;
 
-/// The document type as recorded in the metrics DB and shown in reports.
+/// The document type as recorded in the metrics DB and shown in reports: the crate's key
+/// for it (`referral`, `discharge`, as in templates and signed versions).
 pub fn doc_type(kind: DocumentKind) -> &'static str {
-    match kind {
-        DocumentKind::ReferralLetter => "referral_letter",
-        DocumentKind::DischargeSummary => "discharge_summary",
-    }
+    super::draft_worker::draft_kind(kind).key()
 }
 
 /// The study this session runs under.
