@@ -388,6 +388,18 @@ fn an_unusable_metrics_db_shows_in_the_status_bar() {
     assert!(status_line.contains("metrics:"), "{status_line}");
     update(&mut app, Action::MetricsHealth(None));
     assert!(!draw(&app).last().unwrap().contains("metrics:"));
+    // Quitting does not hang on the unusable DB: the writer stops within the limit.
+    let started = std::time::Instant::now();
+    assert!(
+        !hooks.finish(Duration::from_millis(500)),
+        "nothing could be written"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(hooks.recorder().is_none());
 }
 
 #[test]
