@@ -74,6 +74,8 @@ pub enum Action {
         document: DocumentKind,
         event: DraftEvent,
     },
+    /// The metrics recorder's health changed: its status-bar warning, or `None` when well.
+    MetricsHealth(Option<String>),
     /// The Metrics screen's report was read, or why it could not be.
     MetricsLoaded(Result<Arc<crate::metrics::Report>, String>),
     /// Entities found in a note or a draft section (char offsets into that text); replaces

@@ -119,6 +119,10 @@ pub struct App {
     pub recovery: Option<RecoveryPrompt>,
     /// Why edits cannot be saved right now (shown until saving works again).
     pub journal_problem: Option<String>,
+    /// The time study and each document's arm (`[study]` in the config).
+    pub study: super::study_arms::StudySetting,
+    /// The metrics recorder's warning (DB unusable, events buffered), for the status bar.
+    pub metrics_warning: Option<String>,
 }
 
 /// The recovery question shown over the draft pane.
@@ -174,6 +178,8 @@ impl App {
             edit_mode: false,
             recovery: None,
             journal_problem: None,
+            study: super::study_arms::StudySetting::NoStudy,
+            metrics_warning: None,
         }
     }
 

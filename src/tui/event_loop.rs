@@ -6,6 +6,7 @@
 use super::action::{Action, Effect, OpenedDocument};
 use super::app::App;
 use super::document_edit::Access;
+use super::metrics_hooks::BeforeAction;
 use super::services::Services;
 use super::terminal::Screen;
 use super::{edit_keys, queue_worker, update, view};
@@ -55,6 +56,9 @@ pub async fn run(
             tracing::warn!("saving the journal on exit: {error}");
         }
     }
+    services
+        .metrics_hooks
+        .session_ended(exit.as_ref().ok().copied());
     (exit, services)
 }
 
@@ -102,12 +106,19 @@ async fn run_loop(
             for observer in &mut services.observers {
                 observer.observe(&action, &app);
             }
-            for effect in update::update(&mut app, action) {
+            // The metrics hooks need the state before and after, and the effects.
+            let before = BeforeAction::of(&app, &action);
+            let effects = update::update(&mut app, action);
+            services.metrics_hooks.observe(&before, &app, &effects);
+            for effect in effects {
                 if effect == Effect::Quit {
                     return Ok(Exit::Quit);
                 }
                 carry_out(effect, services, rescan, actions);
             }
+        }
+        if let Some(warning) = services.metrics_hooks.warning_change() {
+            update::update(&mut app, Action::MetricsHealth(warning));
         }
         screen.draw(|frame| view::view(&app, frame))?;
     }

@@ -73,6 +73,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 .into_iter()
                 .collect()
         }
+        Action::MetricsHealth(warning) => {
+            app.metrics_warning = warning;
+            Vec::new()
+        }
         Action::MetricsLoaded(result) => {
             app.metrics = match result {
                 Ok(report) => MetricsView::Ready(report),
@@ -109,6 +113,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         app.edit_mode =
             app.focus == Pane::Draft && app.current_edit().is_some_and(|e| e.editor.is_some());
     }
+    super::study_arms::prepare_blank_draft(app);
     keep_in_bounds(app);
     // Each chart is sent for entity extraction once, when it is first shown.
     if let Some(chart) = app.selected_chart().cloned() {

@@ -88,14 +88,23 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
     let key_style = theme.ui(UiPart::StatusKey);
     let width = usize::from(rect.width);
 
-    // A journal that cannot save is shown until it can (the draft stays in memory).
-    let right = match (&app.journal_problem, &app.status) {
-        (Some(problem), _) => text::safe_line(&format!(
-            "保存できません (下書きはメモリ上に保持): {problem}"
-        )),
-        (None, Some(message)) => text::safe_line(message),
-        (None, None) => String::new(),
-    };
+    // A journal that cannot save is shown first, until it can (the draft stays in memory);
+    // then the study arm (it decides what the keys do), a metrics DB problem, the message.
+    let journal = app
+        .journal_problem
+        .as_ref()
+        .map(|problem| format!("保存できません (下書きはメモリ上に保持): {problem}"));
+    let right = [
+        journal,
+        crate::tui::study_arms::study_chip(app),
+        app.metrics_warning.clone(),
+        app.status.clone(),
+    ]
+    .iter()
+    .flatten()
+    .map(|part| text::safe_line(part))
+    .collect::<Vec<_>>()
+    .join("  ");
     let right = text::truncate(&right, width / 2);
     let room = width.saturating_sub(text::width(&right) + 1);
 
@@ -116,7 +125,12 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
     } else {
         hints(app)
     };
+    let generation_refused = crate::tui::study_arms::generation_refused_on_screen(app);
     for (commands, label) in keymap_hints {
+        // Offer only what the study arm allows.
+        if generation_refused && commands.contains(&Command::GenerateDraft) {
+            continue;
+        }
         let keys: Vec<String> = commands
             .iter()
             .filter_map(|c| app.keymap.keys_for(*c).first().map(ToString::to_string))
