@@ -118,7 +118,10 @@ impl Tmux {
     /// After karte exited: the marker with `rc`, the alternate screen left, the tty back in
     /// canonical mode with echo (raw mode off).
     fn assert_restored(&self, rc: i32) {
-        let screen = self.wait_for("the exit marker", |s| s.contains(EXIT_MARKER));
+        // The tty-mode line comes after the marker: wait for both, or the capture can race it.
+        let screen = self.wait_for("the exit marker and the tty modes", |s| {
+            s.contains(EXIT_MARKER) && s.lines().any(|l| l.contains("icanon"))
+        });
         assert!(
             screen.contains(&format!("{EXIT_MARKER} rc={rc}")),
             "exit status {rc}:\n{screen}"

@@ -297,7 +297,20 @@ fn accept_and_revert_sections_of_a_finished_draft() {
 
     motion(&mut app, &mut docs, Motion::Down, false);
     motion(&mut app, &mut docs, Motion::LineEnd, false);
-    key(&mut app, &mut docs, EditKey::Type("至急。".into()));
+    let effects = act(
+        &mut app,
+        &mut docs,
+        Action::Edit(EditKey::Type("至急。".into())),
+    );
+    // (The provenance guard is asked to re-check too: `Effect::CheckGuard`.)
+    let edits: Vec<&Effect> = effects
+        .iter()
+        .filter(|e| matches!(e, Effect::DraftEdited(_)))
+        .collect();
+    assert!(
+        matches!(edits.as_slice(), [Effect::DraftEdited(outcome)] if outcome.inserted_chars == 3),
+        "one edit reported for the metrics: {effects:?}"
+    );
     key(&mut app, &mut docs, EditKey::Leave);
     act(&mut app, &mut docs, Action::Command(Command::AcceptSection));
     let shown = screen(&draw(&app).0);

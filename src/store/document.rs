@@ -2,56 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-/// The two documents karte drafts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DocKind {
-    /// 退院時サマリー.
-    Discharge,
-    /// 診療情報提供書.
-    Referral,
-}
-
-impl DocKind {
-    pub const ALL: [DocKind; 2] = [DocKind::Discharge, DocKind::Referral];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocKind::Discharge => "discharge",
-            DocKind::Referral => "referral",
-        }
-    }
-
-    pub fn japanese_title(self) -> &'static str {
-        match self {
-            DocKind::Discharge => "退院時サマリー",
-            DocKind::Referral => "診療情報提供書",
-        }
-    }
-}
-
-impl fmt::Display for DocKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DocKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "discharge" | "discharge-summary" | "summary" => Ok(DocKind::Discharge),
-            "referral" | "referral-letter" | "letter" => Ok(DocKind::Referral),
-            other => Err(format!(
-                "unknown document \"{other}\": use discharge or referral"
-            )),
-        }
-    }
-}
+/// The two documents karte drafts (one type for the whole crate; `DocKind` is the store's
+/// historical name for it).
+pub use crate::draft::DocumentKind as DocKind;
 
 /// One section of a document as the clinician sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -104,6 +104,8 @@ pub enum Action {
         unsigned_changes: bool,
         acknowledged: std::collections::BTreeSet<String>,
     },
+    /// The metrics recorder's health changed: its status-bar warning, or `None` when well.
+    MetricsHealth(Option<String>),
     /// The Metrics screen's report was read, or why it could not be.
     MetricsLoaded(Result<Arc<crate::metrics::Report>, String>),
     /// Entities found in a note or a draft section (char offsets into that text); replaces
@@ -143,6 +145,8 @@ pub struct OpenedDocument {
     pub recovered: Option<RecoveredDraft>,
     /// The journal was damaged: what was lost (recovered up to the last good record).
     pub damage: Option<String>,
+    /// Editing works but saving does not (data dir unwritable, audit log unwritable): why.
+    pub problem: Option<String>,
 }
 
 /// A draft read back from the journal.
@@ -236,4 +240,7 @@ pub enum Effect {
     /// Copy `text` to the clinician's clipboard with OSC 52 (written to the terminal by the
     /// event loop itself; only ever asked for by an explicit key).
     CopyToClipboard { text: String },
+    /// The draft on screen was edited (what kind, how many chars): for the metrics recorder,
+    /// which sees every effect (`metrics_hooks`); nothing else to do.
+    DraftEdited(crate::editor::EditOutcome),
 }

@@ -121,6 +121,10 @@ pub struct App {
     pub journal_problem: Option<String>,
     /// Provenance guard reports, acknowledgements, signed versions (see `review_state`).
     pub review: super::review_state::ReviewState,
+    /// The time study and each document's arm (`[study]` in the config).
+    pub study: super::study_arms::StudySetting,
+    /// The metrics recorder's warning (DB unusable, events buffered), for the status bar.
+    pub metrics_warning: Option<String>,
 }
 
 /// The recovery question shown over the draft pane.
@@ -177,6 +181,8 @@ impl App {
             recovery: None,
             journal_problem: None,
             review: super::review_state::ReviewState::new(crate::store::os_user_name()),
+            study: super::study_arms::StudySetting::NoStudy,
+            metrics_warning: None,
         }
     }
 

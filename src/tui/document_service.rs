@@ -28,6 +28,8 @@ struct OpenSession {
     last_edit: Instant,
     /// The lock was found taken over (reported once).
     lost: bool,
+    /// Why saving does not work, from the session's warnings (until a save succeeds).
+    warning: Option<String>,
 }
 
 pub struct DocumentService {
@@ -92,7 +94,10 @@ impl DocumentService {
 
     fn opened(&mut self, chart_id: &str, document: DocumentKind, opened: Opened) -> OpenedDocument {
         let result = match &opened {
-            Opened::Editing { recovered, .. } => OpenedDocument {
+            Opened::Editing {
+                recovered, session, ..
+            } => OpenedDocument {
+                problem: warnings(session),
                 access: Access::Editing,
                 recovered: recovered.as_ref().and_then(offer),
                 damage: recovered
@@ -110,6 +115,7 @@ impl DocumentService {
                     },
                     recovered: recovered.as_ref().and_then(offer),
                     damage: None,
+                    problem: None,
                 }
             }
         };
@@ -123,6 +129,7 @@ impl DocumentService {
             burst: BTreeMap::new(),
             last_edit: Instant::now(),
             lost: false,
+            warning: result.problem.clone(),
         });
         result
     }
@@ -146,6 +153,7 @@ impl DocumentService {
                 .as_ref()
                 .and_then(|r| r.damage.as_ref())
                 .map(ToString::to_string),
+            problem: None,
         }
     }
 
@@ -196,13 +204,23 @@ impl DocumentService {
                 }
             }
         }
+        if let Some(more) = warnings(&open.session) {
+            open.warning = Some(more);
+        }
+        let status = open.session.journal_status();
+        if status
+            .as_ref()
+            .is_some_and(|s| s.error.is_none() && s.last_sync.is_some())
+        {
+            open.warning = None; // saving works (again)
+        }
         let health = if open.session.lock_lost() {
             Some("チャートのロックが他のセッションに引き継がれました — 編集は保存されません".into())
         } else {
-            open.session
-                .journal_status()
+            status
                 .and_then(|s| s.error)
                 .map(|e| one_line(&e))
+                .or_else(|| open.warning.clone())
         };
         if health == self.reported {
             return None;
@@ -250,6 +268,7 @@ impl DocumentService {
                 },
                 recovered: None,
                 damage: None,
+                problem: None,
             },
         ))
     }
@@ -284,6 +303,16 @@ fn offer(recovered: &Recovered) -> Option<RecoveredDraft> {
             last_change_at: recovered.state.last_change_at,
         }
     })
+}
+
+/// The session's problems that did not stop editing (journal or audit log unwritable).
+fn warnings(session: &DocumentSession) -> Option<String> {
+    let warnings: Vec<String> = session
+        .take_warnings()
+        .iter()
+        .map(|w| one_line(w))
+        .collect();
+    (!warnings.is_empty()).then(|| warnings.join(" / "))
 }
 
 fn one_line(message: &str) -> String {

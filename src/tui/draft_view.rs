@@ -67,6 +67,8 @@ pub enum DraftPhase {
     Done,
     Failed(String),
     Cancelled,
+    /// The blank template of a time study's manual arm: written by the clinician, no model.
+    Blank,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -131,6 +131,72 @@ impl DraftService for SessionDraftService {
             session.cancel();
         }
     }
+
+    /// A new session for just that section (`only_sections`), with a fresh seed so the
+    /// text differs from the last one; its final text comes back as one action.
+    fn regenerate_section(
+        &mut self,
+        chart: Arc<Chart>,
+        document: DocumentKind,
+        heading: String,
+        actions: ActionSender,
+    ) {
+        let chart_id = chart.id.clone();
+        let title = heading.clone();
+        let answer = move |result: Result<String, String>| Action::SectionRegenerated {
+            chart_id: chart_id.clone(),
+            document,
+            heading: heading.clone(),
+            result,
+        };
+        let template = match DocumentTemplate::load(draft_kind(document), &self.config_dir) {
+            Ok(template) => template,
+            Err(error) => {
+                let _ = actions.send(answer(Err(error.to_string())));
+                return;
+            }
+        };
+        let Some(key) = template
+            .sections
+            .iter()
+            .find(|s| s.title == title)
+            .map(|s| s.key.clone())
+        else {
+            let _ = actions.send(answer(Err(
+                "この見出しは様式にないため再生成できません".to_string()
+            )));
+            return;
+        };
+        let mut request = DraftRequest::new((*chart).clone(), template, self.sampling.clone());
+        request.max_tokens = self.max_tokens;
+        request.only_sections = Some(vec![key.clone()]);
+        request.seed = rand::random();
+        let mut session = DraftSession::start(Arc::clone(&self.engine), request);
+        let (_, placeholder) = tokio::sync::mpsc::unbounded_channel();
+        let mut events = std::mem::replace(&mut session.events, placeholder);
+        tokio::spawn(async move {
+            let mut text = None;
+            let result = loop {
+                match events.recv().await {
+                    Some(draft::DraftEvent::SectionDone { section, .. }) if section.key == key => {
+                        text = Some(section.text);
+                    }
+                    Some(draft::DraftEvent::Finished(_)) => {
+                        break text.ok_or_else(|| "モデルがこのセクションを書きませんでした".into())
+                    }
+                    Some(draft::DraftEvent::Cancelled(_)) => break Err("中止しました".into()),
+                    Some(draft::DraftEvent::Failed { error }) => break Err(error),
+                    Some(_) => {}
+                    None => break Err("下書きの処理が終了しました".into()),
+                }
+            };
+            let _ = actions.send(answer(result));
+        });
+        // Kept so that cancelling the document also stops this.
+        if let Some(previous) = self.sessions.insert((chart.id.clone(), document), session) {
+            previous.cancel();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use super::action::{Action, Effect, OpenedDocument};
 use super::app::App;
 use super::document_edit::Access;
 use super::document_state::DocumentKind;
+use super::metrics_hooks::BeforeAction;
 use super::services::Services;
 use super::terminal::Screen;
 use super::{edit_keys, guard_worker, queue_worker, review_service, update, view};
@@ -56,6 +57,9 @@ pub async fn run(
             tracing::warn!("saving the journal on exit: {error}");
         }
     }
+    services
+        .metrics_hooks
+        .session_ended(exit.as_ref().ok().copied());
     (exit, services)
 }
 
@@ -103,7 +107,11 @@ async fn run_loop(
             for observer in &mut services.observers {
                 observer.observe(&action, &app);
             }
-            for effect in update::update(&mut app, action) {
+            // The metrics hooks need the state before and after, and the effects.
+            let before = BeforeAction::of(&app, &action);
+            let effects = update::update(&mut app, action);
+            services.metrics_hooks.observe(&before, &app, &effects);
+            for effect in effects {
                 if effect == Effect::Quit {
                     return Ok(Exit::Quit);
                 }
@@ -126,6 +134,9 @@ async fn run_loop(
                 carry_out(effect, services, rescan, actions);
             }
         }
+        if let Some(warning) = services.metrics_hooks.warning_change() {
+            update::update(&mut app, Action::MetricsHealth(warning));
+        }
         screen.draw(|frame| view::view(&app, frame))?;
     }
 }
@@ -138,7 +149,8 @@ fn carry_out(
     actions: &UnboundedSender<Action>,
 ) {
     match effect {
-        Effect::Quit => {}
+        // Recorded by the metrics hooks, which see every effect.
+        Effect::Quit | Effect::DraftEdited(_) => {}
         Effect::Rescan => {
             let _ = rescan.send(());
         }
@@ -324,6 +336,7 @@ fn memory_only() -> OpenedDocument {
         },
         recovered: None,
         damage: None,
+        problem: None,
     }
 }
 

@@ -4,6 +4,8 @@
 //! - [`view`]: draws the state, one file per pane; [`layout`]: where panes go;
 //! - [`event_loop`]: terminal events, signals and background workers ([`queue_worker`],
 //!   [`services`]: model engine, drafting, [`entity_worker`]: highlights) → actions;
+//! - [`metrics_hooks`]: the edit-time recorder fed from the same actions; [`study_arms`]:
+//!   time-study arms (manual arm: blank template, no generation; arm in the status bar);
 //! - [`draft_view`]: a streaming draft as shown; [`model_status`]: the model's load state;
 //! - reviewing: [`guard_worker`] (provenance guard + chart summary, off the UI thread),
 //!   [`review_state`] (reports, acknowledgements, signed versions), [`review_service`]
@@ -29,12 +31,14 @@ pub mod guard_worker;
 pub mod keymap;
 pub mod layout;
 pub mod logging;
+pub mod metrics_hooks;
 pub mod metrics_worker;
 pub mod model_status;
 pub mod queue_worker;
 pub mod review_service;
 pub mod review_state;
 pub mod services;
+pub mod study_arms;
 pub mod terminal;
 pub mod text;
 pub mod theme;
@@ -86,22 +90,30 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
         size.height,
     );
     app.review.signer = crate::store::signer_name(&ctx.config);
+    let (study, study_problem) = study_arms::StudySetting::for_session(&ctx);
+    app.study = study;
+    app.status = app.status.take().or(study_problem);
     if app.model.state == model_status::ModelState::NotLoaded {
         // `Services::connect` starts loading it right away.
         app.model.state = model_status::ModelState::Loading { progress: 0.0 };
     }
     let queue_dir = ctx.queue_dir.clone();
     let connect = |actions: &services::ActionSender| Services::connect(&ctx, actions);
-    let (result, services) =
+    let (result, mut services) =
         runtime.block_on(event_loop::run(&mut guard.screen, app, queue_dir, connect));
     // Restore before anything else can print (errors, the shell prompt) or take time.
     drop(guard);
+    // The metrics first: the engine may take its time stopping, the events must not wait.
+    services.metrics_hooks.finish(METRICS_FLUSH_WAIT);
     stop_services(services);
     runtime.shutdown_timeout(Duration::from_millis(200));
     let exit = result?;
     tracing::info!(?exit, "review screen closed");
     Ok(exit.code())
 }
+
+/// How long quitting waits for the metrics writer to commit what is buffered.
+const METRICS_FLUSH_WAIT: Duration = Duration::from_secs(2);
 
 /// How long quitting waits for workers (the model engine finishing a step) to stop.
 const STOP_WAIT: Duration = Duration::from_secs(3);

@@ -74,6 +74,8 @@ pub struct Services {
     pub entities: Option<Box<dyn EntityService>>,
     /// Chart locks, journals and recovery of the documents being edited.
     pub documents: Option<DocumentWorker>,
+    /// The metrics recorder, fed by the event loop after each action.
+    pub metrics_hooks: super::metrics_hooks::MetricsHooks,
     pub metrics: Option<MetricsReportLoader>,
     /// The provenance guard (re-checks the draft on every change).
     pub guard: Option<super::guard_worker::GuardService>,
@@ -125,6 +127,7 @@ impl Services {
             documents: DocumentWorker::spawn(DocumentService::from_context(ctx), actions.clone())
                 .map_err(|e| tracing::warn!("no document thread: {e}"))
                 .ok(),
+            metrics_hooks: super::metrics_hooks::MetricsHooks::start(ctx),
             metrics: Some(MetricsReportLoader::from_context(ctx)),
             guard,
             observers: Vec::new(),

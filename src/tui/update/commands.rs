@@ -136,6 +136,10 @@ fn generate_draft(app: &mut App) -> Vec<Effect> {
         ));
         return Vec::new();
     }
+    if let Some(refusal) = app.study.generation_refusal(&chart.id, document) {
+        app.status = Some(refusal);
+        return Vec::new();
+    }
     if app.current_draft().is_some_and(DraftView::is_generating) {
         app.status = Some(format!("{}を生成中です", document.title()));
         return Vec::new();

@@ -125,7 +125,14 @@ pub(super) fn document_opened(
             ));
             app.journal_problem = Some(problem.clone());
         }
-        Access::Editing => app.journal_problem = None,
+        Access::Editing => {
+            if let Some(problem) = &opened.problem {
+                messages.push(format!(
+                    "編集内容を保存できません — 下書きはメモリ上に保持し、保存を再試行します: {problem}"
+                ));
+            }
+            app.journal_problem.clone_from(&opened.problem);
+        }
         Access::Opening | Access::Closed => {}
     }
     if !messages.is_empty() {
@@ -306,20 +313,10 @@ fn on_edit(app: &mut App, key: &DocKey, outcome: Option<EditOutcome>) -> Vec<Eff
         }
         return Vec::new();
     };
-    record_edit_metrics(app, key, outcome);
-    journal(app, key)
-}
-
-/// Where the edit-time metrics hook in (`tui::metrics_hooks`, branch tuimetrics): counts
-/// only, never the text.
-fn record_edit_metrics(_app: &mut App, key: &DocKey, outcome: EditOutcome) {
-    tracing::trace!(
-        document = ?key.1,
-        kind = ?outcome.kind,
-        inserted = outcome.inserted_chars,
-        deleted = outcome.deleted_chars,
-        "draft edit"
-    );
+    // The metrics recorder sees this effect (counts only, never the text).
+    let mut effects = vec![Effect::DraftEdited(outcome)];
+    effects.extend(journal(app, key));
+    effects
 }
 
 /// A key in edit mode.

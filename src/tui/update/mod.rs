@@ -80,6 +80,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 .into_iter()
                 .collect()
         }
+        Action::MetricsHealth(warning) => {
+            app.metrics_warning = warning;
+            Vec::new()
+        }
         Action::MetricsLoaded(result) => {
             app.metrics = match result {
                 Ok(report) => MetricsView::Ready(report),
@@ -152,6 +156,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         app.edit_mode =
             app.focus == Pane::Draft && app.current_edit().is_some_and(|e| e.editor.is_some());
     }
+    super::study_arms::prepare_blank_draft(app);
     review::after_update(app, &mut effects);
     summary::after_update(app, &mut effects);
     keep_in_bounds(app);

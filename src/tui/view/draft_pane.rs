@@ -213,6 +213,10 @@ fn draft_lines(app: &App, draft: &DraftView, width: usize, lines: &mut Vec<Line<
             theme.ui(UiPart::StateInReview),
         ),
         DraftPhase::Cancelled => Line::styled("中止しました", theme.ui(UiPart::Warning)),
+        DraftPhase::Blank => Line::styled(
+            "空のテンプレート (試験の manual 群) — 各項目を記入してください",
+            theme.ui(UiPart::Muted),
+        ),
         DraftPhase::Failed(message) => {
             for line in text::wrap(
                 &format!("生成に失敗しました: {}", text::safe_line(message)),

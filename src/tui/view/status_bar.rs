@@ -101,14 +101,23 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
     let key_style = theme.ui(UiPart::StatusKey);
     let width = usize::from(rect.width);
 
-    // A journal that cannot save is shown until it can (the draft stays in memory).
-    let right = match (&app.journal_problem, &app.status) {
-        (Some(problem), _) => text::safe_line(&format!(
-            "保存できません (下書きはメモリ上に保持): {problem}"
-        )),
-        (None, Some(message)) => text::safe_line(message),
-        (None, None) => String::new(),
-    };
+    // A journal that cannot save is shown first, until it can (the draft stays in memory);
+    // then the study arm (it decides what the keys do), a metrics DB problem, the message.
+    let journal = app
+        .journal_problem
+        .as_ref()
+        .map(|problem| format!("保存できません (下書きはメモリ上に保持): {problem}"));
+    let right = [
+        journal,
+        crate::tui::study_arms::study_chip(app),
+        app.metrics_warning.clone(),
+        app.status.clone(),
+    ]
+    .iter()
+    .flatten()
+    .map(|part| text::safe_line(part))
+    .collect::<Vec<_>>()
+    .join("  ");
     // The guard's counts for the current document come first; a message longer than half
     // the bar (an export path) may take the hints' room.
     let counts = super::guard_panel::status_counts(app)
@@ -144,7 +153,12 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
     } else {
         hints(app)
     };
+    let generation_refused = crate::tui::study_arms::generation_refused_on_screen(app);
     for (commands, label) in keymap_hints {
+        // Offer only what the study arm allows.
+        if generation_refused && commands.contains(&Command::GenerateDraft) {
+            continue;
+        }
         let keys: Vec<String> = commands
             .iter()
             .filter_map(|c| app.keymap.keys_for(*c).first().map(ToString::to_string))
