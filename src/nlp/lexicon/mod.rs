@@ -87,7 +87,8 @@ impl Lexicon {
                     });
                 }
                 let surface = normalize_str(surface);
-                let key = surface.to_ascii_lowercase();
+                // Case matters: HT (高血圧症) and Ht (ヘマトクリット) are different entries.
+                let key = surface.clone();
                 if by_surface.contains_key(&key) {
                     continue;
                 }
@@ -106,7 +107,6 @@ impl Lexicon {
         }
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
-            .ascii_case_insensitive(true)
             .build(entries.iter().map(|e| e.surface.as_str()))
             .map_err(|err| NlpError::Lexicon {
                 file: "(all)",
@@ -136,15 +136,16 @@ impl Lexicon {
         self.entries.is_empty()
     }
 
-    /// The entry whose surface is exactly `normalized_surface` (ASCII case-insensitive).
+    /// The entry whose surface is exactly `normalized_surface` (case-sensitive).
     pub fn lookup(&self, normalized_surface: &str) -> Option<&LexiconEntry> {
         self.by_surface
-            .get(&normalized_surface.to_ascii_lowercase())
+            .get(normalized_surface)
             .map(|&i| &self.entries[i])
     }
 
-    /// All leftmost-longest hits in `text` (normalized). Latin-script entries must stand
-    /// alone: "AS" does not match inside "GAS", nor "Hb" inside "HbA1c".
+    /// All leftmost-longest, case-sensitive hits in `text` (normalized). Latin-script entries
+    /// must stand alone ("AS" not inside "GAS", "Hb" not inside "HbA1c") and katakana
+    /// entries must not cut a katakana word ("ランダ" not inside "オランダ").
     pub fn find_all(&self, text: &str) -> Vec<LexiconMatch> {
         let bytes = text.as_bytes();
         self.automaton
@@ -166,10 +167,7 @@ impl Lexicon {
                     && ends_letter
                     && after.is_some_and(|b| b.is_ascii_digit());
                 let after_ok = !ends_latin || !after.is_some_and(is_word_byte) || touches_value;
-                // Two-letter abbreviations must match their case: "cT" (TNM) is not "CT".
-                let surface = &self.entries[m.pattern().as_usize()].surface;
-                let case_ok = surface.len() > 2 || &text[m.start()..m.end()] == surface;
-                before_ok && after_ok && case_ok
+                before_ok && after_ok && !cuts_katakana_word(text, m.start(), m.end())
             })
             .map(|m| LexiconMatch {
                 start: m.start(),
@@ -182,6 +180,33 @@ impl Lexicon {
 
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric()
+}
+
+fn is_katakana(c: char) -> bool {
+    matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー')
+}
+
+/// Salt and form words that may follow a drug name inside one katakana word
+/// (ロキソプロフェンナトリウム).
+const SALT_WORDS: [&str; 6] = [
+    "ナトリウム",
+    "カリウム",
+    "カルシウム",
+    "マグネシウム",
+    "ベシル",
+    "メシル",
+];
+
+/// Whether the match `start..end` starts or ends inside a longer katakana word.
+fn cuts_katakana_word(text: &str, start: usize, end: usize) -> bool {
+    let matched = &text[start..end];
+    let first_inside = matched.chars().next().is_some_and(is_katakana)
+        && text[..start].chars().next_back().is_some_and(is_katakana);
+    let rest = &text[end..];
+    let last_inside = matched.chars().next_back().is_some_and(is_katakana)
+        && rest.chars().next().is_some_and(is_katakana)
+        && !SALT_WORDS.iter().any(|salt| rest.starts_with(salt));
+    first_inside || last_inside
 }
 
 #[cfg(test)]
@@ -204,7 +229,7 @@ mod tests {
     #[test]
     fn matches_longest_and_maps_brand_to_generic() {
         let lex = lexicon();
-        let text = "高血圧症にノルバスク内服中。crp高値、Hb低下。";
+        let text = "高血圧症にノルバスク内服中。CRP高値、Hb低下。crp";
         let found: Vec<(&str, EntityType, &str)> = lex
             .find_all(text)
             .into_iter()
@@ -218,10 +243,18 @@ mod tests {
             vec![
                 ("高血圧症", EntityType::Disease, "高血圧"),
                 ("ノルバスク", EntityType::Medication, "アムロジピン"),
-                ("crp", EntityType::Test, "CRP"),
+                ("CRP", EntityType::Test, "CRP"),
                 ("Hb", EntityType::Test, "ヘモグロビン"),
             ]
         );
+    }
+
+    #[test]
+    fn katakana_entries_do_not_cut_katakana_words() {
+        let lex = lexicon();
+        assert!(lex.find_all("ノルバスクス").is_empty());
+        assert!(lex.find_all("オノルバスク").is_empty());
+        assert_eq!(lex.find_all("アムロジピンベシル酸塩").len(), 1);
     }
 
     #[test]
