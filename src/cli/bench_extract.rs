@@ -36,6 +36,12 @@ pub fn run(args: &BenchExtractArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     if !(args.mb > 0.0 && args.mb <= 1000.0) {
         bail!("--mb must be between 0 and 1000 (got {})", args.mb);
     }
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "karte: warning: this binary is an unoptimized debug build; its numbers are not \
+             representative. Use `cargo build --release` or scripts/bench-extract.sh."
+        );
+    }
     let documents = source_documents(args)?;
     let corpus = repeat_to_size(&documents, (args.mb * MB) as usize);
     let corpus_bytes: usize = corpus.iter().map(|d| d.len() + 1).sum();
