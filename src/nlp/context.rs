@@ -48,6 +48,8 @@ const NEGATIVE_AFTER: &[&str] = &[
     "除外された",
     "除外できた",
     "除外済み",
+    // "Unlikely" reads as a negation in ConText (but 可能性は低い stays a possibility).
+    "考えにくい",
 ];
 const SUSPICIOUS_AFTER: &[&str] = &[
     "疑い",
@@ -83,6 +85,12 @@ const GENERAL_AFTER: &[&str] = &[
     "時は",
     "時には",
     "の際",
+    // Hypotheticals: instructions for what may happen.
+    "あれば",
+    "出現したら",
+    "出現時",
+    "した場合",
+    "の場合",
 ];
 
 /// Cues that make a whole sentence general: explanations, instructions, risks.
@@ -389,6 +397,7 @@ mod tests {
         );
         assert_eq!(of("心雑音(-)。", &["心雑音"]), [Negative]);
         assert_eq!(of("穿孔は否定的。", &["穿孔"]), [Negative]);
+        assert_eq!(of("肺塞栓は考えにくい。", &["肺塞栓"]), [Negative]);
         assert_eq!(
             of("結節影、前回と比較して著変なし。", &["結節影"]),
             [Positive]
@@ -425,5 +434,7 @@ mod tests {
             [General, General]
         );
         assert_eq!(of("既往歴:高血圧。", &["高血圧"]), [Positive]);
+        assert_eq!(of("発熱があれば頓用。", &["発熱"]), [General]);
+        assert_eq!(of("胸痛出現時は連絡。", &["胸痛"]), [General]);
     }
 }
