@@ -46,9 +46,16 @@ impl Pipeline {
             .map(|(candidate, certainty)| {
                 let (start, end) =
                     normalized.original_span_of_bytes(candidate.start, candidate.end);
-                let normalized_form = candidate.normalized.unwrap_or_else(|| {
-                    normalized.as_str()[candidate.start..candidate.end].to_string()
-                });
+                let normalized_form = candidate
+                    .normalized
+                    .or_else(|| {
+                        candidate
+                            .lexicon_entry
+                            .map(|i| self.lexicon.entry(i).normalized.clone())
+                    })
+                    .unwrap_or_else(|| {
+                        normalized.as_str()[candidate.start..candidate.end].to_string()
+                    });
                 Entity {
                     kind: candidate.kind,
                     text: normalized.original_slice(text, start, end).to_string(),
@@ -70,7 +77,7 @@ impl Pipeline {
             .map(|m| {
                 let entry = self.lexicon.entry(m.entry);
                 Candidate::new(entry.kind, m.start, m.end, rank::LEXICON)
-                    .with_normalized(entry.normalized.clone())
+                    .with_lexicon_entry(m.entry)
             })
             .collect();
         rules::date::find(text, &mut found);

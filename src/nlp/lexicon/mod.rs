@@ -1,5 +1,7 @@
 //! Stage 3: the curated medical lexicon (the TSV files beside this file, compiled in),
-//! matched leftmost-longest with one Aho-Corasick automaton over the normalized text.
+//! matched with one Aho-Corasick automaton over the normalized text. Every (overlapping) hit
+//! is reported; the pipeline keeps the longest, so 右腎盂腎炎 yields 腎盂腎炎 and not the
+//! leftmost 右腎.
 //!
 //! File format: `#` comment lines (sources of knowledge), then `surface<TAB>normalized`
 //! per line. The file name gives the entity type.
@@ -106,7 +108,7 @@ impl Lexicon {
             }
         }
         let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
             .build(entries.iter().map(|e| e.surface.as_str()))
             .map_err(|err| NlpError::Lexicon {
                 file: "(all)",
@@ -143,13 +145,15 @@ impl Lexicon {
             .map(|&i| &self.entries[i])
     }
 
-    /// All leftmost-longest, case-sensitive hits in `text` (normalized). Latin-script entries
+    /// All case-sensitive hits in `text` (normalized) that no other hit contains, overlapping
+    /// ones included, sorted by start. Latin-script entries
     /// must stand alone ("AS" not inside "GAS", "Hb" not inside "HbA1c") and katakana
     /// entries must not cut a katakana word ("ランダ" not inside "オランダ").
     pub fn find_all(&self, text: &str) -> Vec<LexiconMatch> {
         let bytes = text.as_bytes();
-        self.automaton
-            .find_iter(text)
+        let mut hits: Vec<LexiconMatch> = self
+            .automaton
+            .find_overlapping_iter(text)
             .filter(|m| {
                 let starts_latin = bytes[m.start()].is_ascii_alphanumeric();
                 let ends_latin = bytes[m.end() - 1].is_ascii_alphanumeric();
@@ -174,8 +178,22 @@ impl Lexicon {
                 end: m.end(),
                 entry: m.pattern().as_usize(),
             })
-            .collect()
+            .collect();
+        keep_maximal(&mut hits);
+        hits
     }
+}
+
+/// Drops hits contained in another hit (肺炎 inside 肺炎球菌性肺炎): they could never be the
+/// longest candidate. Leaves the rest sorted by start.
+fn keep_maximal(hits: &mut Vec<LexiconMatch>) {
+    hits.sort_unstable_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut reach = 0;
+    hits.retain(|hit| {
+        let contained = hit.end <= reach;
+        reach = reach.max(hit.end);
+        !contained
+    });
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -247,6 +265,31 @@ mod tests {
                 ("Hb", EntityType::Test, "ヘモグロビン"),
             ]
         );
+    }
+
+    #[test]
+    fn longest_hits_survive_overlaps() {
+        let lex = Lexicon::from_sources(&[
+            (
+                EntityType::Disease,
+                "disease.tsv",
+                "腎盂腎炎\t腎盂腎炎\n腎炎\t腎炎\n",
+            ),
+            (
+                EntityType::Anatomy,
+                "anatomy.tsv",
+                "右腎\t右腎\n腎盂\t腎盂\n",
+            ),
+        ])
+        .unwrap();
+        let text = "右腎盂腎炎";
+        let found: Vec<&str> = lex
+            .find_all(text)
+            .iter()
+            .map(|m| &text[m.start..m.end])
+            .collect();
+        // 右腎 overlaps 腎盂腎炎 (the pipeline keeps the longer); 腎盂 and 腎炎 are inside it.
+        assert_eq!(found, ["右腎", "腎盂腎炎"]);
     }
 
     #[test]
