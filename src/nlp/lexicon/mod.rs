@@ -184,16 +184,43 @@ impl Lexicon {
     }
 }
 
-/// Drops hits contained in another hit (肺炎 inside 肺炎球菌性肺炎): they could never be the
-/// longest candidate. Leaves the rest sorted by start.
+/// Drops hits contained in another hit (肺炎 inside 肺炎球菌性肺炎) when that container overlaps
+/// no other hit, so it is sure to win. Inside a contested container the nested hits stay:
+/// in 「頸部リンパ節腫脹」 the anatomy 頸部リンパ節 beats リンパ節腫脹, and 腫脹 must remain.
+/// Leaves the hits sorted by start.
 fn keep_maximal(hits: &mut Vec<LexiconMatch>) {
     hits.sort_unstable_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    // Hits that no other hit contains, in order (their starts and ends both increase).
+    let mut maximal: Vec<usize> = Vec::new();
     let mut reach = 0;
-    hits.retain(|hit| {
-        let contained = hit.end <= reach;
-        reach = reach.max(hit.end);
-        !contained
-    });
+    for (i, hit) in hits.iter().enumerate() {
+        if hit.end > reach {
+            maximal.push(i);
+            reach = hit.end;
+        }
+    }
+    let mut contested = vec![false; hits.len()];
+    for (k, &i) in maximal.iter().enumerate() {
+        let overlaps_previous = k > 0 && hits[maximal[k - 1]].end > hits[i].start;
+        let overlaps_next = maximal
+            .get(k + 1)
+            .is_some_and(|&next| hits[next].start < hits[i].end);
+        contested[i] = overlaps_previous || overlaps_next;
+    }
+    let mut keep = vec![false; hits.len()];
+    let mut container = None;
+    let mut next_maximal = maximal.iter().peekable();
+    for i in 0..hits.len() {
+        if next_maximal.peek() == Some(&&i) {
+            next_maximal.next();
+            keep[i] = true;
+            container = Some(i);
+        } else {
+            keep[i] = container.is_some_and(|c| contested[c]);
+        }
+    }
+    let mut flags = keep.into_iter();
+    hits.retain(|_| flags.next().unwrap_or(true));
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -288,8 +315,16 @@ mod tests {
             .iter()
             .map(|m| &text[m.start..m.end])
             .collect();
-        // 右腎 overlaps 腎盂腎炎 (the pipeline keeps the longer); 腎盂 and 腎炎 are inside it.
-        assert_eq!(found, ["右腎", "腎盂腎炎"]);
+        // 右腎 overlaps 腎盂腎炎 (the pipeline keeps the longer); inside a contested hit the
+        // nested ones stay.
+        assert_eq!(found, ["右腎", "腎盂腎炎", "腎盂", "腎炎"]);
+        let text = "左腎盂腎炎";
+        let found: Vec<&str> = lex
+            .find_all(text)
+            .iter()
+            .map(|m| &text[m.start..m.end])
+            .collect();
+        assert_eq!(found, ["腎盂腎炎"]);
     }
 
     #[test]
