@@ -210,13 +210,13 @@ fn keep_maximal(hits: &mut Vec<LexiconMatch>) {
     let mut keep = vec![false; hits.len()];
     let mut container = None;
     let mut next_maximal = maximal.iter().peekable();
-    for i in 0..hits.len() {
+    for (i, kept) in keep.iter_mut().enumerate() {
         if next_maximal.peek() == Some(&&i) {
             next_maximal.next();
-            keep[i] = true;
+            *kept = true;
             container = Some(i);
         } else {
-            keep[i] = container.is_some_and(|c| contested[c]);
+            *kept = container.is_some_and(|c| contested[c]);
         }
     }
     let mut flags = keep.into_iter();
