@@ -12,12 +12,18 @@ pub struct BenchArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchTarget {
+    /// The llama.cpp engine: tokens/s (tg, pp), time to first token with prefix reuse, peak RSS.
+    Model(super::bench_model::BenchModelArgs),
     /// Entity extraction throughput against MeCab tokenizing the same text.
     Extract(super::bench_extract::BenchExtractArgs),
+    /// Recorder cost per event on the calling thread; report time over a large metrics DB.
+    Metrics(super::bench_metrics::MetricsBenchArgs),
 }
 
 pub fn run(args: &BenchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     match &args.target {
+        BenchTarget::Model(model) => super::bench_model::run(model, ctx),
         BenchTarget::Extract(extract) => super::bench_extract::run(extract, ctx),
+        BenchTarget::Metrics(metrics) => super::bench_metrics::run(metrics, ctx),
     }
 }

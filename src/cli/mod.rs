@@ -3,8 +3,13 @@
 
 pub mod bench;
 pub mod bench_extract;
+pub mod bench_metrics;
+pub mod bench_model;
 pub mod context;
+pub mod draft;
+pub mod export;
 pub mod extract;
+pub mod report;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -37,9 +42,15 @@ pub struct Cli {
 pub enum Command {
     /// Install what is missing: system packages, the IPADIC dictionary, the default model.
     Setup(crate::setup::SetupArgs),
+    /// Draft a document from a chart and stream it to stdout.
+    Draft(draft::DraftArgs),
     // Help text: the doc comment of `ExtractArgs` (the CLI contract).
     Extract(crate::cli::extract::ExtractArgs),
-    /// Measure performance (extraction throughput against MeCab, …).
+    /// Export a signed document: plain text or a FHIR R4 document Bundle.
+    Export(export::ExportArgs),
+    /// Time-study report from the metrics DB: per arm and document type, reduction with 95% CI.
+    Report(crate::cli::report::ReportArgs),
+    /// Measure performance: the model engine, extraction against MeCab, the metrics recorder.
     Bench(crate::cli::bench::BenchArgs),
 }
 
@@ -48,8 +59,15 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Setup(ref args)) => crate::setup::run(args, &cli),
+        Some(Command::Draft(ref args)) => Context::resolve(&cli).and_then(|c| draft::run(args, &c)),
+        Some(Command::Export(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| export::run(args, &ctx))
+        }
         Some(Command::Extract(ref args)) => {
             Context::resolve(&cli).and_then(|ctx| extract::run(args, &ctx))
+        }
+        Some(Command::Report(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| report::run(args, &ctx))
         }
         Some(Command::Bench(ref args)) => {
             Context::resolve(&cli).and_then(|ctx| bench::run(args, &ctx))

@@ -67,6 +67,11 @@ impl ModelManifest {
         toml::from_str(text)
     }
 
+    /// The manifest's sampling defaults as engine sampling parameters.
+    pub fn sampling_defaults(&self) -> crate::llm::request::Sampling {
+        crate::llm::settings::LlmSettings::default().sampling(&self.sampling)
+    }
+
     /// The embedded manifest of the default model.
     pub fn default_model() -> Self {
         // The embedded file is part of the source tree and checked by a unit test.

@@ -1,0 +1,186 @@
+//! The draft of the selected chart's document (紹介状 or 退院サマリー, tabs). Until drafting
+//! is wired in, it says what the document's state is and how to start a draft.
+
+use super::highlight::wrap_highlighted;
+use super::{pane_block, render_lines, tab_spans, visible};
+use crate::tui::app::{App, Pane};
+use crate::tui::command::Command;
+use crate::tui::document_state::DocumentKind;
+use crate::tui::draft_view::{DraftPhase, DraftView, SectionProgress};
+use crate::tui::layout::Panes;
+use crate::tui::model_status::ModelState;
+use crate::tui::text;
+use crate::tui::theme::UiPart;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::Frame;
+
+pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
+    let tabs: Vec<String> = DocumentKind::ALL
+        .iter()
+        .map(|k| {
+            let name = if rect.width < 60 {
+                k.heading(false)
+            } else {
+                k.title()
+            };
+            name.to_string()
+        })
+        .collect();
+    let active = DocumentKind::ALL
+        .iter()
+        .position(|k| *k == app.draft_document)
+        .unwrap_or(0);
+    let mut title = vec![Span::raw(" 下書き")];
+    title.extend(tab_spans(app, &tabs, active));
+    if !panes.three_columns() {
+        if let Some(key) = app.keymap.keys_for(Command::FocusNext).first() {
+            title.push(Span::styled(
+                format!("{key}→キュー "),
+                app.theme.ui(UiPart::Muted),
+            ));
+        }
+    }
+    let block = pane_block(app, Pane::Draft, title);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let lines = body_lines(app, usize::from(inner.width));
+    let lines = visible(lines, app.draft_scroll, usize::from(inner.height));
+    render_lines(frame, inner, lines, app.theme.ui(UiPart::Base));
+}
+
+/// Every line of the draft pane's body, wrapped to `width`.
+pub fn body_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    let theme = &app.theme;
+    let muted = theme.ui(UiPart::Muted);
+    let Some(chart) = app.selected_chart() else {
+        return vec![Line::styled(
+            "カルテを読み込めた患者を選ぶと下書きを作れます",
+            muted,
+        )];
+    };
+    let kind = app.draft_document;
+    let state = app.document_states(chart).get(kind);
+    let mut lines = vec![
+        Line::styled(
+            text::truncate(
+                &format!(
+                    "{} — {} ({})",
+                    kind.title(),
+                    text::safe_line(&chart.patient.name),
+                    state.label()
+                ),
+                width,
+            ),
+            theme.ui(UiPart::DraftSection),
+        ),
+        Line::raw(""),
+    ];
+    match app.current_draft() {
+        None => placeholder(app, kind, width, &mut lines),
+        Some(draft) => draft_lines(app, draft, width, &mut lines),
+    }
+    lines
+}
+
+fn first_key(app: &App, command: Command) -> Option<String> {
+    app.keymap
+        .keys_for(command)
+        .first()
+        .map(ToString::to_string)
+}
+
+fn placeholder(app: &App, kind: DocumentKind, width: usize, lines: &mut Vec<Line<'static>>) {
+    let theme = &app.theme;
+    lines.push(Line::styled(
+        "下書きはまだありません。",
+        theme.ui(UiPart::Muted),
+    ));
+    if let Some(key) = first_key(app, Command::GenerateDraft) {
+        lines.push(Line::from(vec![
+            Span::styled(key, theme.ui(UiPart::HelpKey)),
+            Span::raw(format!(": {}を生成", kind.title())),
+        ]));
+    }
+    let style = match app.model.state {
+        ModelState::Missing | ModelState::Failed { .. } => theme.ui(UiPart::Warning),
+        _ => theme.ui(UiPart::Muted),
+    };
+    for line in text::wrap(&text::safe_line(&app.model.describe()), width) {
+        lines.push(Line::styled(line, style));
+    }
+}
+
+fn draft_lines(app: &App, draft: &DraftView, width: usize, lines: &mut Vec<Line<'static>>) {
+    let theme = &app.theme;
+    let muted = theme.ui(UiPart::Muted);
+    for section in &draft.sections {
+        let mut heading = vec![Span::styled(
+            format!("【{}】", text::safe_line(&section.title)),
+            theme.ui(UiPart::DraftSection),
+        )];
+        match section.progress {
+            SectionProgress::Writing => {
+                heading.push(Span::styled(" 生成中…", theme.ui(UiPart::StateDrafting)))
+            }
+            SectionProgress::Waiting if draft.is_generating() => {
+                heading.push(Span::styled(" 待機中", muted))
+            }
+            _ => {}
+        }
+        if !section.generated {
+            heading.push(Span::styled(" カルテから", muted));
+        }
+        lines.push(Line::from(heading));
+        if section.text.is_empty() {
+            let placeholder = match section.progress {
+                SectionProgress::Done => "(なし)",
+                SectionProgress::Writing => "…",
+                SectionProgress::Waiting if draft.is_generating() => "…",
+                SectionProgress::Waiting => "(未生成)",
+            };
+            lines.push(Line::styled(placeholder, muted));
+        } else {
+            lines.extend(wrap_highlighted(
+                &section.text,
+                width,
+                theme.ui(UiPart::Base),
+                if app.highlights {
+                    &section.entities
+                } else {
+                    &[]
+                },
+                theme,
+            ));
+        }
+        lines.push(Line::raw(""));
+    }
+    let footer = match &draft.phase {
+        DraftPhase::Generating => Line::styled(
+            match first_key(app, Command::CancelDraft) {
+                Some(key) => format!("生成中… ({key}: 中止)"),
+                None => "生成中…".into(),
+            },
+            theme.ui(UiPart::StateDrafting),
+        ),
+        DraftPhase::Done => Line::styled(
+            "生成完了 — 内容を確認してください",
+            theme.ui(UiPart::StateInReview),
+        ),
+        DraftPhase::Cancelled => Line::styled("中止しました", theme.ui(UiPart::Warning)),
+        DraftPhase::Blank => Line::styled(
+            "空のテンプレート (試験の manual 群) — 各項目を記入してください",
+            theme.ui(UiPart::Muted),
+        ),
+        DraftPhase::Failed(message) => {
+            for line in text::wrap(
+                &format!("生成に失敗しました: {}", text::safe_line(message)),
+                width,
+            ) {
+                lines.push(Line::styled(line, theme.ui(UiPart::Error)));
+            }
+            return;
+        }
+    };
+    lines.push(footer);
+}
