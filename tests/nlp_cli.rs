@@ -120,6 +120,14 @@ fn a_file_and_a_chart_file() {
     for (note, line) in loaded.notes.iter().zip(lines) {
         check_entities(&note.text, &serde_json::from_str(line).unwrap());
     }
+
+    // jsonl for a chart: the contract's keys plus the note's id.
+    let out = stdout(&karte(&["extract", "--format", "jsonl", chart], b""));
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let note = loaded.note(first["note"].as_str().unwrap()).unwrap();
+    let mut object = first.as_object().unwrap().clone();
+    object.remove("note");
+    check_entities(&note.text, &serde_json::Value::Array(vec![object.into()]));
 }
 
 #[test]

@@ -47,6 +47,26 @@ pub struct ExtractArgs {
 }
 
 pub fn run(args: &ExtractArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    match extract(args, ctx) {
+        // A closed pipe (`karte extract … | head`) is the reader's choice, not an error.
+        Err(err) if is_broken_pipe(&err) => Ok(ExitCode::SUCCESS),
+        other => other,
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(|e| e.io_error_kind())
+                .is_some_and(|kind| kind == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn extract(args: &ExtractArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ipadic_dir = ctx.paths.ipadic_dir();
     let pipeline = Pipeline::load(&ipadic_dir)?;
     let stdout = io::stdout();
@@ -66,11 +86,16 @@ pub fn run(args: &ExtractArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             write_document(&mut out, &pipeline.extract(&text), args.format)?;
         }
     }
-    match out.flush() {
-        // A closed pipe (`| head`) is not an error of ours.
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        other => other.map(|()| ExitCode::SUCCESS).map_err(Into::into),
-    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An entity of a chart's note: the contract's keys plus the note's id.
+#[derive(serde::Serialize)]
+struct NoteEntity<'a> {
+    #[serde(flatten)]
+    entity: &'a Entity,
+    note: &'a str,
 }
 
 fn is_chart_path(path: &Path) -> bool {
@@ -115,11 +140,11 @@ fn extract_chart(
             }
             OutputFormat::Jsonl => {
                 for entity in &entities {
-                    let mut value = serde_json::to_value(entity)?;
-                    if let Some(object) = value.as_object_mut() {
-                        object.insert("note".into(), note.id.clone().into());
-                    }
-                    serde_json::to_writer(&mut *out, &value)?;
+                    let line = NoteEntity {
+                        entity,
+                        note: &note.id,
+                    };
+                    serde_json::to_writer(&mut *out, &line)?;
                     out.write_all(b"\n")?;
                 }
             }

@@ -11,8 +11,10 @@ pub struct Candidate {
     /// Byte offsets into the normalized text.
     pub start: usize,
     pub end: usize,
-    /// Canonical form; `None` means "the normalized surface itself".
+    /// Canonical form; `None` means the lexicon entry's form, else the normalized surface.
     pub normalized: Option<String>,
+    /// The lexicon entry this candidate is (its canonical form is looked up only if kept).
+    pub lexicon_entry: Option<usize>,
     /// Tie-breaker between candidates of equal length (higher wins).
     pub rank: u8,
 }
@@ -32,8 +34,14 @@ impl Candidate {
             start,
             end,
             normalized: None,
+            lexicon_entry: None,
             rank,
         }
+    }
+
+    pub fn with_lexicon_entry(mut self, entry: usize) -> Self {
+        self.lexicon_entry = Some(entry);
+        self
     }
 
     pub fn with_normalized(mut self, normalized: impl Into<String>) -> Self {

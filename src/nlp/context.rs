@@ -48,6 +48,8 @@ const NEGATIVE_AFTER: &[&str] = &[
     "除外された",
     "除外できた",
     "除外済み",
+    // "Unlikely" reads as a negation in ConText (but 可能性は低い stays a possibility).
+    "考えにくい",
 ];
 const SUSPICIOUS_AFTER: &[&str] = &[
     "疑い",
@@ -83,6 +85,12 @@ const GENERAL_AFTER: &[&str] = &[
     "時は",
     "時には",
     "の際",
+    // Hypotheticals: instructions for what may happen.
+    "あれば",
+    "出現したら",
+    "出現時",
+    "した場合",
+    "の場合",
 ];
 
 /// Cues that make a whole sentence general: explanations, instructions, risks.
@@ -184,6 +192,14 @@ static AFTER: LazyLock<CueSet> = LazyLock::new(|| {
     ])
 });
 
+static SENTENCE_GENERAL_CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    match AhoCorasick::new(SENTENCE_GENERAL) {
+        Ok(automaton) => automaton,
+        // A constant list; the unit tests build it.
+        Err(err) => panic!("invalid cue list: {err}"),
+    }
+});
+
 static BEFORE: LazyLock<CueSet> = LazyLock::new(|| {
     CueSet::new(&[
         (GENERAL_BEFORE, Cue::General),
@@ -197,14 +213,65 @@ fn is_sentence_end(c: char) -> bool {
 
 /// Certainty of every disease among `entities` (sorted, non-overlapping); `None` for others.
 pub fn assign(text: &str, entities: &[Candidate]) -> Vec<Option<Certainty>> {
+    if !entities.iter().any(|e| e.kind == EntityType::Disease) {
+        return vec![None; entities.len()];
+    }
+    let general = GeneralSentences::new(text);
     entities
         .iter()
         .enumerate()
-        .map(|(i, e)| (e.kind == EntityType::Disease).then(|| certainty_of(text, entities, i)))
+        .map(|(i, e)| {
+            (e.kind == EntityType::Disease).then(|| certainty_of(text, entities, i, &general))
+        })
         .collect()
 }
 
-fn certainty_of(text: &str, entities: &[Candidate], index: usize) -> Certainty {
+/// Where sentences end and where sentence-level general cues stand, found in one pass each
+/// so that every disease is checked by binary search, not by rescanning its sentence.
+struct GeneralSentences {
+    sentence_ends: Vec<usize>,
+    cues: Vec<usize>,
+}
+
+impl GeneralSentences {
+    fn new(text: &str) -> Self {
+        let sentence_ends = text
+            .match_indices(|c: char| is_sentence_end(c) || c == '#')
+            .map(|(i, _)| i)
+            .collect();
+        let cues = SENTENCE_GENERAL_CUES
+            .find_iter(text)
+            .map(|m| m.end())
+            .collect();
+        GeneralSentences {
+            sentence_ends,
+            cues,
+        }
+    }
+
+    /// Explanations, instructions and risks (「〜のリスクについて説明」, 「〜について指導」)
+    /// make every term of their sentence general.
+    fn after(&self, from: usize) -> bool {
+        let next_end = self.sentence_ends.partition_point(|&e| e < from);
+        let limit = self
+            .sentence_ends
+            .get(next_end)
+            .copied()
+            .unwrap_or(usize::MAX)
+            .min(from + SENTENCE_BYTES);
+        let first_cue = self.cues.partition_point(|&c| c <= from);
+        self.cues
+            .get(first_cue)
+            .is_some_and(|&cue_end| cue_end <= limit)
+    }
+}
+
+fn certainty_of(
+    text: &str,
+    entities: &[Candidate],
+    index: usize,
+    general: &GeneralSentences,
+) -> Certainty {
     let entity = &entities[index];
     if let Some(cue) = cue_before(text, entity.start) {
         return match cue {
@@ -217,7 +284,7 @@ fn certainty_of(text: &str, entities: &[Candidate], index: usize) -> Certainty {
         Some(Cue::Negative) => Certainty::Negative,
         Some(Cue::Suspicious) => Certainty::Suspicious,
         Some(Cue::General) => Certainty::General,
-        Some(Cue::Terminator) | None if sentence_is_general(text, entity.end) => Certainty::General,
+        Some(Cue::Terminator) | None if general.after(entity.end) => Certainty::General,
         Some(Cue::Terminator) | None => Certainty::Positive,
     }
 }
@@ -324,13 +391,6 @@ fn cue_after(text: &str, entities: &[Candidate], index: usize) -> Option<Cue> {
     Some(first)
 }
 
-/// Explanations, instructions and risks (「〜のリスクについて説明」, 「〜について指導」)
-/// make every term of their sentence general.
-fn sentence_is_general(text: &str, from: usize) -> bool {
-    let rest = forward_window(text, from, SENTENCE_BYTES);
-    SENTENCE_GENERAL.iter().any(|cue| rest.contains(cue))
-}
-
 fn cue_before(text: &str, to: usize) -> Option<Cue> {
     let window = backward_window(text, to);
     BEFORE
@@ -389,6 +449,7 @@ mod tests {
         );
         assert_eq!(of("心雑音(-)。", &["心雑音"]), [Negative]);
         assert_eq!(of("穿孔は否定的。", &["穿孔"]), [Negative]);
+        assert_eq!(of("肺塞栓は考えにくい。", &["肺塞栓"]), [Negative]);
         assert_eq!(
             of("結節影、前回と比較して著変なし。", &["結節影"]),
             [Positive]
@@ -425,5 +486,7 @@ mod tests {
             [General, General]
         );
         assert_eq!(of("既往歴:高血圧。", &["高血圧"]), [Positive]);
+        assert_eq!(of("発熱があれば頓用。", &["発熱"]), [General]);
+        assert_eq!(of("胸痛出現時は連絡。", &["胸痛"]), [General]);
     }
 }

@@ -221,8 +221,13 @@ fn count_chars_per_block(text: &str) -> Vec<usize> {
 
 /// Marks that join the previous character: combining marks and half-width (semi-)voiced marks.
 fn is_attached_mark(c: char) -> bool {
-    matches!(c, '\u{FF9E}' | '\u{FF9F}' | '\u{3099}' | '\u{309A}')
-        || (c as u32 >= 0x300 && is_combining_mark(c))
+    match c as u32 {
+        0x3099 | 0x309A | 0xFF9E | 0xFF9F => true,
+        // ASCII/Latin-1, kana, CJK and half/full-width forms have no other combining marks:
+        // skip the table lookup for the characters charts are made of.
+        0..=0x2FF | 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xFF00..=0xFFEF => false,
+        _ => is_combining_mark(c),
+    }
 }
 
 /// The fast path: characters whose normalized form is one known character.

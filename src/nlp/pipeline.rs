@@ -37,6 +37,8 @@ impl Pipeline {
     pub fn extract(&self, text: &str) -> Vec<Entity> {
         let normalized = NormalizedText::new(text);
         let candidates = self.candidates(normalized.as_str());
+        let mut candidates = candidates;
+        drop_diseases_inside_drug_classes(normalized.as_str(), &mut candidates);
         let mut accepted = resolve_overlaps(candidates);
         drop_measurement_conditions(normalized.as_str(), &mut accepted);
         let certainties = context::assign(normalized.as_str(), &accepted);
@@ -46,9 +48,16 @@ impl Pipeline {
             .map(|(candidate, certainty)| {
                 let (start, end) =
                     normalized.original_span_of_bytes(candidate.start, candidate.end);
-                let normalized_form = candidate.normalized.unwrap_or_else(|| {
-                    normalized.as_str()[candidate.start..candidate.end].to_string()
-                });
+                let normalized_form = candidate
+                    .normalized
+                    .or_else(|| {
+                        candidate
+                            .lexicon_entry
+                            .map(|i| self.lexicon.entry(i).normalized.clone())
+                    })
+                    .unwrap_or_else(|| {
+                        normalized.as_str()[candidate.start..candidate.end].to_string()
+                    });
                 Entity {
                     kind: candidate.kind,
                     text: normalized.original_slice(text, start, end).to_string(),
@@ -70,7 +79,7 @@ impl Pipeline {
             .map(|m| {
                 let entry = self.lexicon.entry(m.entry);
                 Candidate::new(entry.kind, m.start, m.end, rank::LEXICON)
-                    .with_normalized(entry.normalized.clone())
+                    .with_lexicon_entry(m.entry)
             })
             .collect();
         rules::date::find(text, &mut found);
@@ -117,6 +126,18 @@ fn drop_measurement_conditions(text: &str, entities: &mut Vec<Candidate>) {
     entities.retain(|_| flags.next().unwrap_or(true));
 }
 
+/// 抗血栓薬, 抗凝固剤, 血栓溶解薬: a disease word inside a drug-class word is not a finding.
+fn drop_diseases_inside_drug_classes(text: &str, candidates: &mut Vec<Candidate>) {
+    candidates.retain(|c| {
+        if c.kind != EntityType::Disease {
+            return true;
+        }
+        let after_anti = text[..c.start].ends_with('抗');
+        let before_drug = text[c.end..].starts_with(['薬', '剤']);
+        !(after_anti || before_drug)
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +157,20 @@ mod tests {
             .to_string();
         assert!(err.contains("karte setup"), "{err}");
         assert!(err.contains("ipadic"), "{err}");
+    }
+
+    #[test]
+    fn disease_words_inside_drug_classes_are_dropped() {
+        let text = "抗血栓薬なし、血栓あり";
+        let first = text.find("血栓").unwrap();
+        let second = text.rfind("血栓").unwrap();
+        let mut candidates = vec![
+            Candidate::new(EntityType::Disease, first, first + 6, rank::LEXICON),
+            Candidate::new(EntityType::Disease, second, second + 6, rank::LEXICON),
+        ];
+        drop_diseases_inside_drug_classes(text, &mut candidates);
+        assert_eq!(candidates.len(), 1);
+        assert_eq!(candidates[0].start, second);
     }
 
     #[test]

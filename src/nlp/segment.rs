@@ -148,3 +148,53 @@ fn medical_user_dictionary(
             detail: err.to_string(),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nlp::EntityType;
+
+    fn segmenter(lexicon: &Lexicon) -> MedicalSegmenter {
+        let dir = crate::paths::AppPaths::discover().unwrap().ipadic_dir();
+        let dictionary = crate::nlp::dictionary::load_ipadic(&dir).unwrap();
+        MedicalSegmenter::new(dictionary, lexicon).unwrap()
+    }
+
+    fn surfaces<'a>(text: &'a str, words: &[Word]) -> Vec<(&'a str, WordClass)> {
+        words
+            .iter()
+            .map(|w| (&text[w.start..w.end], w.class))
+            .collect()
+    }
+
+    #[test]
+    fn lexicon_terms_are_single_medical_words() {
+        let lexicon =
+            Lexicon::from_sources(&[(EntityType::Disease, "disease.tsv", "腎盂腎炎\t腎盂腎炎\n")])
+                .unwrap();
+        let text = "急性腎盂腎炎";
+        let words = segmenter(&lexicon).segment(text);
+        let found = surfaces(text, &words);
+        assert_eq!(
+            found.last(),
+            Some(&("腎盂腎炎", WordClass::Medical)),
+            "{found:?}"
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+    }
+
+    #[test]
+    fn ipadic_classes_for_compound_decisions() {
+        let lexicon = Lexicon::from_sources(&[]).unwrap();
+        let text = "本日肺炎";
+        let words = segmenter(&lexicon).segment(text);
+        assert_eq!(
+            surfaces(text, &words),
+            [
+                ("本日", WordClass::NonCompoundNoun),
+                ("肺炎", WordClass::Noun)
+            ]
+        );
+        assert!(segmenter(&lexicon).segment("").is_empty());
+    }
+}

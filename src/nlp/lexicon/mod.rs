@@ -1,5 +1,7 @@
 //! Stage 3: the curated medical lexicon (the TSV files beside this file, compiled in),
-//! matched leftmost-longest with one Aho-Corasick automaton over the normalized text.
+//! matched with one Aho-Corasick automaton over the normalized text. Every (overlapping) hit
+//! is reported; the pipeline keeps the longest, so 右腎盂腎炎 yields 腎盂腎炎 and not the
+//! leftmost 右腎.
 //!
 //! File format: `#` comment lines (sources of knowledge), then `surface<TAB>normalized`
 //! per line. The file name gives the entity type.
@@ -87,7 +89,8 @@ impl Lexicon {
                     });
                 }
                 let surface = normalize_str(surface);
-                let key = surface.to_ascii_lowercase();
+                // Case matters: HT (高血圧症) and Ht (ヘマトクリット) are different entries.
+                let key = surface.clone();
                 if by_surface.contains_key(&key) {
                     continue;
                 }
@@ -105,8 +108,7 @@ impl Lexicon {
             }
         }
         let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
             .build(entries.iter().map(|e| e.surface.as_str()))
             .map_err(|err| NlpError::Lexicon {
                 file: "(all)",
@@ -136,19 +138,22 @@ impl Lexicon {
         self.entries.is_empty()
     }
 
-    /// The entry whose surface is exactly `normalized_surface` (ASCII case-insensitive).
+    /// The entry whose surface is exactly `normalized_surface` (case-sensitive).
     pub fn lookup(&self, normalized_surface: &str) -> Option<&LexiconEntry> {
         self.by_surface
-            .get(&normalized_surface.to_ascii_lowercase())
+            .get(normalized_surface)
             .map(|&i| &self.entries[i])
     }
 
-    /// All leftmost-longest hits in `text` (normalized). Latin-script entries must stand
-    /// alone: "AS" does not match inside "GAS", nor "Hb" inside "HbA1c".
+    /// All case-sensitive hits in `text` (normalized) that no other hit contains, overlapping
+    /// ones included, sorted by start. Latin-script entries
+    /// must stand alone ("AS" not inside "GAS", "Hb" not inside "HbA1c") and katakana
+    /// entries must not cut a katakana word ("ランダ" not inside "オランダ").
     pub fn find_all(&self, text: &str) -> Vec<LexiconMatch> {
         let bytes = text.as_bytes();
-        self.automaton
-            .find_iter(text)
+        let mut hits: Vec<LexiconMatch> = self
+            .automaton
+            .find_overlapping_iter(text)
             .filter(|m| {
                 let starts_latin = bytes[m.start()].is_ascii_alphanumeric();
                 let ends_latin = bytes[m.end() - 1].is_ascii_alphanumeric();
@@ -166,22 +171,87 @@ impl Lexicon {
                     && ends_letter
                     && after.is_some_and(|b| b.is_ascii_digit());
                 let after_ok = !ends_latin || !after.is_some_and(is_word_byte) || touches_value;
-                // Two-letter abbreviations must match their case: "cT" (TNM) is not "CT".
-                let surface = &self.entries[m.pattern().as_usize()].surface;
-                let case_ok = surface.len() > 2 || &text[m.start()..m.end()] == surface;
-                before_ok && after_ok && case_ok
+                before_ok && after_ok && !cuts_katakana_word(text, m.start(), m.end())
             })
             .map(|m| LexiconMatch {
                 start: m.start(),
                 end: m.end(),
                 entry: m.pattern().as_usize(),
             })
-            .collect()
+            .collect();
+        keep_maximal(&mut hits);
+        hits
     }
+}
+
+/// Drops hits contained in another hit (肺炎 inside 肺炎球菌性肺炎) when that container overlaps
+/// no other hit, so it is sure to win. Inside a contested container the nested hits stay:
+/// in 「頸部リンパ節腫脹」 the anatomy 頸部リンパ節 beats リンパ節腫脹, and 腫脹 must remain.
+/// Leaves the hits sorted by start.
+fn keep_maximal(hits: &mut Vec<LexiconMatch>) {
+    hits.sort_unstable_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    // Hits that no other hit contains, in order (their starts and ends both increase).
+    let mut maximal: Vec<usize> = Vec::new();
+    let mut reach = 0;
+    for (i, hit) in hits.iter().enumerate() {
+        if hit.end > reach {
+            maximal.push(i);
+            reach = hit.end;
+        }
+    }
+    let mut contested = vec![false; hits.len()];
+    for (k, &i) in maximal.iter().enumerate() {
+        let overlaps_previous = k > 0 && hits[maximal[k - 1]].end > hits[i].start;
+        let overlaps_next = maximal
+            .get(k + 1)
+            .is_some_and(|&next| hits[next].start < hits[i].end);
+        contested[i] = overlaps_previous || overlaps_next;
+    }
+    let mut keep = vec![false; hits.len()];
+    let mut container = None;
+    let mut next_maximal = maximal.iter().peekable();
+    for (i, kept) in keep.iter_mut().enumerate() {
+        if next_maximal.peek() == Some(&&i) {
+            next_maximal.next();
+            *kept = true;
+            container = Some(i);
+        } else {
+            *kept = container.is_some_and(|c| contested[c]);
+        }
+    }
+    let mut flags = keep.into_iter();
+    hits.retain(|_| flags.next().unwrap_or(true));
 }
 
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric()
+}
+
+fn is_katakana(c: char) -> bool {
+    matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー')
+}
+
+/// Salt and form words that may follow a drug name inside one katakana word
+/// (ロキソプロフェンナトリウム).
+const SALT_WORDS: [&str; 6] = [
+    "ナトリウム",
+    "カリウム",
+    "カルシウム",
+    "マグネシウム",
+    "ベシル",
+    "メシル",
+];
+
+/// Whether the match `start..end` starts or ends inside a longer katakana word.
+fn cuts_katakana_word(text: &str, start: usize, end: usize) -> bool {
+    let matched = &text[start..end];
+    let first_inside = matched.chars().next().is_some_and(is_katakana)
+        && text[..start].chars().next_back().is_some_and(is_katakana);
+    let rest = &text[end..];
+    let last_inside = matched.chars().next_back().is_some_and(is_katakana)
+        && rest.chars().next().is_some_and(is_katakana)
+        && !SALT_WORDS.iter().any(|salt| rest.starts_with(salt));
+    first_inside || last_inside
 }
 
 #[cfg(test)]
@@ -204,7 +274,7 @@ mod tests {
     #[test]
     fn matches_longest_and_maps_brand_to_generic() {
         let lex = lexicon();
-        let text = "高血圧症にノルバスク内服中。crp高値、Hb低下。";
+        let text = "高血圧症にノルバスク内服中。CRP高値、Hb低下。crp";
         let found: Vec<(&str, EntityType, &str)> = lex
             .find_all(text)
             .into_iter()
@@ -218,10 +288,51 @@ mod tests {
             vec![
                 ("高血圧症", EntityType::Disease, "高血圧"),
                 ("ノルバスク", EntityType::Medication, "アムロジピン"),
-                ("crp", EntityType::Test, "CRP"),
+                ("CRP", EntityType::Test, "CRP"),
                 ("Hb", EntityType::Test, "ヘモグロビン"),
             ]
         );
+    }
+
+    #[test]
+    fn longest_hits_survive_overlaps() {
+        let lex = Lexicon::from_sources(&[
+            (
+                EntityType::Disease,
+                "disease.tsv",
+                "腎盂腎炎\t腎盂腎炎\n腎炎\t腎炎\n",
+            ),
+            (
+                EntityType::Anatomy,
+                "anatomy.tsv",
+                "右腎\t右腎\n腎盂\t腎盂\n",
+            ),
+        ])
+        .unwrap();
+        let text = "右腎盂腎炎";
+        let found: Vec<&str> = lex
+            .find_all(text)
+            .iter()
+            .map(|m| &text[m.start..m.end])
+            .collect();
+        // 右腎 overlaps 腎盂腎炎 (the pipeline keeps the longer); inside a contested hit the
+        // nested ones stay.
+        assert_eq!(found, ["右腎", "腎盂腎炎", "腎盂", "腎炎"]);
+        let text = "左腎盂腎炎";
+        let found: Vec<&str> = lex
+            .find_all(text)
+            .iter()
+            .map(|m| &text[m.start..m.end])
+            .collect();
+        assert_eq!(found, ["腎盂腎炎"]);
+    }
+
+    #[test]
+    fn katakana_entries_do_not_cut_katakana_words() {
+        let lex = lexicon();
+        assert!(lex.find_all("ノルバスクス").is_empty());
+        assert!(lex.find_all("オノルバスク").is_empty());
+        assert_eq!(lex.find_all("アムロジピンベシル酸塩").len(), 1);
     }
 
     #[test]
