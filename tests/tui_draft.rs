@@ -70,7 +70,7 @@ fn draft(app: &mut App, chart_id: &str, event: DraftEvent) {
         app,
         Action::Draft {
             chart_id: chart_id.into(),
-            document: DocumentKind::ReferralLetter,
+            document: DocumentKind::Referral,
             event,
         },
     );
@@ -88,7 +88,7 @@ fn a_streaming_draft_shows_sections_follows_the_end_and_finishes() {
     let effects = press(&mut app, Command::GenerateDraft);
     let chart = app.selected_chart().unwrap().clone();
     assert!(
-        effects.iter().any(|e| matches!(e, Effect::GenerateDraft { chart: c, document: DocumentKind::ReferralLetter } if c.id == chart.id)),
+        effects.iter().any(|e| matches!(e, Effect::GenerateDraft { chart: c, document: DocumentKind::Referral } if c.id == chart.id)),
         "{effects:?}"
     );
     assert_eq!(app.focus, Pane::Draft, "the draft pane comes forward");
@@ -171,7 +171,7 @@ fn a_streaming_draft_shows_sections_follows_the_end_and_finishes() {
     assert!(matches!(
         &cancel[..],
         [Effect::CancelDraft {
-            document: DocumentKind::ReferralLetter,
+            document: DocumentKind::Referral,
             ..
         }]
     ));
@@ -378,7 +378,7 @@ fn a_finished_draft_section_is_sent_for_highlighting_and_shows_them() {
         &mut app,
         Action::Draft {
             chart_id: chart.id.clone(),
-            document: DocumentKind::ReferralLetter,
+            document: DocumentKind::Referral,
             event: DraftEvent::SectionDone {
                 section: 0,
                 text: Some("肺炎は軽快した。".into()),
@@ -387,7 +387,7 @@ fn a_finished_draft_section_is_sent_for_highlighting_and_shows_them() {
     );
     let target = EntityTarget::DraftSection {
         chart_id: chart.id.clone(),
-        document: DocumentKind::ReferralLetter,
+        document: DocumentKind::Referral,
         section: 0,
     };
     assert!(
@@ -420,4 +420,54 @@ fn a_finished_draft_section_is_sent_for_highlighting_and_shows_them() {
         .map(|c| c.symbol().to_string())
         .collect();
     assert!(styled.contains("肺炎"), "{styled}");
+}
+
+#[test]
+fn esc_in_the_draft_pane_cancels_a_streaming_draft_and_otherwise_goes_back() {
+    let mut app = app(
+        80,
+        24,
+        ModelState::Ready {
+            name: "gemma".into(),
+        },
+    );
+    press(&mut app, Command::GenerateDraft);
+    let chart = app.selected_chart().unwrap().clone();
+    draft(
+        &mut app,
+        &chart.id,
+        DraftEvent::Started {
+            sections: vec![SectionStart {
+                title: "経過".into(),
+                text: String::new(),
+                generated: true,
+            }],
+        },
+    );
+    assert_eq!(app.focus, Pane::Draft);
+    let effects = press(&mut app, Command::Back);
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::CancelDraft { chart_id, document: DocumentKind::Referral } if *chart_id == chart.id)),
+        "{effects:?}"
+    );
+    assert_eq!(app.focus, Pane::Draft, "cancelling keeps the draft in view");
+
+    let mut idle = app_with_queue_focus();
+    idle.focus = Pane::Draft;
+    assert!(press(&mut idle, Command::Back).is_empty());
+    assert_eq!(
+        idle.focus,
+        Pane::Queue,
+        "with nothing streaming, esc goes back"
+    );
+}
+
+fn app_with_queue_focus() -> App {
+    app(
+        80,
+        24,
+        ModelState::Ready {
+            name: "gemma".into(),
+        },
+    )
 }

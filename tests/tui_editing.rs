@@ -281,7 +281,7 @@ fn accept_and_revert_sections_of_a_finished_draft() {
             &mut docs,
             Action::Draft {
                 chart_id: chart_id.clone(),
-                document: DocumentKind::ReferralLetter,
+                document: DocumentKind::Referral,
                 event,
             },
         );
@@ -340,7 +340,7 @@ fn accept_and_revert_sections_of_a_finished_draft() {
         &mut docs,
         Action::SectionRegenerated {
             chart_id: chart_id.clone(),
-            document: DocumentKind::ReferralLetter,
+            document: DocumentKind::Referral,
             heading: "紹介目的".into(),
             result: Ok("専門的な精査をお願いします。".into()),
         },
@@ -506,7 +506,7 @@ fn a_lock_taken_over_elsewhere_turns_the_editor_read_only() {
     let mut other = service(dir.path(), "佐藤");
     let _held = other.open(
         &chart_id,
-        karte::tui::document_state::DocumentKind::ReferralLetter,
+        karte::tui::document_state::DocumentKind::Referral,
     );
     let (id, document, opened) = docs.lock_taken_over().expect("the loss is noticed");
     assert!(docs.lock_taken_over().is_none(), "reported once");

@@ -92,7 +92,7 @@ fn study_config(seed: Option<u64>) -> StudyConfig {
 fn rows_by_arm(app: &App) -> (usize, usize) {
     let arm_of = |index: usize| {
         let chart = app.rows()[index].chart.as_ref().ok()?;
-        app.study.arm(&chart.id, DocumentKind::ReferralLetter)
+        app.study.arm(&chart.id, DocumentKind::Referral)
     };
     let manual = (0..app.rows().len()).find(|&i| arm_of(i) == Some(Arm::Manual));
     let assisted = (0..app.rows().len()).find(|&i| arm_of(i) == Some(Arm::Assisted));
@@ -119,7 +119,7 @@ fn act(app: &mut App, hooks: &mut MetricsHooks, action: Action) -> Vec<Effect> {
 fn draft_event(chart_id: &str, event: DraftEvent) -> Action {
     Action::Draft {
         chart_id: chart_id.to_string(),
-        document: DocumentKind::ReferralLetter,
+        document: DocumentKind::Referral,
         event,
     }
 }
@@ -158,8 +158,8 @@ fn actions_map_to_metrics_events() {
         events_for(&before, app, &effects, &mut state)
     };
     let chart_id = app.selected_chart().unwrap().id.clone();
-    let referral = EventTarget::Document(chart_id.clone(), DocumentKind::ReferralLetter);
-    let discharge = EventTarget::Document(chart_id.clone(), DocumentKind::DischargeSummary);
+    let referral = EventTarget::Document(chart_id.clone(), DocumentKind::Referral);
+    let discharge = EventTarget::Document(chart_id.clone(), DocumentKind::Discharge);
     let command = |c| Action::Command(c);
 
     // Browsing the queue is not work on a document.
@@ -452,7 +452,7 @@ fn a_session_is_recorded_in_the_metrics_db_and_reported() {
     for kind in [EventKind::AcceptSection, EventKind::AcknowledgeFlag] {
         hooks.record_document_event(kind);
     }
-    let document = app.study.document(&chart.id, DocumentKind::ReferralLetter);
+    let document = app.study.document(&chart.id, DocumentKind::Referral);
     hooks.record_sign(
         &document,
         Some(draft_text.to_string()),

@@ -48,7 +48,7 @@ async fn one_section_is_written_again_by_the_model() {
 
     service.regenerate_section(
         Arc::clone(&chart),
-        DocumentKind::ReferralLetter,
+        DocumentKind::Referral,
         "紹介目的".into(),
         tx.clone(),
     );
@@ -60,7 +60,7 @@ async fn one_section_is_written_again_by_the_model() {
     // A factual section is filled from the chart again (no model needed for it).
     service.regenerate_section(
         Arc::clone(&chart),
-        DocumentKind::ReferralLetter,
+        DocumentKind::Referral,
         "アレルギー".into(),
         tx.clone(),
     );
@@ -68,12 +68,7 @@ async fn one_section_is_written_again_by_the_model() {
     assert_eq!(heading, "アレルギー");
     assert!(result.is_ok(), "{result:?}");
 
-    service.regenerate_section(
-        chart,
-        DocumentKind::ReferralLetter,
-        "存在しない見出し".into(),
-        tx,
-    );
+    service.regenerate_section(chart, DocumentKind::Referral, "存在しない見出し".into(), tx);
     let (_, result) = answer(&mut rx).await;
     assert!(result.unwrap_err().contains("様式にない"));
 }

@@ -220,7 +220,7 @@ impl Harness {
         ] {
             self.act(Action::Draft {
                 chart_id: chart_id.clone(),
-                document: DocumentKind::ReferralLetter,
+                document: DocumentKind::Referral,
                 event,
             });
         }
@@ -307,7 +307,7 @@ fn guard_marks_panel_and_counts_at_80x24_and_200x50() {
         h.open_draft_with_injected_drug();
         let key = (
             h.app.selected_chart().unwrap().id.clone(),
-            DocumentKind::ReferralLetter,
+            DocumentKind::Referral,
         );
         let report = h.app.review.guards[&key].report.clone().unwrap();
         let flagged: Vec<(&str, Verdict)> = report
@@ -372,7 +372,7 @@ fn guard_marks_panel_and_counts_at_80x24_and_200x50() {
         // o on a supported item with a note source: the chart pane shows the span marked.
         let report = h.app.review.guards[&key].report.clone().unwrap();
         let edit = h.app.current_edit().unwrap();
-        let (item, range) = editor_ranges(DocumentKind::ReferralLetter, edit, report.items.iter())
+        let (item, range) = editor_ranges(DocumentKind::Referral, edit, report.items.iter())
             .into_iter()
             .find(|(i, _)| {
                 i.verdict == Verdict::Supported
@@ -423,7 +423,7 @@ fn signing_waits_for_the_acknowledgement_then_the_document_is_read_only_and_expo
     let mut h = Harness::new(dir.path(), 200, 50);
     h.open_draft_with_injected_drug();
     let chart = h.app.selected_chart().unwrap().clone();
-    let key = (chart.id.clone(), DocumentKind::ReferralLetter);
+    let key = (chart.id.clone(), DocumentKind::Referral);
 
     // Export and copy need a signed version; nothing is sent to the clipboard meanwhile.
     h.command(Command::ExportText);
@@ -657,7 +657,7 @@ fn guard_latency_per_keystroke() {
     // compare with what was sent, and the verdict marks drawn in the editor.
     let key = (
         h.app.selected_chart().unwrap().id.clone(),
-        DocumentKind::ReferralLetter,
+        DocumentKind::Referral,
     );
     let started = Instant::now();
     let rounds = 50;
@@ -703,7 +703,7 @@ fn a_finished_draft_shows_the_guard_marks_before_it_is_edited() {
     ] {
         h.act(Action::Draft {
             chart_id: chart_id.clone(),
-            document: DocumentKind::ReferralLetter,
+            document: DocumentKind::Referral,
             event,
         });
     }
@@ -714,7 +714,7 @@ fn a_finished_draft_shows_the_guard_marks_before_it_is_edited() {
         .any(|e| matches!(e, Effect::CheckGuard { .. })));
     h.act(Action::Draft {
         chart_id,
-        document: DocumentKind::ReferralLetter,
+        document: DocumentKind::Referral,
         event: DraftEvent::Finished,
     });
     assert!(h

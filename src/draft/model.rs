@@ -48,6 +48,20 @@ impl DocumentKind {
     pub fn japanese_title(self) -> &'static str {
         self.japanese()
     }
+
+    /// The document's title as clinicians write it.
+    pub fn title(self) -> &'static str {
+        self.japanese()
+    }
+
+    /// The everyday short name (a queue column heading); shorter still when `narrow`.
+    pub fn heading(self, narrow: bool) -> &'static str {
+        match (self, narrow) {
+            (DocumentKind::Referral, _) => "紹介状",
+            (DocumentKind::Discharge, true) => "サマリ",
+            (DocumentKind::Discharge, false) => "退院サマリー",
+        }
+    }
 }
 
 impl std::fmt::Display for DocumentKind {

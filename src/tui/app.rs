@@ -164,7 +164,7 @@ impl App {
             detail: Pane::Chart,
             chart_tab: ChartTab::Notes,
             chart_scroll: 0,
-            draft_document: DocumentKind::ReferralLetter,
+            draft_document: DocumentKind::Referral,
             draft_scroll: 0,
             draft_follow: true,
             drafts: HashMap::new(),

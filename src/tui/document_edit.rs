@@ -5,7 +5,7 @@
 
 use super::document_state::DocumentKind;
 use crate::editor::Editor;
-use crate::store::{DocKind, SectionText};
+use crate::store::SectionText;
 use std::collections::BTreeSet;
 
 /// The sections of a blank document, as (journal key, heading). Same keys and headings as
@@ -42,16 +42,8 @@ const DISCHARGE_SECTIONS: &[(&str, &str)] = &[
 
 fn template_sections(document: DocumentKind) -> &'static [(&'static str, &'static str)] {
     match document {
-        DocumentKind::ReferralLetter => REFERRAL_SECTIONS,
-        DocumentKind::DischargeSummary => DISCHARGE_SECTIONS,
-    }
-}
-
-/// The store's name for the screen's document kind.
-pub fn doc_kind(document: DocumentKind) -> DocKind {
-    match document {
-        DocumentKind::ReferralLetter => DocKind::Referral,
-        DocumentKind::DischargeSummary => DocKind::Discharge,
+        DocumentKind::Referral => REFERRAL_SECTIONS,
+        DocumentKind::Discharge => DISCHARGE_SECTIONS,
     }
 }
 
@@ -264,7 +256,7 @@ mod tests {
             ("傷病名".to_string(), String::new()),
             ("備考".to_string(), "なし\n二行目".to_string()),
         ];
-        let mut edit = DocumentEdit::new(DocumentKind::ReferralLetter, OpenIntent::Edit);
+        let mut edit = DocumentEdit::new(DocumentKind::Referral, OpenIntent::Edit);
         edit.set_access(Access::Editing);
         edit.load(&sections);
         assert_eq!(edit.sections(), sections);
@@ -285,10 +277,10 @@ mod tests {
     fn headings_and_keys() {
         assert_eq!(heading_of("【入院後経過】"), "入院後経過");
         assert_eq!(
-            section_key(DocumentKind::DischargeSummary, "入院後経過"),
+            section_key(DocumentKind::Discharge, "入院後経過"),
             "hospital_course"
         );
-        assert_eq!(section_key(DocumentKind::ReferralLetter, "独自"), "独自");
-        assert_eq!(blank_sections(DocumentKind::ReferralLetter).len(), 10);
+        assert_eq!(section_key(DocumentKind::Referral, "独自"), "独自");
+        assert_eq!(blank_sections(DocumentKind::Referral).len(), 10);
     }
 }

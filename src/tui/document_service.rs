@@ -5,7 +5,7 @@
 //! another closes the previous one (its journal saved, its chart lock released).
 
 use super::action::{OpenedDocument, RecoveredDraft};
-use super::document_edit::{doc_kind, Access};
+use super::document_edit::Access;
 use super::document_state::DocumentKind;
 use crate::cli::Context;
 use crate::store::{
@@ -61,7 +61,7 @@ impl DocumentService {
     /// Opens `document` of `chart_id` (closing the one open before).
     pub fn open(&mut self, chart_id: &str, document: DocumentKind) -> OpenedDocument {
         self.close();
-        match DocumentSession::open(&self.context, chart_id, doc_kind(document)) {
+        match DocumentSession::open(&self.context, chart_id, document) {
             Ok(opened) => self.opened(chart_id, document, opened),
             Err(error) => self.memory_only(chart_id, document, &error.to_string()),
         }
@@ -159,9 +159,7 @@ impl DocumentService {
 
     fn read_journal(&self, chart_id: &str, document: DocumentKind) -> Option<Recovered> {
         let store = DocumentStore::new(&self.context.data_dir);
-        store::recover(&store, chart_id, doc_kind(document))
-            .ok()
-            .flatten()
+        store::recover(&store, chart_id, document).ok().flatten()
     }
 
     /// Hands sections to the journal writer; `Err` says why they cannot be journaled.

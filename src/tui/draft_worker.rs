@@ -12,14 +12,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The drafter's document kind for the screen's.
-pub fn draft_kind(document: DocumentKind) -> draft::DocumentKind {
-    match document {
-        DocumentKind::ReferralLetter => draft::DocumentKind::Referral,
-        DocumentKind::DischargeSummary => draft::DocumentKind::Discharge,
-    }
-}
-
 /// A drafter event as the draft pane's event; `Err` carries a status-bar message instead.
 pub fn screen_event(event: draft::DraftEvent) -> Result<DraftEvent, String> {
     Ok(match event {
@@ -89,7 +81,7 @@ impl DraftService for SessionDraftService {
                 event,
             });
         };
-        let template = match DocumentTemplate::load(draft_kind(document), &self.config_dir) {
+        let template = match DocumentTemplate::load(document, &self.config_dir) {
             Ok(template) => template,
             Err(error) => {
                 send(DraftEvent::Failed {
@@ -149,7 +141,7 @@ impl DraftService for SessionDraftService {
             heading: heading.clone(),
             result,
         };
-        let template = match DocumentTemplate::load(draft_kind(document), &self.config_dir) {
+        let template = match DocumentTemplate::load(document, &self.config_dir) {
             Ok(template) => template,
             Err(error) => {
                 let _ = actions.send(answer(Err(error.to_string())));
@@ -222,7 +214,7 @@ mod tests {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/01-naika-pneumonia.json");
         let chart = Arc::new(crate::chart::load(&path).unwrap());
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        service.generate(Arc::clone(&chart), DocumentKind::ReferralLetter, tx);
+        service.generate(Arc::clone(&chart), DocumentKind::Referral, tx);
 
         let mut started = None;
         let mut streamed = 0;
@@ -241,7 +233,7 @@ mod tests {
             };
             assert_eq!(
                 (chart_id.as_str(), document),
-                (chart.id.as_str(), DocumentKind::ReferralLetter)
+                (chart.id.as_str(), DocumentKind::Referral)
             );
             match event {
                 DraftEvent::Started { sections } => started = Some(sections),

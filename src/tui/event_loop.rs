@@ -104,9 +104,6 @@ async fn run_loop(
             batch.push(action);
         }
         for action in batch {
-            for observer in &mut services.observers {
-                observer.observe(&action, &app);
-            }
             // The metrics hooks need the state before and after, and the effects.
             let before = BeforeAction::of(&app, &action);
             let effects = update::update(&mut app, action);

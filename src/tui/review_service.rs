@@ -4,7 +4,6 @@
 //! terminal. `update` never calls these; it asks with `Effect`s.
 
 use super::action::Action;
-use super::document_edit::doc_kind;
 use super::document_service::DocumentService;
 use super::document_state::DocumentKind;
 use crate::chart::Chart;
@@ -92,7 +91,7 @@ pub fn export(
     };
     match export_signed(documents.data_dir(), signed, chart, format) {
         Ok(path) => {
-            let document = from_doc_kind(signed.doc);
+            let document = signed.doc;
             if let Some(session) = documents.session(&signed.chart_id, document) {
                 if let Err(error) = session.record(AuditAction::Exported {
                     version: signed.version,
@@ -128,13 +127,6 @@ pub fn record_clipboard_copy(
                 one_line(&error.to_string())
             ))
         })
-}
-
-fn from_doc_kind(doc: store::DocKind) -> DocumentKind {
-    match doc {
-        store::DocKind::Referral => DocumentKind::ReferralLetter,
-        store::DocKind::Discharge => DocumentKind::DischargeSummary,
-    }
 }
 
 /// Records an acknowledgement; `Some` is a message when it could not be recorded.
@@ -194,9 +186,7 @@ pub fn signed_version(
     let documents = documents?;
     let signed = match documents.session(chart_id, document) {
         Some(session) => session.latest_signed(),
-        None => {
-            store::SignedStore::new(documents.data_dir()).load_latest(chart_id, doc_kind(document))
-        }
+        None => store::SignedStore::new(documents.data_dir()).load_latest(chart_id, document),
     };
     let signed = match signed {
         Ok(signed) => signed.map(Box::new),
@@ -210,7 +200,7 @@ pub fn signed_version(
     let recovered = store::recover(
         &DocumentStore::new(documents.data_dir()),
         chart_id,
-        doc_kind(document),
+        document,
     )
     .ok()
     .flatten();

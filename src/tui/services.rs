@@ -58,12 +58,6 @@ pub trait EntityService: Send {
     fn analyze_text(&mut self, target: EntityTarget, text: String, actions: ActionSender);
 }
 
-/// Sees every action before `update` applies it, with the state as it was (the metrics
-/// recorder listens here: key presses, focus, drafts). Must return quickly.
-pub trait ActionObserver: Send {
-    fn observe(&mut self, action: &Action, app: &crate::tui::app::App);
-}
-
 /// What the event loop can hand work to. A missing service is reported in the status bar
 /// when its work is asked for.
 #[derive(Default)]
@@ -79,7 +73,6 @@ pub struct Services {
     pub metrics: Option<MetricsReportLoader>,
     /// The provenance guard (re-checks the draft on every change).
     pub guard: Option<super::guard_worker::GuardService>,
-    pub observers: Vec<Box<dyn ActionObserver>>,
 }
 
 impl Services {
@@ -130,7 +123,6 @@ impl Services {
             metrics_hooks: super::metrics_hooks::MetricsHooks::start(ctx),
             metrics: Some(MetricsReportLoader::from_context(ctx)),
             guard,
-            observers: Vec::new(),
         }
     }
 }

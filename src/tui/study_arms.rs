@@ -16,7 +16,7 @@ pub const DOCUMENT_VERSION: u32 = 1;
 /// The document type as recorded in the metrics DB and shown in reports: the crate's key
 /// for it (`referral`, `discharge`, as in templates and signed versions).
 pub fn doc_type(kind: DocumentKind) -> &'static str {
-    super::draft_worker::draft_kind(kind).key()
+    kind.key()
 }
 
 /// The study this session runs under.
@@ -195,8 +195,8 @@ impl BlankTemplates {
     /// The blank template of a document: its headings with empty bodies, complete.
     pub fn blank(&self, kind: DocumentKind) -> DraftView {
         let titles = match kind {
-            DocumentKind::ReferralLetter => &self.referral_letter,
-            DocumentKind::DischargeSummary => &self.discharge_summary,
+            DocumentKind::Referral => &self.referral_letter,
+            DocumentKind::Discharge => &self.discharge_summary,
         };
         DraftView {
             sections: titles
@@ -257,39 +257,37 @@ mod tests {
         let charts: Vec<String> = (0..20).map(|i| format!("chart-{i}")).collect();
         let arms: Vec<Arm> = charts
             .iter()
-            .map(|c| setting.arm(c, DocumentKind::ReferralLetter).unwrap())
+            .map(|c| setting.arm(c, DocumentKind::Referral).unwrap())
             .collect();
         assert!(arms.contains(&Arm::Manual) && arms.contains(&Arm::Assisted));
         for (chart, arm) in charts.iter().zip(&arms) {
-            let refusal = setting.generation_refusal(chart, DocumentKind::ReferralLetter);
+            let refusal = setting.generation_refusal(chart, DocumentKind::Referral);
             assert_eq!(refusal.is_some(), *arm == Arm::Manual, "{chart}");
             assert_eq!(
-                setting.status_label(Some((chart, DocumentKind::ReferralLetter))),
+                setting.status_label(Some((chart, DocumentKind::Referral))),
                 Some(format!("試験: {}", arm.name()))
             );
-            let document = setting.document(chart, DocumentKind::ReferralLetter);
+            let document = setting.document(chart, DocumentKind::Referral);
             assert_eq!(document.info().arm, Some(*arm));
             assert!(!document.document_id().contains(chart.as_str()));
         }
 
         let broken = StudySetting::from_config(Some(&study_config(None)), "sato".into());
         let refusal = broken
-            .generation_refusal("chart-1", DocumentKind::DischargeSummary)
+            .generation_refusal("chart-1", DocumentKind::Discharge)
             .unwrap();
         assert!(refusal.contains("seed"), "{refusal}");
         assert_eq!(broken.status_label(None).as_deref(), Some("試験設定エラー"));
-        assert_eq!(broken.arm("chart-1", DocumentKind::DischargeSummary), None);
+        assert_eq!(broken.arm("chart-1", DocumentKind::Discharge), None);
 
         let none = StudySetting::from_config(None, "sato".into());
         assert_eq!(
-            none.generation_refusal("chart-1", DocumentKind::ReferralLetter),
+            none.generation_refusal("chart-1", DocumentKind::Referral),
             None
         );
         assert_eq!(none.status_label(None), None);
         assert_eq!(
-            none.document("chart-1", DocumentKind::ReferralLetter)
-                .info()
-                .arm,
+            none.document("chart-1", DocumentKind::Referral).info().arm,
             None
         );
     }
@@ -306,12 +304,12 @@ mod tests {
         let own = config_dir.path().join("templates/referral.toml");
         std::fs::write(&own, builtin.replace("紹介目的", "ご紹介の目的")).unwrap();
         let templates = BlankTemplates::load(config_dir.path()).unwrap();
-        let blank = templates.blank(DocumentKind::ReferralLetter);
+        let blank = templates.blank(DocumentKind::Referral);
         assert!(blank.sections.iter().any(|s| s.title == "ご紹介の目的"));
         assert!(!blank.sections.iter().any(|s| s.title == "紹介目的"));
         assert_eq!(
-            templates.blank(DocumentKind::DischargeSummary),
-            BlankTemplates::default().blank(DocumentKind::DischargeSummary)
+            templates.blank(DocumentKind::Discharge),
+            BlankTemplates::default().blank(DocumentKind::Discharge)
         );
 
         std::fs::write(&own, "doc = \"referral\"\n[[sections]]\n").unwrap();

@@ -70,6 +70,11 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
                 focus(app, Pane::Chart);
             }
         }
+        // Esc while a draft streams in the draft pane stops it (the cancel key);
+        // otherwise it goes back to the queue.
+        Command::Back if app.focus == Pane::Draft && draft_generating(app) => {
+            return cancel_draft(app)
+        }
         Command::Back => focus(app, Pane::Queue),
         Command::NextTab => switch_tab(app, 1),
         Command::PrevTab => switch_tab(app, -1),
@@ -77,18 +82,7 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         Command::ShowLabs => show_tab(app, ChartTab::Labs),
         Command::ShowPrescriptions => show_tab(app, ChartTab::Prescriptions),
         Command::GenerateDraft => return generate_draft(app),
-        Command::CancelDraft => {
-            if let (Some(chart), true) = (
-                app.selected_chart(),
-                app.current_draft().is_some_and(DraftView::is_generating),
-            ) {
-                return vec![Effect::CancelDraft {
-                    chart_id: chart.id.clone(),
-                    document: app.draft_document,
-                }];
-            }
-            app.status = Some("生成中の下書きはありません".into());
-        }
+        Command::CancelDraft => return cancel_draft(app),
         Command::ToggleHighlights => {
             app.highlights = !app.highlights;
             app.status = Some(
@@ -257,4 +251,19 @@ fn show_tab(app: &mut App, tab: ChartTab) {
         focus(app, Pane::Chart);
     }
     app.detail = Pane::Chart;
+}
+
+fn draft_generating(app: &App) -> bool {
+    app.current_draft().is_some_and(DraftView::is_generating)
+}
+
+fn cancel_draft(app: &mut App) -> Vec<Effect> {
+    if let (Some(chart), true) = (app.selected_chart(), draft_generating(app)) {
+        return vec![Effect::CancelDraft {
+            chart_id: chart.id.clone(),
+            document: app.draft_document,
+        }];
+    }
+    app.status = Some("生成中の下書きはありません".into());
+    Vec::new()
 }

@@ -135,12 +135,8 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
                         text::fit(&columns.date(chart.encounter.discharge_date), columns.date),
                         theme.ui(UiPart::Base),
                     ),
-                    state_cell(app, states.get(DocumentKind::ReferralLetter), STATE),
-                    state_cell(
-                        app,
-                        states.get(DocumentKind::DischargeSummary),
-                        columns.summary,
-                    ),
+                    state_cell(app, states.get(DocumentKind::Referral), STATE),
+                    state_cell(app, states.get(DocumentKind::Discharge), columns.summary),
                 ]);
                 let mut spans = Vec::new();
                 for (i, (cell, style)) in cells.into_iter().enumerate() {
@@ -196,9 +192,9 @@ fn header(app: &App, columns: &Columns) -> Line<'static> {
         text::fit("病棟", columns.ward),
         text::fit(admission, columns.date),
         text::fit(discharge, columns.date),
-        text::fit(DocumentKind::ReferralLetter.heading(!columns.full), STATE),
+        text::fit(DocumentKind::Referral.heading(!columns.full), STATE),
         text::fit(
-            DocumentKind::DischargeSummary.heading(!columns.full),
+            DocumentKind::Discharge.heading(!columns.full),
             columns.summary,
         ),
     ]);
