@@ -195,7 +195,7 @@ impl Command {
             Command::GoTop => "先頭へ",
             Command::GoBottom => "末尾へ",
             Command::Open => "選択した患者のカルテを開く",
-            Command::Back => "キューへ戻る / ヘルプを閉じる / 生成中の下書きを中止 (下書きペイン)",
+            Command::Back => "戻る / ヘルプを閉じる / 生成中なら中止",
             Command::NextTab => "カルテの次のタブ (経過記録 → 検査 → 処方・アレルギー)",
             Command::PrevTab => "カルテの前のタブ",
             Command::ShowNotes => "カルテ: 経過記録",

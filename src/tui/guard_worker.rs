@@ -154,12 +154,17 @@ impl GuardService {
 
 fn run(pipeline: Receiver<Arc<Pipeline>>, inbox: Receiver<(Work, ActionSender)>) {
     let Ok(pipeline) = pipeline.recv() else {
-        // The pipeline did not load (the entity worker said why).
+        // The pipeline did not load (the entity worker said why). Say so once: repeating it
+        // on every keystroke would hide every other status message.
+        let mut told = false;
         while let Ok((_, actions)) = inbox.recv() {
-            let _ = actions.send(Action::Status(
-                "根拠の照合ができません: 辞書を読み込めません — karte setup を実行してください"
-                    .into(),
-            ));
+            if !told {
+                told = true;
+                let _ = actions.send(Action::Status(
+                    "根拠の照合ができません: 辞書を読み込めません — karte setup を実行してください"
+                        .into(),
+                ));
+            }
         }
         return;
     };

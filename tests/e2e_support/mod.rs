@@ -27,6 +27,17 @@ impl Tmux {
                 std::fs::copy(&path, queue.join(path.file_name().unwrap())).unwrap();
             }
         }
+        // The real dictionary (installed by `karte setup`), so the guard and highlights run
+        // as they do for a clinician; linked, not copied (46 MB).
+        let ipadic = karte::paths::AppPaths::discover().unwrap().ipadic_dir();
+        assert!(
+            ipadic.is_dir(),
+            "{} missing: run `karte setup` (make test does)",
+            ipadic.display()
+        );
+        let linked = karte::paths::AppPaths::under(&home.path().join("karte")).ipadic_dir();
+        std::fs::create_dir_all(linked.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&ipadic, &linked).unwrap();
         Self {
             socket: format!("karte-{name}-{}", std::process::id()),
             home,
