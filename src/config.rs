@@ -15,6 +15,16 @@ pub struct Config {
     pub theme: Option<String>,
     /// The clinician's name as it appears on signed documents (default: the OS user).
     pub clinician_name: Option<String>,
+    /// Key bindings: command name → keys, e.g. `[keys]` `quit = "ctrl-q"` (see the TUI's help).
+    pub keys: std::collections::BTreeMap<String, String>,
+    /// Shared directory of chart locks (default: `<queue_dir>/.karte-locks`).
+    pub lock_dir: Option<PathBuf>,
+    /// `[metrics]`: idle threshold, buffer size (see `metrics::MetricsConfig`).
+    #[serde(default)]
+    pub metrics: crate::metrics::MetricsConfig,
+    /// `[study]`: a time study (name, arms, unit, seed); none by default.
+    #[serde(default)]
+    pub study: Option<crate::metrics::StudyConfig>,
     /// `[llm]`: engine threads, context length, sampling overrides.
     #[serde(default)]
     pub llm: crate::llm::LlmSettings,

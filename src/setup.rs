@@ -4,7 +4,7 @@
 //! are skipped, so a second run takes about a second. System packages are installed by
 //! `scripts/setup-system.sh` (they are needed before karte can even be compiled).
 
-// mod dictionary; (wired in when nlp::dictionary lands)
+mod dictionary;
 mod model;
 
 use crate::cli::{Cli, Context};
@@ -23,7 +23,7 @@ pub struct SetupArgs {
 pub fn run(args: &SetupArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     let ctx = Context::resolve(cli)?;
     let mut all_ready = true;
-    // all_ready &= dictionary::ensure(&ctx.paths, args.check)?;
+    all_ready &= dictionary::ensure(&ctx.paths, args.check)?;
     if !args.skip_model {
         all_ready &= model::ensure(&ctx.paths, args.check)?;
     }

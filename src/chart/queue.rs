@@ -140,7 +140,15 @@ pub fn watch(
         message: e.to_string(),
     };
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok() {
+        // Opening or reading a file is no change; the rescan itself opens the directory,
+        // so passing those on would make the queue rescan itself forever.
+        use notify::event::{AccessKind, AccessMode, EventKind};
+        let is_change = |kind: &EventKind| match kind {
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+            EventKind::Access(_) => false,
+            _ => true,
+        };
+        if event.is_ok_and(|e| is_change(&e.kind)) {
             let _ = tx.send(());
         }
     })

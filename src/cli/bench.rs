@@ -1,19 +1,29 @@
-//! `karte bench <target>`: measurements reported in the README.
+//! `karte bench <target>`: performance measurements whose numbers go to the README.
 
-#[derive(Debug, Clone, clap::Args)]
+use std::process::ExitCode;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     #[command(subcommand)]
     pub target: BenchTarget,
 }
 
-#[derive(Debug, Clone, clap::Subcommand)]
+#[derive(Debug, clap::Subcommand)]
 pub enum BenchTarget {
     /// The llama.cpp engine: tokens/s (tg, pp), time to first token with prefix reuse, peak RSS.
     Model(super::bench_model::BenchModelArgs),
+    /// Entity extraction throughput against MeCab tokenizing the same text.
+    Extract(super::bench_extract::BenchExtractArgs),
+    /// Recorder cost per event on the calling thread; report time over a large metrics DB.
+    Metrics(super::bench_metrics::MetricsBenchArgs),
 }
 
-pub fn run(args: &BenchArgs, ctx: &super::Context) -> anyhow::Result<std::process::ExitCode> {
+pub fn run(args: &BenchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     match &args.target {
-        BenchTarget::Model(a) => super::bench_model::run(a, ctx),
+        BenchTarget::Model(model) => super::bench_model::run(model, ctx),
+        BenchTarget::Extract(extract) => super::bench_extract::run(extract, ctx),
+        BenchTarget::Metrics(metrics) => super::bench_metrics::run(metrics, ctx),
     }
 }

@@ -2,9 +2,14 @@
 //! file with its clap `Args` and a `run` function; this file only dispatches.
 
 pub mod bench;
+pub mod bench_extract;
+pub mod bench_metrics;
 pub mod bench_model;
 pub mod context;
 pub mod draft;
+pub mod export;
+pub mod extract;
+pub mod report;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -39,8 +44,14 @@ pub enum Command {
     Setup(crate::setup::SetupArgs),
     /// Draft a document from a chart and stream it to stdout.
     Draft(draft::DraftArgs),
-    /// Benchmarks (see README).
-    Bench(bench::BenchArgs),
+    // Help text: the doc comment of `ExtractArgs` (the CLI contract).
+    Extract(crate::cli::extract::ExtractArgs),
+    /// Export a signed document: plain text or a FHIR R4 document Bundle.
+    Export(export::ExportArgs),
+    /// Time-study report from the metrics DB: per arm and document type, reduction with 95% CI.
+    Report(crate::cli::report::ReportArgs),
+    /// Measure performance: the model engine, extraction against MeCab, the metrics recorder.
+    Bench(crate::cli::bench::BenchArgs),
 }
 
 /// Entry point of the `karte` binary.
@@ -49,7 +60,18 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Setup(ref args)) => crate::setup::run(args, &cli),
         Some(Command::Draft(ref args)) => Context::resolve(&cli).and_then(|c| draft::run(args, &c)),
-        Some(Command::Bench(ref args)) => Context::resolve(&cli).and_then(|c| bench::run(args, &c)),
+        Some(Command::Export(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| export::run(args, &ctx))
+        }
+        Some(Command::Extract(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| extract::run(args, &ctx))
+        }
+        Some(Command::Report(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| report::run(args, &ctx))
+        }
+        Some(Command::Bench(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| bench::run(args, &ctx))
+        }
         None => Context::resolve(&cli).and_then(crate::tui::run),
     };
     match result {

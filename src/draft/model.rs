@@ -39,6 +39,48 @@ impl DocumentKind {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.key() == s)
     }
+
+    /// The name used in file names, journals and the CLI (`referral`, `discharge`).
+    pub fn as_str(self) -> &'static str {
+        self.key()
+    }
+
+    pub fn japanese_title(self) -> &'static str {
+        self.japanese()
+    }
+
+    /// The document's title as clinicians write it.
+    pub fn title(self) -> &'static str {
+        self.japanese()
+    }
+
+    /// The everyday short name (a queue column heading); shorter still when `narrow`.
+    pub fn heading(self, narrow: bool) -> &'static str {
+        match (self, narrow) {
+            (DocumentKind::Referral, _) => "紹介状",
+            (DocumentKind::Discharge, true) => "サマリ",
+            (DocumentKind::Discharge, false) => "退院サマリー",
+        }
+    }
+}
+
+impl std::fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+impl std::str::FromStr for DocumentKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "discharge" | "discharge-summary" | "summary" => Ok(DocumentKind::Discharge),
+            "referral" | "referral-letter" | "letter" => Ok(DocumentKind::Referral),
+            other => Err(format!(
+                "unknown document \"{other}\": use discharge or referral"
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

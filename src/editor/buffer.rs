@@ -43,7 +43,7 @@ pub enum Motion {
     DocumentEnd,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Editor {
     text: String,
     cursor: usize,
@@ -130,6 +130,19 @@ impl Editor {
             Motion::DocumentStart => 0,
             Motion::DocumentEnd => self.text.len(),
         };
+    }
+
+    /// Puts the cursor at byte `position` (moved back to a character boundary, clamped to
+    /// the text), clearing the selection: a jump to a guard finding.
+    pub fn set_cursor(&mut self, position: usize) {
+        let mut position = position.min(self.text.len());
+        while !self.text.is_char_boundary(position) {
+            position -= 1;
+        }
+        self.anchor = None;
+        self.preferred_column = None;
+        self.history.break_coalescing();
+        self.cursor = position;
     }
 
     /// Inserts typed text (a key, or a string committed by a Japanese IME).

@@ -1,1 +1,23 @@
 //! The provenance guard: every entity in a draft checked against the chart.
+//!
+//! - supported: the chart says it (same normalized form, compatible certainty); the item
+//!   lists the source records / note spans to jump to;
+//! - unsupported: not found anywhere in the chart (a possible hallucination);
+//! - contradicted: found with another value (dose, lab value, date, side 右/左) or the
+//!   opposite certainty;
+//! - omitted: active problems, discharge prescriptions and allergies the draft leaves out.
+//!
+//! `ChartIndex::build` reads the chart once; `ProvenanceGuard::update_section` re-checks
+//! only changed sentences; `GuardReport::can_sign` is the signing rule.
+
+pub mod chart_index;
+pub mod check;
+pub mod facts;
+pub mod guard;
+pub mod report;
+
+pub use chart_index::{ChartIndex, ExpectedKind};
+pub use check::{Check, Reason, Verdict};
+pub use facts::Side;
+pub use guard::{check_draft, GuardWork, ProvenanceGuard};
+pub use report::{GuardCounts, GuardItem, GuardReport, OmittedFact};

@@ -1,0 +1,265 @@
+//! Quantities and schedules: a number with a unit is a `dose` (5mg, 2錠, 80mL/h, 2mg/kg) or a
+//! `test_value` (12.5mg/dL, 120/80mmHg, 38.5°C, 96%) depending on the unit; dosing schedules
+//! (分3, 1日3回, 毎食後, 頓用) are doses.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{alternation, compile, glued_after, glued_before, NUMBER};
+use crate::nlp::candidate::{rank, Candidate};
+use crate::nlp::EntityType;
+
+/// Units of administered amounts and rates.
+pub const DOSE_UNITS: &[&str] = &[
+    "mg/m2/日",
+    "mg/m2/day",
+    "mL/kg/h",
+    "mL/kg/hr",
+    "mg/kg/日",
+    "mg/kg/day",
+    "mg/kg/h",
+    "μg/kg/min",
+    "μg/kg/分",
+    "mg/日",
+    "mg/day",
+    "mg/回",
+    "mg/kg",
+    "mg/m2",
+    "mg/body",
+    "g/日",
+    "g/day",
+    "g/回",
+    "mL/h",
+    "mL/hr",
+    "mL/時",
+    "mL/時間",
+    "mL/日",
+    "ml/h",
+    "ml/hr",
+    "単位/日",
+    "単位/時",
+    "単位/kg",
+    "μg/日",
+    "μg/h",
+    "mg",
+    "g",
+    "μg",
+    "mcg",
+    "ug",
+    "mL",
+    "ml",
+    "単位",
+    "U",
+    "IU",
+    "万単位",
+    "錠",
+    "カプセル",
+    "包",
+    "滴",
+    "枚",
+    "アンプル",
+    "バイアル",
+    "袋",
+    "本",
+    "噴霧",
+    "吸入",
+    "puff",
+    "mEq",
+    "mmol",
+    "γ",
+];
+
+/// Units of measured values (labs, vitals).
+pub const VALUE_UNITS: &[&str] = &[
+    "cmH2O",
+    "/HPF",
+    "/LPF",
+    "/HF",
+    "mL/分/1.73m2",
+    "mL/min/1.73m2",
+    "mL/分",
+    "mL/min",
+    "mg/dL",
+    "g/dL",
+    "μg/dL",
+    "ng/mL",
+    "pg/mL",
+    "μg/mL",
+    "ng/dL",
+    "mg/L",
+    "U/L",
+    "IU/L",
+    "mU/mL",
+    "μU/mL",
+    "μIU/mL",
+    "mIU/mL",
+    "U/mL",
+    "mEq/L",
+    "mmol/L",
+    "μmol/L",
+    "nmol/L",
+    "pmol/L",
+    "/μL",
+    "/uL",
+    "/mm3",
+    "×10^4/μL",
+    "×10^3/μL",
+    "x10^4/μL",
+    "x10^3/μL",
+    "万/μL",
+    "fL",
+    "mmHg",
+    "Torr",
+    "bpm",
+    "回/分",
+    "/分",
+    "/min",
+    "°C",
+    "%",
+    "kg/m2",
+    "mOsm/kg",
+];
+
+/// Dosing schedules and timings, each its own entity (1日1回 + 朝食後).
+const SCHEDULE_WORDS: &[&str] = &[
+    "毎食後",
+    "毎食直後",
+    "毎食前",
+    "毎食直前",
+    "朝昼夕食後",
+    "朝夕食後",
+    "朝昼食後",
+    "朝食後",
+    "昼食後",
+    "夕食後",
+    "朝食前",
+    "昼食前",
+    "夕食前",
+    "朝食直前",
+    "夕食直前",
+    "食直前",
+    "食直後",
+    "食間",
+    "眠前",
+    "就寝前",
+    "頓用",
+    "頓服",
+    "疼痛時",
+    "発熱時",
+    "不眠時",
+    "便秘時",
+    "隔日",
+];
+
+static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
+    let mut units: Vec<&str> = DOSE_UNITS.to_vec();
+    units.extend_from_slice(VALUE_UNITS);
+    compile(&format!(
+        r"({NUMBER})(?:\s?[~-]\s?({NUMBER}))?\s?({})",
+        alternation(&units)
+    ))
+});
+
+static SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(&format!(
+        r"分[1-6]|1日[0-9]+(?:~[0-9]+)?回|週[0-9]+回|q[0-9]+h|{}",
+        alternation(SCHEDULE_WORDS)
+    ))
+});
+
+/// Whether `unit` measures a value rather than an administered amount.
+pub fn is_value_unit(unit: &str) -> bool {
+    VALUE_UNITS.contains(&unit)
+}
+
+/// Finds quantities and schedules in `text` (normalized).
+pub fn find(text: &str, out: &mut Vec<Candidate>) {
+    for caps in QUANTITY.captures_iter(text) {
+        let (Some(whole), Some(unit)) = (caps.get(0), caps.get(3)) else {
+            continue;
+        };
+        if glued_before(text, whole.start()) || glued_after(text, whole.end()) {
+            continue;
+        }
+        let kind = if is_value_unit(unit.as_str()) {
+            EntityType::TestValue
+        } else {
+            EntityType::Dose
+        };
+        out.push(
+            Candidate::new(kind, whole.start(), whole.end(), rank::RULE)
+                .with_normalized(whole.as_str().replace([' ', ','], "")),
+        );
+    }
+    for m in SCHEDULE.find_iter(text) {
+        if glued_before(text, m.start()) || glued_after(text, m.end()) {
+            continue;
+        }
+        out.push(Candidate::new(
+            EntityType::Dose,
+            m.start(),
+            m.end(),
+            rank::RULE,
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(EntityType, &str)> {
+        let mut out = Vec::new();
+        find(text, &mut out);
+        out.sort_by_key(|c| c.start);
+        out.iter()
+            .map(|c| (c.kind, &text[c.start..c.end]))
+            .collect()
+    }
+
+    #[test]
+    fn doses_and_schedules() {
+        use EntityType::Dose;
+        assert_eq!(
+            found("アモキシシリン250mg 3カプセル 分3 毎食後"),
+            vec![
+                (Dose, "250mg"),
+                (Dose, "3カプセル"),
+                (Dose, "分3"),
+                (Dose, "毎食後")
+            ]
+        );
+        assert_eq!(
+            found("プラスグレル3.75mg 1日1回朝食後、80mL/h、2mg/kg"),
+            vec![
+                (Dose, "3.75mg"),
+                (Dose, "1日1回"),
+                (Dose, "朝食後"),
+                (Dose, "80mL/h"),
+                (Dose, "2mg/kg")
+            ]
+        );
+    }
+
+    #[test]
+    fn lab_units_make_test_values() {
+        use EntityType::TestValue;
+        assert_eq!(
+            found("CRP 3.2mg/dL、WBC 7,800/μL、BP 128/76mmHg、SpO2 96%、36.8°C"),
+            vec![
+                (TestValue, "3.2mg/dL"),
+                (TestValue, "7,800/μL"),
+                (TestValue, "96%"),
+                (TestValue, "36.8°C")
+            ]
+        );
+    }
+
+    #[test]
+    fn numbers_glued_to_latin_words_are_not_quantities() {
+        assert!(found("HbA1c").is_empty());
+        assert!(found("SpO2").is_empty());
+        assert!(found("V1-4で").is_empty());
+    }
+}

@@ -1,0 +1,201 @@
+//! The provenance guard behind the draft pane, on its own thread: it takes the NLP pipeline
+//! the entity worker loaded (one pipeline for the whole program), indexes each chart once,
+//! keeps one incremental `ProvenanceGuard` per document, and answers every draft change with
+//! `Action::GuardChecked`. Requests that pile up while it works are coalesced (only the
+//! newest text of a document is checked), so typing never waits for it.
+
+use super::action::Action;
+use super::document_state::DocumentKind;
+use super::review_state::DocKey;
+use super::services::ActionSender;
+use crate::chart::Chart;
+use crate::nlp::Pipeline;
+use crate::review::{ChartIndex, ProvenanceGuard};
+use std::collections::HashMap;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Check these sections (journal key, text) of `document` against `chart`.
+#[derive(Debug, Clone)]
+pub struct GuardRequest {
+    pub chart: Arc<Chart>,
+    pub document: DocumentKind,
+    pub sections: Vec<(String, String)>,
+}
+
+/// The guard's state for every chart and document seen, without a thread (tests use it
+/// directly; the worker thread owns one).
+pub struct GuardRunner {
+    pipeline: Arc<Pipeline>,
+    /// Chart index by chart id, with the chart it was built from (a rescan rebuilds it).
+    indexes: HashMap<String, (Arc<Chart>, Arc<ChartIndex>)>,
+    guards: HashMap<DocKey, ProvenanceGuard>,
+}
+
+impl GuardRunner {
+    pub fn new(pipeline: Arc<Pipeline>) -> Self {
+        Self {
+            pipeline,
+            indexes: HashMap::new(),
+            guards: HashMap::new(),
+        }
+    }
+
+    /// Checks the request's text; the answer for the screen.
+    pub fn check(&mut self, request: GuardRequest) -> Action {
+        let GuardRequest {
+            chart,
+            document,
+            sections,
+        } = request;
+        let key = (chart.id.clone(), document);
+        let current = self
+            .indexes
+            .get(&chart.id)
+            .filter(|(built_from, _)| Arc::ptr_eq(built_from, &chart))
+            .map(|(_, index)| Arc::clone(index));
+        let index = match current {
+            Some(index) => index,
+            None => {
+                let started = Instant::now();
+                let index = Arc::new(ChartIndex::build(&self.pipeline, &chart));
+                tracing::debug!(
+                    entities = index.entity_count,
+                    ms = started.elapsed().as_millis() as u64,
+                    "chart indexed for the guard"
+                );
+                self.indexes
+                    .insert(chart.id.clone(), (Arc::clone(&chart), Arc::clone(&index)));
+                for document in DocumentKind::ALL {
+                    self.guards.remove(&(chart.id.clone(), document));
+                }
+                index
+            }
+        };
+        let pipeline = Arc::clone(&self.pipeline);
+        let guard = self
+            .guards
+            .entry(key.clone())
+            .or_insert_with(|| ProvenanceGuard::new(pipeline, index));
+        let started = Instant::now();
+        guard.update_all(sections.iter().map(|(k, t)| (k.as_str(), t.as_str())));
+        let report = guard.report();
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        Action::GuardChecked {
+            chart_id: key.0,
+            document,
+            sections,
+            report,
+            micros,
+        }
+    }
+}
+
+impl GuardRunner {
+    /// The chart's structured summary (problems, medications, labs, allergies, procedures),
+    /// for the summary panel.
+    pub fn summarize(&self, chart: &Chart) -> Action {
+        let started = Instant::now();
+        let summary = Arc::new(self.pipeline.structure(chart));
+        tracing::debug!(
+            problems = summary.problems.len(),
+            medications = summary.medications.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "chart summarized"
+        );
+        Action::ChartSummary {
+            chart_id: chart.id.clone(),
+            summary,
+        }
+    }
+}
+
+/// Work for the guard thread.
+enum Work {
+    Check(GuardRequest),
+    Summarize(Arc<Chart>),
+}
+
+/// The handle the event loop sends draft changes to.
+pub struct GuardService {
+    requests: Sender<(Work, ActionSender)>,
+}
+
+impl GuardService {
+    /// Starts the worker. It waits for the pipeline on `pipeline` (sent once the entity
+    /// worker has loaded it); if that never comes, requests are answered with a message.
+    pub fn start(pipeline: Receiver<Arc<Pipeline>>) -> std::io::Result<Self> {
+        let (requests, inbox) = channel();
+        std::thread::Builder::new()
+            .name("karte-guard".into())
+            .spawn(move || run(pipeline, inbox))?;
+        Ok(Self { requests })
+    }
+
+    pub fn check(&self, request: GuardRequest, actions: ActionSender) {
+        self.send(Work::Check(request), actions);
+    }
+
+    /// Structures `chart` for the summary panel (answer: `Action::ChartSummary`).
+    pub fn summarize(&self, chart: Arc<Chart>, actions: ActionSender) {
+        self.send(Work::Summarize(chart), actions);
+    }
+
+    fn send(&self, work: Work, actions: ActionSender) {
+        // A closed channel means the worker is gone; the screen says so through the status.
+        if self.requests.send((work, actions.clone())).is_err() {
+            let _ = actions.send(Action::Status(
+                "照合処理が停止しています — karte を再起動してください".into(),
+            ));
+        }
+    }
+}
+
+fn run(pipeline: Receiver<Arc<Pipeline>>, inbox: Receiver<(Work, ActionSender)>) {
+    let Ok(pipeline) = pipeline.recv() else {
+        // The pipeline did not load (the entity worker said why). Say so once: repeating it
+        // on every keystroke would hide every other status message.
+        let mut told = false;
+        while let Ok((_, actions)) = inbox.recv() {
+            if !told {
+                told = true;
+                let _ = actions.send(Action::Status(
+                    "根拠の照合ができません: 辞書を読み込めません — karte setup を実行してください"
+                        .into(),
+                ));
+            }
+        }
+        return;
+    };
+    let mut runner = GuardRunner::new(pipeline);
+    while let Ok(first) = inbox.recv() {
+        // Keep only the newest text of each document (summaries are all done).
+        let mut batch = vec![first];
+        while let Ok(next) = inbox.try_recv() {
+            batch.push(next);
+        }
+        let mut newest: Vec<(Work, ActionSender)> = Vec::new();
+        for (work, actions) in batch {
+            let same = |(queued, _): &(Work, ActionSender)| match (queued, &work) {
+                (Work::Check(a), Work::Check(b)) => {
+                    a.chart.id == b.chart.id && a.document == b.document
+                }
+                _ => false,
+            };
+            match newest.iter().position(same) {
+                Some(i) => newest[i] = (work, actions),
+                None => newest.push((work, actions)),
+            }
+        }
+        for (work, actions) in newest {
+            let answer = match work {
+                Work::Check(request) => runner.check(request),
+                Work::Summarize(chart) => runner.summarize(&chart),
+            };
+            if actions.send(answer).is_err() {
+                return; // the screen has closed
+            }
+        }
+    }
+}

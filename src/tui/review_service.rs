@@ -1,0 +1,265 @@
+//! The disk side of reviewing, for the event loop: acknowledging a guard finding, signing,
+//! reading what is signed when a document opens, writing exports into the data dir's
+//! `exports/` (0600 files, 0700 dir), and writing the OSC 52 clipboard sequence to the
+//! terminal. `update` never calls these; it asks with `Effect`s.
+
+use super::action::Action;
+use super::document_service::DocumentService;
+use super::document_state::DocumentKind;
+use crate::chart::Chart;
+use crate::export::{document_bundle, document_text, osc52_for_terminal};
+use crate::paths::{create_private_dir, write_private_atomic};
+use crate::store::{
+    self, chart_fingerprint, chart_key, AuditAction, DocumentStore, SectionText, SignedDocument,
+};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The two export files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Plain text laid out as the letter / summary.
+    Text,
+    /// FHIR R4 document Bundle (JSON).
+    Fhir,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Text => "txt",
+            ExportFormat::Fhir => "fhir.json",
+        }
+    }
+
+    /// The audit log's name of the format (same as `karte export --format`).
+    pub fn audit_name(self) -> &'static str {
+        match self {
+            ExportFormat::Text => "text",
+            ExportFormat::Fhir => "fhir",
+        }
+    }
+}
+
+/// Where exports go: `<data_dir>/exports`.
+pub fn exports_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("exports")
+}
+
+/// Writes `signed` as `format` into `<data_dir>/exports/` and returns the file's path.
+/// The file name says which chart, document and version (chart ids are made file-safe).
+pub fn export_signed(
+    data_dir: &Path,
+    signed: &SignedDocument,
+    chart: &Chart,
+    format: ExportFormat,
+) -> Result<PathBuf, String> {
+    let dir = exports_dir(data_dir);
+    create_private_dir(&dir)
+        .map_err(|e| format!("書き出し先 {} を作れません: {e}", dir.display()))?;
+    let body = match format {
+        ExportFormat::Text => document_text(signed, chart),
+        ExportFormat::Fhir => {
+            let mut json = serde_json::to_string_pretty(&document_bundle(signed, chart))
+                .map_err(|e| format!("FHIR JSON を作れません: {e}"))?;
+            json.push('\n');
+            json
+        }
+    };
+    let path = dir.join(format!(
+        "{}-{}-v{}.{}",
+        chart_key(&signed.chart_id),
+        signed.doc.as_str(),
+        signed.version,
+        format.extension()
+    ));
+    write_private_atomic(&path, body.as_bytes())
+        .map_err(|e| format!("{} に書き出せません: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Export for the event loop: the file, an audit entry, and the status message.
+pub fn export(
+    documents: Option<&DocumentService>,
+    chart: &Chart,
+    signed: &SignedDocument,
+    format: ExportFormat,
+) -> Action {
+    let Some(documents) = documents else {
+        return Action::Status("書き出し先 (データフォルダ) が設定されていません".into());
+    };
+    match export_signed(documents.data_dir(), signed, chart, format) {
+        Ok(path) => {
+            let document = signed.doc;
+            if let Some(session) = documents.session(&signed.chart_id, document) {
+                if let Err(error) = session.record(AuditAction::Exported {
+                    version: signed.version,
+                    format: format.audit_name().into(),
+                }) {
+                    tracing::warn!("cannot record an export in the audit log: {error}");
+                }
+            }
+            Action::Status(format!("書き出しました: {}", path.display()))
+        }
+        Err(message) => Action::Status(message),
+    }
+}
+
+/// The audit entry of a copy to the clipboard (format `osc52`, the version copied).
+pub fn record_clipboard_copy(
+    service: &DocumentService,
+    chart_id: &str,
+    document: DocumentKind,
+) -> Option<Action> {
+    let session = service.session(chart_id, document)?;
+    let version = session.latest_signed().ok().flatten()?.version;
+    session
+        .record(AuditAction::Exported {
+            version,
+            format: "osc52".into(),
+        })
+        .err()
+        .map(|error| {
+            tracing::warn!("cannot record a clipboard copy in the audit log: {error}");
+            Action::Status(format!(
+                "コピーを監査ログに記録できません: {}",
+                one_line(&error.to_string())
+            ))
+        })
+}
+
+/// Records an acknowledgement; `Some` is a message when it could not be recorded.
+pub fn acknowledge(
+    documents: Option<&DocumentService>,
+    chart_id: &str,
+    document: DocumentKind,
+    item_id: &str,
+) -> Option<Action> {
+    let session = documents.and_then(|d| d.session(chart_id, document));
+    let result = match session {
+        Some(session) => session.acknowledge(item_id).map_err(|e| e.to_string()),
+        None => Err("文書が開かれていません".into()),
+    };
+    result.err().map(|error| {
+        Action::Status(format!(
+            "確認の記録に失敗しました (画面上は確認済み): {}",
+            one_line(&error)
+        ))
+    })
+}
+
+/// Signs the open document; the answer for the screen.
+pub fn sign(
+    documents: Option<&DocumentService>,
+    chart: &Chart,
+    document: DocumentKind,
+    sections: &[SectionText],
+    acknowledged: Vec<String>,
+) -> Action {
+    let session = documents.and_then(|d| d.session(&chart.id, document));
+    let result = match session {
+        Some(session) => session
+            .sign(
+                document.title(),
+                sections,
+                Some(chart_fingerprint(chart)),
+                acknowledged,
+            )
+            .map(Box::new)
+            .map_err(|e| one_line(&e.to_string())),
+        None => Err("文書が開かれていません (i で開いてから署名してください)".into()),
+    };
+    Action::Signed {
+        chart_id: chart.id.clone(),
+        document,
+        result,
+    }
+}
+
+/// What the store holds for a document just opened (newest signed version, journal state).
+pub fn signed_version(
+    documents: Option<&DocumentService>,
+    chart_id: &str,
+    document: DocumentKind,
+) -> Option<Action> {
+    let documents = documents?;
+    let signed = match documents.session(chart_id, document) {
+        Some(session) => session.latest_signed(),
+        None => store::SignedStore::new(documents.data_dir()).load_latest(chart_id, document),
+    };
+    let signed = match signed {
+        Ok(signed) => signed.map(Box::new),
+        Err(error) => {
+            return Some(Action::Status(format!(
+                "署名済みの版を確認できません: {}",
+                one_line(&error.to_string())
+            )))
+        }
+    };
+    let recovered = store::recover(
+        &DocumentStore::new(documents.data_dir()),
+        chart_id,
+        document,
+    )
+    .ok()
+    .flatten();
+    let (unsigned_changes, acknowledged) = recovered.map_or((false, BTreeSet::new()), |r| {
+        (r.state.unsigned_changes, r.state.acknowledged)
+    });
+    Some(Action::SignedVersion {
+        chart_id: chart_id.to_string(),
+        document,
+        signed,
+        unsigned_changes,
+        acknowledged,
+    })
+}
+
+/// Whether a `SignedVersion` answer found a signed version (others need not be sent).
+pub fn has_signed_version(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::SignedVersion {
+            signed: Some(_),
+            ..
+        }
+    )
+}
+
+/// Writes the OSC 52 sequence for `text` straight to the terminal (`out`: the screen's
+/// stdout) and flushes. ratatui's buffer is left as it is: the sequence draws nothing.
+pub fn copy_to_clipboard(out: &mut impl Write, text: &str) -> String {
+    let sequence = match osc52_for_terminal(text) {
+        Ok(sequence) => sequence,
+        Err(error) => return error.to_string(),
+    };
+    match out
+        .write_all(sequence.as_bytes())
+        .and_then(|()| out.flush())
+    {
+        Ok(()) => format!(
+            "{}文字をクリップボードへ送りました (OSC 52 — 端末が許可している場合)",
+            text.chars().count()
+        ),
+        Err(error) => format!("端末へ書き込めません: {error}"),
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osc52_goes_to_the_writer_it_is_given() {
+        let mut out = Vec::new();
+        let message = copy_to_clipboard(&mut out, "退院時サマリー");
+        let written = String::from_utf8(out).unwrap();
+        assert!(written.contains("]52;c;"), "{written:?}");
+        assert!(message.contains("7文字"), "{message}");
+    }
+}

@@ -1,0 +1,128 @@
+//! The workers behind the screen (gitui's asyncgit idea): each gets `Effect`s from the event
+//! loop and answers with `Action`s on a channel, never blocking the UI. The model engine is
+//! started here so the draft pane can show its load state; drafting runs in `draft_worker`,
+//! entity extraction (highlights) in `entity_worker`, the Metrics report in `metrics_worker`.
+
+use super::action::{Action, EntityTarget};
+use super::document_service::{DocumentService, DocumentWorker};
+use super::document_state::DocumentKind;
+use super::draft_worker::SessionDraftService;
+use super::entity_worker::PipelineEntityService;
+use super::metrics_worker::MetricsReportLoader;
+use super::model_status::ModelState;
+use crate::chart::Chart;
+use crate::cli::Context;
+use crate::llm::{Engine, EngineConfig, ModelManifest};
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedSender;
+
+pub type ActionSender = UnboundedSender<Action>;
+
+/// Writes drafts. Implementations return at once and report through `actions` with
+/// `Action::Draft` events: `Started` (the sections), `Text`/`SectionDone` as text streams,
+/// then `Finished`, `Failed` or `Cancelled`.
+///
+/// With `karte::draft::DraftSession` (branch llm) an implementation is a forwarding task:
+/// `Started { sections }` → `Started` (`generated` = narrative section), `Token { index,
+/// text }` → `Text`, `SectionDone { index, section }` → `SectionDone { text:
+/// Some(section.text) }`, `Truncated` → `Action::Status`, `Finished`/`Cancelled`/`Failed`
+/// → the same; `cancel` calls `DraftSession::cancel`.
+pub trait DraftService: Send {
+    fn generate(&mut self, chart: Arc<Chart>, document: DocumentKind, actions: ActionSender);
+    fn cancel(&mut self, chart_id: &str, document: DocumentKind);
+
+    /// Writes one section (by heading) again and answers with one
+    /// `Action::SectionRegenerated`. With `karte::draft` this is a `DraftSession` whose
+    /// request has `only_sections = Some(vec![key])` (the key: `document_edit::section_key`).
+    /// A drafter that cannot do this says so (the default).
+    fn regenerate_section(
+        &mut self,
+        chart: Arc<Chart>,
+        document: DocumentKind,
+        heading: String,
+        actions: ActionSender,
+    ) {
+        let _ = actions.send(Action::SectionRegenerated {
+            chart_id: chart.id.clone(),
+            document,
+            heading,
+            result: Err("この下書きサービスはセクション単位の再生成に対応していません".into()),
+        });
+    }
+}
+
+/// Finds entities off the UI thread and reports `Action::Entities`: one per note of a chart
+/// (`EntityTarget::Note`), or one for a single text such as a draft section.
+pub trait EntityService: Send {
+    fn analyze(&mut self, chart: Arc<Chart>, actions: ActionSender);
+    fn analyze_text(&mut self, target: EntityTarget, text: String, actions: ActionSender);
+}
+
+/// What the event loop can hand work to. A missing service is reported in the status bar
+/// when its work is asked for.
+#[derive(Default)]
+pub struct Services {
+    /// The model, loading in the background from startup (shared with a `DraftService`).
+    pub engine: Option<Arc<Engine>>,
+    pub drafts: Option<Box<dyn DraftService>>,
+    pub entities: Option<Box<dyn EntityService>>,
+    /// Chart locks, journals and recovery of the documents being edited.
+    pub documents: Option<DocumentWorker>,
+    /// The metrics recorder, fed by the event loop after each action.
+    pub metrics_hooks: super::metrics_hooks::MetricsHooks,
+    pub metrics: Option<MetricsReportLoader>,
+    /// The provenance guard (re-checks the draft on every change).
+    pub guard: Option<super::guard_worker::GuardService>,
+}
+
+impl Services {
+    /// Starts the model engine (it loads in the background; its load events become
+    /// `Action::Model`) and the entity worker. Must run inside the tokio runtime.
+    pub fn connect(ctx: &Context, actions: &ActionSender) -> Self {
+        let manifest = ModelManifest::default_model();
+        let config =
+            EngineConfig::from_settings(ctx.model_path.clone(), &ctx.config.llm, &manifest);
+        let (engine, mut events) = Engine::start(config);
+        let model_actions = actions.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                if let Some(state) = ModelState::from_engine_event(&event) {
+                    if model_actions.send(Action::Model(state)).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let (share_pipeline, shared_pipeline) = std::sync::mpsc::channel();
+        let guard = super::guard_worker::GuardService::start(shared_pipeline)
+            .map_err(|error| tracing::warn!("no guard worker thread: {error}"))
+            .ok();
+        let entities = match PipelineEntityService::start_sharing(
+            ctx.paths.ipadic_dir(),
+            Some(share_pipeline),
+        ) {
+            Ok(service) => Some(Box::new(service) as Box<dyn EntityService>),
+            Err(error) => {
+                tracing::warn!("no entity worker thread: {error}");
+                None
+            }
+        };
+        let engine = Arc::new(engine);
+        let drafts = SessionDraftService::new(
+            Arc::clone(&engine),
+            ctx.paths.config_dir.clone(),
+            ctx.config.llm.sampling(&manifest.sampling),
+        );
+        Self {
+            engine: Some(engine),
+            drafts: Some(Box::new(drafts)),
+            entities,
+            documents: DocumentWorker::spawn(DocumentService::from_context(ctx), actions.clone())
+                .map_err(|e| tracing::warn!("no document thread: {e}"))
+                .ok(),
+            metrics_hooks: super::metrics_hooks::MetricsHooks::start(ctx),
+            metrics: Some(MetricsReportLoader::from_context(ctx)),
+            guard,
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The bottom line: the keys that matter now (from the keymap) and the latest message.
+
+use crate::tui::app::{App, Pane, Screen};
+use crate::tui::command::Command;
+use crate::tui::text;
+use crate::tui::theme::UiPart;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::Frame;
+
+/// The hints for the current context: commands whose first keys are shown, and a label.
+fn hints(app: &App) -> Vec<(&'static [Command], &'static str)> {
+    if app.help_open {
+        return vec![
+            (&[Command::ToggleHelp], "閉じる"),
+            (&[Command::MoveDown, Command::MoveUp], "スクロール"),
+        ];
+    }
+    if app.screen == Screen::Metrics {
+        return vec![
+            (&[Command::ShowMetrics], "閉じる"),
+            (&[Command::ToggleHelp], "ヘルプ"),
+            (&[Command::Quit], "終了"),
+        ];
+    }
+    match app.focus {
+        Pane::Queue => vec![
+            (&[Command::MoveDown, Command::MoveUp], "移動"),
+            (&[Command::Open], "開く"),
+            (&[Command::FocusNext], "ペイン"),
+            (&[Command::GenerateDraft], "下書き"),
+            (&[Command::ToggleHelp], "ヘルプ"),
+            (&[Command::Quit], "終了"),
+        ],
+        Pane::Chart => vec![
+            (&[Command::MoveDown, Command::MoveUp], "スクロール"),
+            (&[Command::NextTab], "タブ"),
+            (&[Command::FocusNext], "ペイン"),
+            (&[Command::Back], "キュー"),
+            (&[Command::ToggleHelp], "ヘルプ"),
+            (&[Command::Quit], "終了"),
+        ],
+        Pane::Draft if crate::tui::view::guard_panel::current_is_signed(app) => vec![
+            (&[Command::ExportText], "テキスト出力"),
+            (&[Command::ExportFhir], "FHIR出力"),
+            (&[Command::CopyToClipboard], "コピー"),
+            (&[Command::Amend], "修正版"),
+            (&[Command::NextTab], "文書"),
+            (&[Command::Back], "キュー"),
+            (&[Command::Quit], "終了"),
+        ],
+        Pane::Draft if app.current_edit().is_some_and(|e| e.editor.is_some()) => vec![
+            (&[Command::EditDraft], "編集"),
+            (&[Command::NextFlag], "指摘"),
+            (&[Command::AcknowledgeFlag], "確認"),
+            (&[Command::Sign], "署名"),
+            (&[Command::ToggleGuardPanel], "照合"),
+            (&[Command::AcceptSection], "確認済"),
+            (&[Command::RevertSection], "AI版に戻す"),
+            (&[Command::RegenerateSection], "再生成"),
+            (&[Command::MoveDown, Command::MoveUp], "スクロール"),
+            (&[Command::Back], "キュー"),
+            (&[Command::Quit], "終了"),
+        ],
+        Pane::Draft => vec![
+            (&[Command::MoveDown, Command::MoveUp], "スクロール"),
+            (&[Command::NextTab], "文書"),
+            (&[Command::GenerateDraft], "生成"),
+            (&[Command::NewDocument], "空の様式"),
+            (&[Command::EditDraft], "編集"),
+            (&[Command::Back], "キュー"),
+            (&[Command::ToggleHelp], "ヘルプ"),
+            (&[Command::Quit], "終了"),
+        ],
+    }
+}
+
+/// Edit mode and the recovery prompt take keys directly (not through the keymap).
+fn fixed_hints(app: &App) -> Option<&'static [(&'static str, &'static str)]> {
+    if app.help_open {
+        None
+    } else if app.recovery.is_some() {
+        Some(&[("y", "復元"), ("n", "破棄")])
+    } else if app.is_editing() {
+        Some(&[
+            ("esc", "編集終了"),
+            ("shift+矢印", "選択"),
+            ("ctrl-z/y", "元に戻す/やり直し"),
+            ("ctrl-x/c/v", "切取/コピー/貼付"),
+            ("ctrl-↑↓", "セクション"),
+            ("ctrl-w", "単語削除"),
+        ])
+    } else {
+        None
+    }
+}
+
+pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
+    let theme = &app.theme;
+    let bar = theme.ui(UiPart::StatusBar);
+    let key_style = theme.ui(UiPart::StatusKey);
+    let width = usize::from(rect.width);
+
+    // A journal that cannot save is shown first, until it can (the draft stays in memory);
+    // then the study arm (it decides what the keys do), a metrics DB problem, the message.
+    let journal = app
+        .journal_problem
+        .as_ref()
+        .map(|problem| format!("保存できません (下書きはメモリ上に保持): {problem}"));
+    let right = [
+        journal,
+        crate::tui::study_arms::study_chip(app),
+        app.metrics_warning.clone(),
+        app.status.clone(),
+    ]
+    .iter()
+    .flatten()
+    .map(|part| text::safe_line(part))
+    .collect::<Vec<_>>()
+    .join("  ");
+    // The guard's counts for the current document come first; a message longer than half
+    // the bar (an export path) may take the hints' room.
+    let counts = super::guard_panel::status_counts(app)
+        .filter(|_| !app.help_open)
+        .map(|c| format!("{c} "))
+        .unwrap_or_default();
+    let right_max = (width / 2).max(width.saturating_sub(text::width(&counts) + 2));
+    let right = if text::width(&right) > width / 2 {
+        text::truncate(&right, right_max)
+    } else {
+        right
+    };
+    let room = width.saturating_sub(text::width(&right) + 1);
+
+    let mut spans = vec![Span::styled(" ", bar)];
+    let mut used = 1;
+    if !counts.is_empty() && text::width(&counts) < room {
+        used += text::width(&counts);
+        spans.push(Span::styled(counts, key_style));
+    }
+    let fixed = fixed_hints(app);
+    for (keys, label) in fixed.unwrap_or(&[]) {
+        let cost = text::width(keys) + 1 + text::width(label) + 2;
+        if used + cost > room {
+            break;
+        }
+        used += cost;
+        spans.push(Span::styled(*keys, key_style));
+        spans.push(Span::styled(format!(" {label}  "), bar));
+    }
+    let keymap_hints = if fixed.is_some() {
+        Vec::new()
+    } else {
+        hints(app)
+    };
+    let generation_refused = crate::tui::study_arms::generation_refused_on_screen(app);
+    for (commands, label) in keymap_hints {
+        // Offer only what the study arm allows.
+        if generation_refused && commands.contains(&Command::GenerateDraft) {
+            continue;
+        }
+        let keys: Vec<String> = commands
+            .iter()
+            .filter_map(|c| app.keymap.keys_for(*c).first().map(ToString::to_string))
+            .collect();
+        if keys.is_empty() {
+            continue;
+        }
+        let keys = keys.join("/");
+        let cost = text::width(&keys) + 1 + text::width(label) + 2;
+        if used + cost > room {
+            break;
+        }
+        used += cost;
+        spans.push(Span::styled(keys, key_style));
+        spans.push(Span::styled(format!(" {label}  "), bar));
+    }
+    let gap = width.saturating_sub(used + text::width(&right));
+    spans.push(Span::styled(" ".repeat(gap), bar));
+    spans.push(Span::styled(right, theme.ui(UiPart::StatusMessage)));
+    frame.render_widget(Line::from(spans).style(bar), rect);
+}
