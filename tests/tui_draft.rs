@@ -471,3 +471,66 @@ fn app_with_queue_focus() -> App {
         },
     )
 }
+
+#[test]
+fn entity_keys_step_through_the_chart_and_mark_each_entity() {
+    let mut app = app(
+        200,
+        50,
+        ModelState::Ready {
+            name: "gemma".into(),
+        },
+    );
+    let chart = app.selected_chart().unwrap().clone();
+    let pipeline =
+        karte::nlp::Pipeline::load(&karte::paths::AppPaths::discover().unwrap().ipadic_dir())
+            .unwrap();
+    let notes = chart.notes_by_date();
+    for note in &notes[..2] {
+        update(
+            &mut app,
+            Action::Entities {
+                target: EntityTarget::Note {
+                    chart_id: chart.id.clone(),
+                    note_id: note.id.clone(),
+                },
+                entities: pipeline.extract(&note.text),
+            },
+        );
+    }
+    let first = pipeline.extract(&notes[0].text);
+    let second_note = pipeline.extract(&notes[1].text);
+    let total = first.len() + second_note.len();
+    assert!(first.len() >= 2 && !second_note.is_empty());
+
+    press(&mut app, Command::NextEntity);
+    let mark = app.review.source_mark.clone().unwrap();
+    assert_eq!(
+        (mark.note_id.as_str(), mark.start),
+        (notes[0].id.as_str(), first[0].start)
+    );
+    assert!(app
+        .status
+        .as_deref()
+        .unwrap()
+        .starts_with(&format!("1/{total} ")));
+    press(&mut app, Command::NextEntity);
+    assert_eq!(
+        app.review.source_mark.clone().unwrap().start,
+        first[1].start
+    );
+
+    // Backwards from the first wraps to the last entity of the second note.
+    press(&mut app, Command::PrevEntity);
+    press(&mut app, Command::PrevEntity);
+    let mark = app.review.source_mark.clone().unwrap();
+    assert_eq!(
+        (mark.note_id.as_str(), mark.start),
+        (notes[1].id.as_str(), second_note.last().unwrap().start)
+    );
+    assert!(app
+        .status
+        .as_deref()
+        .unwrap()
+        .starts_with(&format!("{total}/{total} ")));
+}

@@ -25,6 +25,8 @@ pub enum Command {
     GenerateDraft,
     CancelDraft,
     ToggleHighlights,
+    NextEntity,
+    PrevEntity,
     ShowMetrics,
     Rescan,
     EditDraft,
@@ -48,7 +50,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Command; 39] = [
+    pub const ALL: [Command; 41] = [
         Command::MoveDown,
         Command::MoveUp,
         Command::PageDown,
@@ -67,6 +69,8 @@ impl Command {
         Command::GenerateDraft,
         Command::CancelDraft,
         Command::ToggleHighlights,
+        Command::NextEntity,
+        Command::PrevEntity,
         Command::ShowMetrics,
         Command::Rescan,
         Command::ToggleHelp,
@@ -113,6 +117,8 @@ impl Command {
             Command::GenerateDraft => "generate_draft",
             Command::CancelDraft => "cancel_draft",
             Command::ToggleHighlights => "toggle_highlights",
+            Command::NextEntity => "next_entity",
+            Command::PrevEntity => "prev_entity",
             Command::ShowMetrics => "metrics",
             Command::Rescan => "rescan",
             Command::EditDraft => "edit_draft",
@@ -159,6 +165,7 @@ impl Command {
             Command::GenerateDraft => "下書き",
             Command::CancelDraft => "中止",
             Command::ToggleHighlights => "強調",
+            Command::NextEntity | Command::PrevEntity => "所見",
             Command::ShowMetrics => "計測",
             Command::Rescan => "再読込",
             Command::EditDraft => "編集",
@@ -204,6 +211,8 @@ impl Command {
             Command::GenerateDraft => "選択した患者の下書きを生成",
             Command::CancelDraft => "生成中の下書きを中止",
             Command::ToggleHighlights => "病名・薬剤・検査値などの強調表示を切り替え",
+            Command::NextEntity => "カルテの次の所見 (病名・薬剤・検査値…) へ",
+            Command::PrevEntity => "カルテの前の所見へ",
             Command::ShowMetrics => "作成時間の計測結果 (Metrics) を開く/閉じる",
             Command::Rescan => "キューのフォルダを読み直す",
             Command::EditDraft => "下書きを編集する (編集中は esc で終了、キーは下の一覧)",

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// The built-in bindings, as key strings (the same syntax users write).
-pub const DEFAULT_KEYS: [(Command, &str); 39] = [
+pub const DEFAULT_KEYS: [(Command, &str); 41] = [
     (Command::MoveDown, "j down"),
     (Command::MoveUp, "k up"),
     (Command::PageDown, "pagedown ctrl-d"),
@@ -45,6 +45,8 @@ pub const DEFAULT_KEYS: [(Command, &str); 39] = [
     (Command::CopyToClipboard, "y"),
     (Command::ToggleSummary, "S"),
     (Command::ToggleHighlights, "h"),
+    (Command::NextEntity, "."),
+    (Command::PrevEntity, ","),
     (Command::ShowMetrics, "m"),
     (Command::Rescan, "r ctrl-r"),
     (Command::ToggleHelp, "? f1"),

@@ -94,6 +94,8 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
                 .into(),
             );
         }
+        Command::NextEntity => super::entity_jump::jump(app, true),
+        Command::PrevEntity => super::entity_jump::jump(app, false),
         Command::ShowMetrics => {
             if app.screen == Screen::Metrics {
                 app.screen = Screen::Review;

@@ -6,6 +6,7 @@
 mod background;
 mod commands;
 mod editing;
+mod entity_jump;
 mod review;
 mod signing;
 mod summary;
