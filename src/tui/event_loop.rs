@@ -183,37 +183,12 @@ fn carry_out(
                 entities.analyze(chart, actions.clone());
             }
         }
-        Effect::OpenDocument { chart_id, document } => match services.documents.as_ref() {
-            Some(documents) => {
-                documents.open(chart_id.clone(), document);
-                // After the open (same thread, in order): the signed version, if any.
-                documents.run(Box::new(move |service| {
-                    review_service::signed_version(Some(service), &chart_id, document)
-                }));
-            }
-            None => {
-                let _ = actions.send(Action::DocumentOpened {
-                    chart_id,
-                    document,
-                    opened: memory_only(),
-                });
-            }
-        },
-        Effect::TakeOverLock { chart_id, document } => match services.documents.as_ref() {
-            Some(documents) => {
-                documents.take_over(chart_id.clone(), document);
-                documents.run(Box::new(move |service| {
-                    review_service::signed_version(Some(service), &chart_id, document)
-                }));
-            }
-            None => {
-                let _ = actions.send(Action::DocumentOpened {
-                    chart_id,
-                    document,
-                    opened: memory_only(),
-                });
-            }
-        },
+        Effect::OpenDocument { chart_id, document } => {
+            open_document(services, actions, chart_id, document, false)
+        }
+        Effect::TakeOverLock { chart_id, document } => {
+            open_document(services, actions, chart_id, document, true)
+        }
         Effect::JournalSections {
             chart_id,
             document,
@@ -367,4 +342,32 @@ pub fn translate(app: &App, event: Event) -> Option<Action> {
         Event::Resize(width, height) => Some(Action::Resize { width, height }),
         _ => None,
     }
+}
+
+/// Opens a document for editing (or takes over its stale lock first), then looks up its
+/// signed version on the same thread, in order. Without a document service it is edited in
+/// memory only.
+fn open_document(
+    services: &Services,
+    actions: &UnboundedSender<Action>,
+    chart_id: String,
+    document: DocumentKind,
+    take_over: bool,
+) {
+    let Some(documents) = services.documents.as_ref() else {
+        let _ = actions.send(Action::DocumentOpened {
+            chart_id,
+            document,
+            opened: memory_only(),
+        });
+        return;
+    };
+    if take_over {
+        documents.take_over(chart_id.clone(), document);
+    } else {
+        documents.open(chart_id.clone(), document);
+    }
+    documents.run(Box::new(move |service| {
+        review_service::signed_version(Some(service), &chart_id, document)
+    }));
 }
