@@ -2,64 +2,19 @@
 //! will drive them: streaming sections, follow-scrolling, the end of a generation, model
 //! states, and entity highlights at character offsets of the original note text.
 
-use karte::chart::Queue;
 use karte::nlp::{Certainty, Entity, EntityType};
-use karte::tui::action::{Action, Effect, EntityTarget, QueueRow};
+use karte::tui::action::{Action, Effect, EntityTarget};
 use karte::tui::app::{App, Pane};
 use karte::tui::command::Command;
 use karte::tui::document_state::DocumentKind;
 use karte::tui::draft_view::{DraftEvent, SectionStart};
-use karte::tui::keymap::Keymap;
-use karte::tui::model_status::{ModelState, ModelStatus};
+use karte::tui::model_status::ModelState;
 use karte::tui::text;
-use karte::tui::theme::{EntityKind, Theme};
+use karte::tui::theme::EntityKind;
 use karte::tui::update::update;
-use karte::tui::view::view;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
-use ratatui::Terminal;
-use std::path::Path;
 
-fn app(width: u16, height: u16, state: ModelState) -> App {
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
-    let model = ModelStatus {
-        file_name: "gemma-3-270m-q4_k_m.gguf".into(),
-        state,
-    };
-    let mut app = App::new(
-        Keymap::default(),
-        Theme::built_in("dark").unwrap(),
-        demo.clone(),
-        model,
-        width,
-        height,
-    );
-    update(
-        &mut app,
-        Action::QueueLoaded(QueueRow::from_queue(&Queue::scan(&demo).unwrap())),
-    );
-    app
-}
-
-fn draw(app: &App) -> Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(app.width, app.height)).unwrap();
-    terminal.draw(|frame| view(app, frame)).unwrap();
-    terminal.backend().buffer().clone()
-}
-
-fn screen(buffer: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let mut x = 0;
-        while x < buffer.area.width {
-            let symbol = buffer[(x, y)].symbol();
-            out.push_str(symbol);
-            x += u16::try_from(text::width(symbol).max(1)).unwrap();
-        }
-        out.push('\n');
-    }
-    out
-}
+mod tui_support;
+use tui_support::{app, draw, screen};
 
 fn press(app: &mut App, command: Command) -> Vec<Effect> {
     update(app, Action::Command(command))

@@ -15,7 +15,6 @@ use karte::tui::edit_keys::EditKey;
 use karte::tui::keymap::Keymap;
 use karte::tui::layout::Panes;
 use karte::tui::model_status::{ModelState, ModelStatus};
-use karte::tui::text;
 use karte::tui::theme::Theme;
 use karte::tui::update::update;
 use karte::tui::view::view;
@@ -26,6 +25,9 @@ use ratatui::style::Modifier;
 use ratatui::Terminal;
 use std::path::Path;
 use std::time::Duration;
+
+mod tui_support;
+use tui_support::screen;
 
 const WIDTH: u16 = 80;
 const HEIGHT: u16 = 24;
@@ -109,20 +111,6 @@ fn draw(app: &App) -> (Buffer, Option<Position>) {
         .is_editing()
         .then(|| terminal.backend().cursor_position());
     (buffer, cursor)
-}
-
-fn screen(buffer: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let mut x = 0;
-        while x < buffer.area.width {
-            let symbol = buffer[(x, y)].symbol();
-            out.push_str(symbol);
-            x += u16::try_from(text::width(symbol).max(1)).unwrap();
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// The draft pane's text area (inside its border).

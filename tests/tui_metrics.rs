@@ -4,14 +4,13 @@
 //! temporary data dir, read back with SQL and `metrics::load_report`, shown on the Metrics
 //! screen.
 
-use karte::chart::Queue;
 use karte::editor::{EditKind as EditorEditKind, EditOutcome};
 use karte::metrics::{
     load_report, Arm, EditKind, EventKind, FocusTarget, MetricsConfig, PseudonymKey, Recorder,
     RecorderOptions, ReportOptions, StudyConfig,
 };
 use karte::paths::AppPaths;
-use karte::tui::action::{Action, Effect, QueueRow};
+use karte::tui::action::{Action, Effect};
 use karte::tui::app::{App, Pane};
 use karte::tui::command::Command;
 use karte::tui::document_state::DocumentKind;
@@ -19,64 +18,30 @@ use karte::tui::draft_view::{DraftEvent, SectionStart};
 use karte::tui::event_loop::Exit;
 use karte::tui::keymap::Keymap;
 use karte::tui::metrics_hooks::{events_for, BeforeAction, EventTarget, HookState, MetricsHooks};
-use karte::tui::model_status::{ModelState, ModelStatus};
+use karte::tui::model_status::ModelState;
 use karte::tui::study_arms::StudySetting;
-use karte::tui::text;
-use karte::tui::theme::Theme;
 use karte::tui::update::update;
-use karte::tui::view::view;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
-use ratatui::Terminal;
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+mod tui_support;
+use tui_support::screen_lines;
 
 const CLINICIAN: &str = "test-clinician";
 
 fn app(width: u16, height: u16) -> App {
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
-    let model = ModelStatus {
-        file_name: "gemma-3-270m-q4_k_m.gguf".into(),
-        state: ModelState::Ready {
-            name: "gemma-3-270m".into(),
-        },
-    };
-    let mut app = App::new(
-        Keymap::default(),
-        Theme::built_in("dark").unwrap(),
-        demo.clone(),
-        model,
+    tui_support::app(
         width,
         height,
-    );
-    update(
-        &mut app,
-        Action::QueueLoaded(QueueRow::from_queue(&Queue::scan(&demo).unwrap())),
-    );
-    app
-}
-
-fn screen(buffer: &Buffer) -> Vec<String> {
-    (0..buffer.area.height)
-        .map(|y| {
-            let mut out = String::new();
-            let mut x = 0;
-            while x < buffer.area.width {
-                let symbol = buffer[(x, y)].symbol();
-                out.push_str(symbol);
-                x += u16::try_from(text::width(symbol).max(1)).unwrap();
-            }
-            out
-        })
-        .collect()
+        ModelState::Ready {
+            name: "gemma-3-270m".into(),
+        },
+    )
 }
 
 fn draw(app: &App) -> Vec<String> {
-    let mut terminal = Terminal::new(TestBackend::new(app.width, app.height)).unwrap();
-    terminal.draw(|frame| view(app, frame)).unwrap();
-    screen(terminal.backend().buffer())
+    screen_lines(&tui_support::draw(app))
 }
 
 fn study_config(seed: Option<u64>) -> StudyConfig {

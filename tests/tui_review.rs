@@ -25,15 +25,15 @@ use karte::tui::review_state::{editor_ranges, SignState};
 use karte::tui::text;
 use karte::tui::theme::{Theme, UiPart};
 use karte::tui::update::update;
-use karte::tui::view::view;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Modifier;
-use ratatui::Terminal;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
+
+mod tui_support;
+use tui_support::{draw, screen};
 
 const HEADING: &str = "症状経過・検査結果・治療経過";
 const FAITHFUL: &str = "市中肺炎（右下葉）の診断で入院した。\nセフトリアキソン 2g 1日1回で治療を開始した。\nCRP 18.6 から 3.2 へ改善した。";
@@ -240,29 +240,6 @@ impl Harness {
     fn status(&self) -> String {
         self.app.status.clone().unwrap_or_default()
     }
-}
-
-fn draw(app: &App) -> Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(app.width, app.height)).unwrap();
-    terminal
-        .draw(|frame| view(app, frame))
-        .unwrap()
-        .buffer
-        .clone()
-}
-
-fn screen(buffer: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let mut x = 0;
-        while x < buffer.area.width {
-            let symbol = buffer[(x, y)].symbol();
-            out.push_str(symbol);
-            x += u16::try_from(text::width(symbol).max(1)).unwrap();
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// Every cell (x, y) where `word` starts on screen.

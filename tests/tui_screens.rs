@@ -11,18 +11,12 @@ use karte::tui::model_status::{ModelState, ModelStatus};
 use karte::tui::text;
 use karte::tui::theme::Theme;
 use karte::tui::update::update;
-use karte::tui::view::view;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
 use ratatui::style::Color;
-use ratatui::Terminal;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-fn demo_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
-}
+mod tui_support;
+use tui_support::{demo_dir, draw, screen_lines as screen_text};
 
 fn demo_rows() -> Vec<QueueRow> {
     QueueRow::from_queue(&Queue::scan(&demo_dir()).unwrap())
@@ -49,30 +43,6 @@ fn app_with(rows: Vec<QueueRow>, width: u16, height: u16, keymap: Keymap, theme:
 
 fn app(rows: Vec<QueueRow>, width: u16, height: u16) -> App {
     app_with(rows, width, height, Keymap::default(), "dark")
-}
-
-fn draw(app: &App) -> Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(app.width, app.height)).unwrap();
-    terminal.draw(|frame| view(app, frame)).unwrap();
-    terminal.backend().buffer().clone()
-}
-
-/// The row as it looks on screen: a wide character once, its trailing cell skipped.
-fn row_text(buffer: &Buffer, y: u16) -> String {
-    let mut out = String::new();
-    let mut x = 0;
-    while x < buffer.area.width {
-        let symbol = buffer[(x, y)].symbol();
-        out.push_str(symbol);
-        x += u16::try_from(text::width(symbol).max(1)).unwrap();
-    }
-    out
-}
-
-fn screen_text(buffer: &Buffer) -> Vec<String> {
-    (0..buffer.area.height)
-        .map(|y| row_text(buffer, y))
-        .collect()
 }
 
 /// Display column (cells) where `needle` starts in `line`.

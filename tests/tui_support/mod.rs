@@ -1,0 +1,80 @@
+//! TestBackend helpers shared by the `tui_*` screen tests: an `App` over the demo queue,
+//! drawing it, and reading the drawn buffer back as text (a wide character once).
+
+// Each test binary compiles this module separately and uses only some of it.
+#![allow(dead_code)]
+
+use karte::chart::Queue;
+use karte::tui::action::{Action, QueueRow};
+use karte::tui::app::App;
+use karte::tui::keymap::Keymap;
+use karte::tui::model_status::{ModelState, ModelStatus};
+use karte::tui::text;
+use karte::tui::theme::Theme;
+use karte::tui::update::update;
+use karte::tui::view::view;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::Terminal;
+use std::path::{Path, PathBuf};
+
+pub fn demo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
+}
+
+/// An `App` with the default keymap and the dark theme, its queue loaded from the demo charts.
+pub fn app(width: u16, height: u16, state: ModelState) -> App {
+    let demo = demo_dir();
+    let model = ModelStatus {
+        file_name: "gemma-3-270m-q4_k_m.gguf".into(),
+        state,
+    };
+    let mut app = App::new(
+        Keymap::default(),
+        Theme::built_in("dark").unwrap(),
+        demo.clone(),
+        model,
+        width,
+        height,
+    );
+    update(
+        &mut app,
+        Action::QueueLoaded(QueueRow::from_queue(&Queue::scan(&demo).unwrap())),
+    );
+    app
+}
+
+pub fn draw(app: &App) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(app.width, app.height)).unwrap();
+    terminal.draw(|frame| view(app, frame)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+/// The row as it looks on screen: a wide character once, its trailing cell skipped.
+pub fn row_text(buffer: &Buffer, y: u16) -> String {
+    let mut out = String::new();
+    let mut x = 0;
+    while x < buffer.area.width {
+        let symbol = buffer[(x, y)].symbol();
+        out.push_str(symbol);
+        x += u16::try_from(text::width(symbol).max(1)).unwrap();
+    }
+    out
+}
+
+/// Every row as it looks on screen.
+pub fn screen_lines(buffer: &Buffer) -> Vec<String> {
+    (0..buffer.area.height)
+        .map(|y| row_text(buffer, y))
+        .collect()
+}
+
+/// The whole screen as text, each row followed by a newline.
+pub fn screen(buffer: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        out.push_str(&row_text(buffer, y));
+        out.push('\n');
+    }
+    out
+}
