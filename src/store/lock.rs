@@ -196,21 +196,30 @@ impl LockDir {
                 match inspect(&path).map_err(|e| self.io("read", &path, e))? {
                     Some(held) => Ok(LockAttempt::Held(held)),
                     // Released between our create and our read: try once more.
-                    None => match create_lock_file(&path, &me) {
-                        Ok(()) => Ok(LockAttempt::Acquired(ChartLock::start(path, me))),
-                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                            let held = inspect(&path).map_err(|e| self.io("read", &path, e))?;
-                            Ok(LockAttempt::Held(held.unwrap_or(HeldLock {
-                                holder: None,
-                                heartbeat_age: Duration::ZERO,
-                                stale: false,
-                            })))
-                        }
-                        Err(e) => Err(self.io("create", &path, e)),
-                    },
+                    None => self.create_after_race(&path, me),
                 }
             }
             Err(e) => Err(self.io("create", &path, e)),
+        }
+    }
+
+    /// One more exclusive create after a race: the lock is ours if it works, else whoever
+    /// holds it now is reported (an unknown holder if it vanished again meanwhile).
+    fn create_after_race(&self, path: &Path, me: LockHolder) -> Result<LockAttempt, LockError> {
+        match create_lock_file(path, &me) {
+            Ok(()) => Ok(LockAttempt::Acquired(ChartLock::start(
+                path.to_path_buf(),
+                me,
+            ))),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let held = inspect(path).map_err(|e| self.io("read", path, e))?;
+                Ok(LockAttempt::Held(held.unwrap_or(HeldLock {
+                    holder: None,
+                    heartbeat_age: Duration::ZERO,
+                    stale: false,
+                })))
+            }
+            Err(e) => Err(self.io("create", path, e)),
         }
     }
 
@@ -246,20 +255,8 @@ impl LockDir {
             Some(now) if !now.stale => Ok(LockAttempt::Held(now)),
             Some(_) => {
                 fs::remove_file(&path).map_err(|e| self.io("remove the stale", &path, e))?;
-                let me = LockHolder::me(user, session);
-                match create_lock_file(&path, &me) {
-                    Ok(()) => Ok(LockAttempt::Acquired(ChartLock::start(path.clone(), me))),
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                        // A plain acquire slipped in between: it is a live holder now.
-                        let held = inspect(&path).map_err(|e| self.io("read", &path, e))?;
-                        Ok(LockAttempt::Held(held.unwrap_or(HeldLock {
-                            holder: None,
-                            heartbeat_age: Duration::ZERO,
-                            stale: false,
-                        })))
-                    }
-                    Err(e) => Err(self.io("create", &path, e)),
-                }
+                // A plain acquire may slip in between: then it is a live holder.
+                self.create_after_race(&path, LockHolder::me(user, session))
             }
         };
         drop(guard);
