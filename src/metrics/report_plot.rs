@@ -29,6 +29,16 @@ fn arm_label(arm: Option<Arm>) -> &'static str {
 }
 
 /// Arms present in the report, in a fixed order.
+/// The longest active time of any document (at least 1 s), which both axes scale to.
+fn longest_active_secs(report: &Report) -> f64 {
+    report
+        .documents
+        .iter()
+        .map(|d| d.active_secs)
+        .fold(0.0, f64::max)
+        .max(1.0)
+}
+
 fn arms_present(report: &Report) -> Vec<Option<Arm>> {
     [Some(Arm::Manual), Some(Arm::Assisted), None]
         .into_iter()
@@ -95,13 +105,7 @@ impl Report {
             types
         };
         let arms = arms_present(self);
-        let y_max = self
-            .documents
-            .iter()
-            .map(|d| d.active_secs)
-            .fold(0.0, f64::max)
-            .max(1.0)
-            * 1.1;
+        let y_max = longest_active_secs(self) * 1.1;
         let categories = doc_types.len().max(1);
         let labels = doc_types.clone();
         let mut chart = ChartBuilder::on(area)
@@ -183,13 +187,7 @@ impl Report {
         area: &DrawingArea<DB, plotters::coord::Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let arms = arms_present(self);
-        let x_max = self
-            .documents
-            .iter()
-            .map(|d| d.active_secs)
-            .fold(0.0, f64::max)
-            .max(1.0)
-            * 1.05;
+        let x_max = longest_active_secs(self) * 1.05;
         let bin_width = x_max / HISTOGRAM_BINS as f64;
         let counts: Vec<Vec<usize>> = arms
             .iter()
