@@ -38,9 +38,9 @@ fn a_second_process_sees_the_holder_and_opens_read_only() {
     );
     assert!(!screen.contains("編集終了"), "not in edit mode:\n{screen}");
 
-    // The holder leaves (esc, q): its lock is released; opening again now edits.
-    tmux.keys("holder", &["Escape"]);
-    tmux.keys("holder", &["q"]);
+    // The holder leaves (esc, q): its lock is released; opening again now edits. Sent in one
+    // write, as a slow SSH link delivers them, so karte reads them as alt+q.
+    tmux.keys("holder", &["Escape", "q"]);
     tmux.wait_for("holder", "the holder to quit", |s| {
         s.contains(&format!("{EXIT_MARKER} rc=0"))
     });

@@ -517,3 +517,82 @@ fn a_lock_taken_over_elsewhere_turns_the_editor_read_only() {
     key(&mut app, &mut docs, EditKey::Type("書けない".into()));
     assert_eq!(editor_text(&app), before);
 }
+
+/// Esc then q arriving in one read (a slow SSH link) reaches crossterm as alt+q: it must
+/// still leave edit mode and quit, not be swallowed as an unknown key.
+#[test]
+fn esc_and_a_key_coalesced_into_alt_key_leave_edit_mode_then_run_the_key() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use karte::tui::event_loop::translate;
+    let dir = tempfile::tempdir().unwrap();
+    let mut docs = service(dir.path(), "山田");
+    let mut app = app();
+    act(&mut app, &mut docs, Action::Command(Command::NewDocument));
+    assert!(app.is_editing());
+    let alt = |c| Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT));
+
+    let actions = translate(&app, alt('q'));
+    assert!(
+        matches!(
+            actions.as_slice(),
+            [Action::Edit(EditKey::Leave), Action::Command(Command::Quit)]
+        ),
+        "{actions:?}"
+    );
+    let mut effects = Vec::new();
+    for action in actions {
+        effects.extend(act(&mut app, &mut docs, action));
+    }
+    assert!(!app.is_editing(), "edit mode left");
+    assert!(effects.contains(&Effect::Quit), "{effects:?}");
+
+    // Plain letters while editing are still text; ctrl keys are still edit commands.
+    act(&mut app, &mut docs, Action::Command(Command::EditDraft));
+    assert!(app.is_editing());
+    let plain = translate(
+        &app,
+        Event::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)),
+    );
+    assert!(
+        matches!(plain.as_slice(), [Action::Edit(EditKey::Type(t))] if t == "q"),
+        "{plain:?}"
+    );
+    // alt with a key that is no command only leaves edit mode.
+    let unbound = translate(&app, alt('Z'));
+    assert!(
+        matches!(unbound.as_slice(), [Action::Edit(EditKey::Leave)]),
+        "{unbound:?}"
+    );
+}
+
+/// Outside edit mode the same coalescing gives esc's command, then the key's.
+#[test]
+fn esc_and_a_key_coalesced_outside_edit_mode_run_both_commands() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use karte::tui::event_loop::translate;
+    let app = app();
+    assert!(!app.is_editing());
+    let actions = translate(
+        &app,
+        Event::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::ALT)),
+    );
+    assert!(
+        matches!(
+            actions.as_slice(),
+            [
+                Action::Command(Command::Back),
+                Action::Command(Command::MoveDown)
+            ]
+        ),
+        "{actions:?}"
+    );
+    // ctrl+alt is no coalesced esc: nothing.
+    let none = translate(
+        &app,
+        Event::Key(KeyEvent::new(
+            KeyCode::Char('j'),
+            KeyModifiers::ALT | KeyModifiers::CONTROL,
+        )),
+    );
+    assert!(none.is_empty(), "{none:?}");
+}

@@ -11,7 +11,7 @@ use super::metrics_hooks::BeforeAction;
 use super::services::Services;
 use super::terminal::Screen;
 use super::{edit_keys, guard_worker, queue_worker, review_service, update, view};
-use crossterm::event::{Event, EventStream, KeyCode, KeyEventKind};
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use futures::StreamExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,7 +81,7 @@ async fn run_loop(
 
     screen.draw(|frame| view::view(&app, frame))?;
     loop {
-        let first = tokio::select! {
+        let first: Vec<Action> = tokio::select! {
             event = terminal_events.next() => match event {
                 Some(Ok(event)) => translate(&app, event),
                 Some(Err(error)) => {
@@ -90,16 +90,16 @@ async fn run_loop(
                 }
                 None => return Ok(Exit::TerminalClosed),
             },
-            Some(action) = action_rx.recv() => Some(action),
+            Some(action) = action_rx.recv() => vec![action],
             _ = sigterm.recv() => return Ok(Exit::Signal(libc::SIGTERM)),
             _ = sighup.recv() => return Ok(Exit::Signal(libc::SIGHUP)),
             _ = sigint.recv() => return Ok(Exit::Signal(libc::SIGINT)),
         };
-        let Some(first) = first else {
+        if first.is_empty() {
             continue; // an unbound key or an ignored event: nothing changed, no redraw
-        };
+        }
         // Take everything already waiting (e.g. a burst of streamed tokens) before drawing.
-        let mut batch = vec![first];
+        let mut batch = first;
         while let Ok(action) = action_rx.try_recv() {
             batch.push(action);
         }
@@ -312,10 +312,10 @@ fn memory_only() -> OpenedDocument {
     }
 }
 
-/// A terminal event as an action, if it means anything here. The recovery prompt and edit
-/// mode take keys directly; otherwise keys go through the keymap.
-pub fn translate(app: &App, event: Event) -> Option<Action> {
-    match event {
+/// A terminal event as actions (none when it means nothing here). The recovery prompt and
+/// edit mode take keys directly; otherwise keys go through the keymap.
+pub fn translate(app: &App, event: Event) -> Vec<Action> {
+    let action = match event {
         Event::Key(key) if key.kind != KeyEventKind::Release && app.recovery.is_some() => {
             match key.code {
                 KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::RecoveryChoice(true)),
@@ -333,15 +333,47 @@ pub fn translate(app: &App, event: Event) -> Option<Action> {
             }
         }
         Event::Key(key) if key.kind != KeyEventKind::Release && app.is_editing() => {
-            edit_keys::edit_key(&key).map(Action::Edit)
+            match edit_keys::edit_key(&key) {
+                Some(edit) => Some(Action::Edit(edit)),
+                None => return escape_then_key(app, key),
+            }
         }
         Event::Key(key) if key.kind != KeyEventKind::Release => {
-            app.keymap.command_for(&key).map(Action::Command)
+            match app.keymap.command_for(&key) {
+                Some(command) => Some(Action::Command(command)),
+                None => return escape_then_key(app, key),
+            }
         }
         Event::Paste(text) if app.is_editing() => Some(Action::Paste(text)),
         Event::Resize(width, height) => Some(Action::Resize { width, height }),
         _ => None,
+    };
+    action.into_iter().collect()
+}
+
+/// Esc and the next key arriving in one read (a slow SSH link coalesces them; a terminal
+/// that sends Meta as an Esc prefix does the same) reach us as alt+key. An alt letter that
+/// means nothing here is read as the two keys the user pressed: esc (leave edit mode, close
+/// a panel), then the key's command.
+fn escape_then_key(app: &App, key: KeyEvent) -> Vec<Action> {
+    let alt_only =
+        key.modifiers.contains(KeyModifiers::ALT) && !key.modifiers.contains(KeyModifiers::CONTROL);
+    if !alt_only || !matches!(key.code, KeyCode::Char(_)) {
+        return Vec::new();
     }
+    let escape = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+    let mut actions: Vec<Action> = if app.is_editing() {
+        vec![Action::Edit(edit_keys::EditKey::Leave)]
+    } else {
+        app.keymap
+            .command_for(&escape)
+            .map(Action::Command)
+            .into_iter()
+            .collect()
+    };
+    let plain = KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT);
+    actions.extend(app.keymap.command_for(&plain).map(Action::Command));
+    actions
 }
 
 /// Opens a document for editing (or takes over its stale lock first), then looks up its
