@@ -21,6 +21,33 @@ const SAFETY_TOKENS: usize = 32;
 /// to restate one first) or a run of blank lines.
 pub const SECTION_STOPS: [&str; 3] = ["【", "\n■", "\n\n\n"];
 
+/// An instruct model often opens its answer with the section's heading: only a header on
+/// a later line ends the section (the opening one is removed by [`without_heading`]).
+pub const CHAT_SECTION_STOPS: [&str; 3] = ["\n【", "\n■", "\n\n\n"];
+
+pub fn section_stops(chat: bool) -> &'static [&'static str] {
+    if chat {
+        &CHAT_SECTION_STOPS
+    } else {
+        &SECTION_STOPS
+    }
+}
+
+/// `text` without an opening line that only restates the section's title (【紹介目的】,
+/// ■紹介目的, **紹介目的**, 紹介目的：).
+pub fn without_heading<'a>(text: &'a str, title: &str) -> &'a str {
+    let text = text.trim_start();
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let bare = first
+        .trim()
+        .trim_matches(|c: char| "【】■#*:：[] 　".contains(c));
+    if !bare.is_empty() && bare == title {
+        rest.trim_start()
+    } else {
+        text
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PromptPlan {
     /// The shared chart context: everything before the section header.
@@ -228,5 +255,31 @@ mod tests {
         let order = priority_order(&notes, &DocumentTemplate::builtin(DocumentKind::Discharge));
         let ids: Vec<&str> = order.iter().map(|&i| notes[i].id.as_str()).collect();
         assert_eq!(ids, ["old-admission", "recent-misc", "old-misc"]);
+    }
+
+    #[test]
+    fn an_opening_heading_is_removed_only_when_it_is_the_title() {
+        for text in [
+            "【紹介目的】\n精査加療のお願い",
+            "■紹介目的\n精査加療のお願い",
+            "**紹介目的**\n\n精査加療のお願い",
+            "紹介目的：\n精査加療のお願い",
+            "\n紹介目的\n精査加療のお願い",
+        ] {
+            assert_eq!(
+                without_heading(text, "紹介目的"),
+                "精査加療のお願い",
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            without_heading("紹介目的は精査です", "紹介目的"),
+            "紹介目的は精査です"
+        );
+        assert_eq!(
+            without_heading("【傷病名】\n肺炎", "紹介目的"),
+            "【傷病名】\n肺炎"
+        );
+        assert_eq!(without_heading("", "紹介目的"), "");
     }
 }

@@ -27,7 +27,7 @@ use crate::llm::{
 use super::error::DraftError;
 use super::factual;
 use super::model::{Draft, DraftSection, Origin, SectionKind, Truncation};
-use super::prompt::{PromptPlan, SECTION_STOPS};
+use super::prompt::{section_stops, without_heading, PromptPlan};
 use super::template::{DocumentTemplate, SectionTemplate};
 
 #[derive(Debug, Clone)]
@@ -339,7 +339,10 @@ impl Driver {
         };
         let mut request = GenerateRequest::new(prompt, r.sampling.clone());
         request.max_tokens = r.max_tokens.unwrap_or(section.max_tokens).max(1);
-        request.stop = SECTION_STOPS.iter().map(|s| s.to_string()).collect();
+        request.stop = section_stops(plan.chat)
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         request.seed = seed.wrapping_add(index as u32);
         let (sink, mut events) = event_channel();
         let handle = self.engine.submit(request, sink);
@@ -391,7 +394,7 @@ impl Driver {
                 title: section.title.clone(),
                 kind: SectionKind::Narrative,
                 // A primer with nothing after it is no text.
-                text: match text.trim() {
+                text: match without_heading(&text, &section.title).trim() {
                     t if t == primer.trim() => String::new(),
                     t => t.to_string(),
                 },

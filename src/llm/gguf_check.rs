@@ -31,6 +31,21 @@ pub struct GgufSummary {
     pub tensor_count: u64,
     /// Bytes of tensor data the header describes (its end lies within the file).
     pub tensor_data_bytes: u64,
+    /// Where the file's parts lie, for tools that rewrite metadata.
+    pub layout: GgufLayout,
+}
+
+/// Byte offsets of a GGUF file's parts: header (magic, version, counts), metadata entries,
+/// tensor infos, then the tensor data at the next multiple of `alignment`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GgufLayout {
+    pub metadata_count: u64,
+    pub metadata_start: u64,
+    pub metadata_end: u64,
+    /// The tensor infos end here (before the alignment padding).
+    pub tensor_infos_end: u64,
+    pub alignment: u64,
+    pub data_start: u64,
 }
 
 /// Walks the whole header of `path` and checks every tensor lies inside the file.
@@ -249,6 +264,11 @@ impl HeaderReader {
             chat_template: None,
             tensor_count,
             tensor_data_bytes: 0,
+            layout: GgufLayout {
+                metadata_count: kv_count,
+                metadata_start: self.pos,
+                ..GgufLayout::default()
+            },
         };
         let mut alignment = DEFAULT_ALIGNMENT;
         let mut context_lengths: Vec<(String, u64)> = Vec::new();
@@ -270,6 +290,8 @@ impl HeaderReader {
         if alignment == 0 || !alignment.is_power_of_two() {
             return Err(self.corrupt(format!("general.alignment is {alignment}")));
         }
+        summary.layout.metadata_end = self.pos;
+        summary.layout.alignment = alignment;
         if let Some(arch) = &summary.architecture {
             let key = format!("{arch}.context_length");
             summary.context_length = context_lengths
@@ -312,6 +334,8 @@ impl HeaderReader {
         }
 
         let data_start = self.pos.div_ceil(alignment) * alignment;
+        summary.layout.tensor_infos_end = self.pos;
+        summary.layout.data_start = data_start;
         let data_available = self.file_size.saturating_sub(data_start);
         let mut data_end = 0u64;
         for (name, offset, bytes) in &extents {

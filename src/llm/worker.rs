@@ -248,8 +248,18 @@ impl Worker<'_> {
                     .map_err(|e| LlmError::ChatTemplate {
                         detail: e.to_string(),
                     })?;
-                // The template writes BOS itself when the model wants one.
-                Ok(vocab.tokenize(text.as_bytes(), false, true))
+                // llama.cpp's built-in templates leave BOS to the tokenizer (as llama-server
+                // does); a template that writes it itself must not get a second one.
+                let bos_written = vocab.should_add_bos()
+                    && vocab.bos().0 >= 0
+                    && vocab.text(vocab.bos()).is_some_and(|bos| {
+                        !bos.is_empty() && text.as_bytes().starts_with(bos.to_bytes())
+                    });
+                Ok(vocab.tokenize(
+                    text.as_bytes(),
+                    vocab.should_add_bos() && !bos_written,
+                    true,
+                ))
             }
         }
     }
