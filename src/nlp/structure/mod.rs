@@ -18,7 +18,7 @@ use super::normalize::normalize_str;
 use super::{Certainty, Entity, Pipeline};
 use crate::chart::{Chart, LabFlag, Note, Source};
 
-pub use timeline::resolve_date;
+pub use timeline::{resolve_date, DateAnchors};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StructuredChart {

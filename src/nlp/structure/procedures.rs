@@ -1,7 +1,7 @@
 //! Procedures done (not those said to be skipped), dated by the nearest date on their line.
 
 use super::note_text::NoteText;
-use super::timeline::resolve_date;
+use super::timeline::{resolve_date, DateAnchors};
 use super::{note_source, ProcedureItem};
 use crate::chart::{Chart, Note};
 use crate::nlp::{Entity, EntityType};
@@ -10,10 +10,10 @@ use crate::nlp::{Entity, EntityType};
 const NOT_DONE: &[&str] = &["なし", "せず", "は行わず", "は施行せず", "不要", "見送り"];
 
 pub(super) fn procedures(chart: &Chart, notes: &[(&Note, Vec<Entity>)]) -> Vec<ProcedureItem> {
-    let admission = chart.encounter.admission_date;
     let mut list: Vec<ProcedureItem> = Vec::new();
     for (note, entities) in notes {
         let note_date = note.datetime.date();
+        let anchors = DateAnchors::for_note(chart, note);
         let text = NoteText::new(&note.text);
         for (i, entity) in entities.iter().enumerate() {
             if entity.kind != EntityType::Procedure {
@@ -30,7 +30,7 @@ pub(super) fn procedures(chart: &Chart, notes: &[(&Note, Vec<Entity>)]) -> Vec<P
                 .rev()
                 .take_while(|e| e.start >= line_start)
                 .find(|e| e.kind == EntityType::Date)
-                .and_then(|e| resolve_date(&e.normalized, note_date, admission))
+                .and_then(|e| resolve_date(&e.normalized, anchors))
                 .or(Some(note_date));
             let source = note_source(note, entity);
             match list
