@@ -19,6 +19,7 @@ use karte::tui::draft_view::{DraftEvent, SectionStart};
 use karte::tui::edit_keys::EditKey;
 use karte::tui::guard_worker::{GuardRequest, GuardRunner};
 use karte::tui::keymap::Keymap;
+use karte::tui::metrics_hooks::{BeforeAction, MetricsHooks};
 use karte::tui::model_status::{ModelState, ModelStatus};
 use karte::tui::review_service;
 use karte::tui::review_state::{editor_ranges, SignState};
@@ -87,6 +88,8 @@ struct Harness {
     guard: GuardRunner,
     /// Every effect seen, in order.
     seen: Vec<Effect>,
+    /// The metrics recorder's hooks, as the event loop runs them (no recorder: no-op).
+    hooks: MetricsHooks,
 }
 
 impl Harness {
@@ -96,6 +99,7 @@ impl Harness {
             docs: service(dir),
             guard: GuardRunner::new(pipeline()),
             seen: Vec::new(),
+            hooks: MetricsHooks::default(),
         };
         harness.act(queue_loaded());
         harness
@@ -105,7 +109,10 @@ impl Harness {
         let mut queue = std::collections::VecDeque::from([action]);
         let mut other = Vec::new();
         while let Some(action) = queue.pop_front() {
-            for effect in update(&mut self.app, action) {
+            let before = BeforeAction::of(&self.app, &action);
+            let effects = update(&mut self.app, action);
+            self.hooks.observe(&before, &self.app, &effects);
+            for effect in effects {
                 self.seen.push(effect.clone());
                 match effect {
                     Effect::OpenDocument { chart_id, document } => {
@@ -770,4 +777,86 @@ fn the_summary_panel_lists_the_structured_chart_and_jumps_to_sources() {
             screen(&buffer)
         );
     }
+}
+
+/// The review steps as the metrics DB sees them: the guard's flag raised, an accepted
+/// section, an edit, the acknowledgement, the signature measured against the AI draft, and
+/// three exports (text, FHIR, clipboard), all recorded by the hooks the event loop runs.
+#[test]
+fn reviewing_signing_and_exporting_are_recorded_and_measured() {
+    use karte::metrics::{load_report, EventKind, MetricsConfig, PseudonymKey, Recorder};
+    let dir = tempfile::tempdir().unwrap();
+    let paths = AppPaths::under(&dir.path().join("home"));
+    std::fs::create_dir_all(&paths.data_dir).unwrap();
+    let config = MetricsConfig::default();
+    let mut h = Harness::new(dir.path(), 200, 50);
+    h.hooks = MetricsHooks::with_recorder(Recorder::start_for(&paths, &config));
+    assert!(h.hooks.recorder().is_some());
+
+    h.command(Command::Open);
+    h.open_draft_with_injected_drug();
+    // Accept the section, then take the mark back and give it again: two accepts.
+    h.command(Command::AcceptSection);
+    h.command(Command::AcceptSection);
+    h.command(Command::AcceptSection);
+    h.command(Command::EditDraft);
+    h.act(Action::Edit(EditKey::Move {
+        motion: karte::editor::Motion::DocumentEnd,
+        extend: false,
+    }));
+    h.act(Action::Edit(EditKey::Type("経過良好。".into())));
+    h.act(Action::Edit(EditKey::Leave));
+    h.command(Command::NextFlag);
+    h.command(Command::AcknowledgeFlag);
+    h.command(Command::Sign);
+    h.act(Action::SignAnswer(true));
+    let key = (
+        h.app.selected_chart().unwrap().id.clone(),
+        DocumentKind::Referral,
+    );
+    assert!(
+        matches!(h.app.review.signed.get(&key), Some(SignState::Signed(_))),
+        "{}",
+        h.status()
+    );
+    h.command(Command::ExportText);
+    h.command(Command::ExportFhir);
+    h.command(Command::CopyToClipboard);
+    assert!(
+        h.hooks.finish(std::time::Duration::from_secs(5)),
+        "all written"
+    );
+
+    let db_path = karte::metrics::db_path(&paths);
+    let db = rusqlite::Connection::open(&db_path).unwrap();
+    let count = |kind: EventKind| -> i64 {
+        db.query_row(
+            "SELECT count(*) FROM events WHERE kind = ?1",
+            [kind.code()],
+            |row| row.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(count(EventKind::FlagRaised { count: 0 }), 1);
+    assert_eq!(count(EventKind::AcceptSection), 2);
+    assert_eq!(count(EventKind::AcknowledgeFlag), 1);
+    assert_eq!(count(EventKind::Sign(Default::default())), 1);
+    assert_eq!(count(EventKind::Export), 3);
+    drop(db);
+
+    let key = PseudonymKey::load_or_create(&paths.data_dir).unwrap();
+    let options = karte::metrics::ReportOptions::from_config(&config, None);
+    let report = load_report(&db_path, &options, &key).unwrap();
+    assert_eq!(report.documents.len(), 1, "the signed document is measured");
+    let row = &report.documents[0];
+    assert_eq!(row.doc_type, "referral");
+    assert_eq!(row.flags_raised, 1, "ワルファリン");
+    assert_eq!(row.flags_acknowledged, 1);
+    assert_eq!(row.flags_fixed, 0);
+    assert_eq!(row.keystrokes, 1);
+    assert_eq!(row.chars_inserted, 5);
+    let edited = row.edited_share.expect("compared with the AI draft");
+    assert!(edited > 0.0 && edited < 0.2, "{edited}");
+    let retained = row.retained_share.expect("retained share");
+    assert!(retained > 0.9, "{retained}");
 }

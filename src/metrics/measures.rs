@@ -51,6 +51,10 @@ pub struct DocumentMeasures {
     pub flags_raised: u64,
     pub flags_fixed: u64,
     pub flags_acknowledged: u64,
+    /// Flags raised and not fixed so far.
+    pub flags_open: u64,
+    /// The session whose guard reports were counted last (see `count_flags_raised`).
+    flag_session: Option<i64>,
 }
 
 impl DocumentMeasures {
@@ -169,8 +173,11 @@ fn count_document_event(measures: &mut HashMap<i64, DocumentMeasures>, event: &S
                 EditKind::Undone | EditKind::Redone => {}
             }
         }
-        EventKind::FlagRaised { count } => entry.flags_raised += u64::from(count),
-        EventKind::FlagFixed { count } => entry.flags_fixed += u64::from(count),
+        EventKind::FlagRaised { count } => count_flags_raised(entry, event.session, count),
+        EventKind::FlagFixed { count } => {
+            entry.flags_fixed += u64::from(count);
+            entry.flags_open = entry.flags_open.saturating_sub(u64::from(count));
+        }
         EventKind::AcknowledgeFlag => entry.flags_acknowledged += 1,
         // The last sign counts (a document is signed once per version).
         EventKind::Sign(stats) if entry.signed_wall_ms.is_none_or(|at| event.wall_ms >= at) => {
@@ -180,6 +187,21 @@ fn count_document_event(measures: &mut HashMap<i64, DocumentMeasures>, event: &S
         }
         _ => {}
     }
+}
+
+/// A session that reopens a document (a reconnect) checks it afresh: its first report
+/// raises again the flags still open from earlier sessions, so only those beyond them are
+/// new, and what it found is what is open now.
+fn count_flags_raised(entry: &mut DocumentMeasures, session: i64, count: u32) {
+    let count = u64::from(count);
+    if entry.flag_session == Some(session) {
+        entry.flags_raised += count;
+        entry.flags_open += count;
+        return;
+    }
+    entry.flag_session = Some(session);
+    entry.flags_raised += count.saturating_sub(entry.flags_open);
+    entry.flags_open = count;
 }
 
 #[cfg(test)]
@@ -247,5 +269,27 @@ mod tests {
         assert_eq!(doc.flags_raised, 3);
         assert_eq!(doc.flags_acknowledged, 1);
         assert_eq!(doc.signed_wall_ms, None);
+    }
+
+    #[test]
+    fn flags_reported_again_after_a_reconnect_are_not_new() {
+        let events = vec![
+            event(1, 0, EventKind::OpenChart),
+            event(1, 1, EventKind::FlagRaised { count: 3 }),
+            event(1, 9, EventKind::FlagFixed { count: 1 }),
+            event(1, 10, EventKind::Disconnect),
+            // The new session's guard finds the 2 still open, then one more after an edit.
+            event(2, 0, EventKind::OpenChart),
+            event(2, 1, EventKind::FlagRaised { count: 2 }),
+            event(2, 5, EventKind::FlagRaised { count: 1 }),
+            event(2, 8, EventKind::FlagFixed { count: 2 }),
+            // A third session's first report: the one still open and one new.
+            event(3, 0, EventKind::OpenChart),
+            event(3, 1, EventKind::FlagRaised { count: 2 }),
+        ];
+        let doc = &measure_documents(&events, 30 * S)[&1];
+        assert_eq!(doc.flags_raised, 3 + 1 + 1);
+        assert_eq!(doc.flags_fixed, 3);
+        assert_eq!(doc.flags_open, 2);
     }
 }

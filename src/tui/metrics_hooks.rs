@@ -20,17 +20,25 @@
 //!   going away ([`MetricsHooks::session_ended`]); then [`MetricsHooks::finish`] flushes.
 //! - Edits: `Effect::DraftEdited(EditOutcome)` from `update` (the editor's report of one
 //!   key or paste), or [`MetricsHooks::record_edit`] called directly.
-//! - Accept section, acknowledge flag, sign, export: [`MetricsHooks::record_document_event`]
-//!   and [`MetricsHooks::record_sign`], for the commands that do them.
+//! - `AcceptSection` when `a` marks a section accepted (not when it takes the mark back);
+//!   `AcknowledgeFlag` from `Effect::Acknowledge`; `Export` from `Effect::Export` (text,
+//!   FHIR) and `Effect::CopyToClipboard`.
+//! - `FlagRaised` / `FlagFixed` from each `Action::GuardChecked`: the flagged findings (by
+//!   their stable ids) that appeared or went away since the document's previous report.
+//! - `Sign` when `Action::Signed` succeeded: the signed text and the AI draft's text (none
+//!   in the manual arm) go to the writer thread, which stores only the comparison.
+//! - [`MetricsHooks::record_document_event`] / [`MetricsHooks::record_sign`] record the same
+//!   events directly (replays, tools).
 
 use super::action::{Action, Effect};
 use super::app::{App, Pane, Screen};
 use super::document_state::DocumentKind;
 use super::draft_view::DraftEvent;
 use super::event_loop::Exit;
+use super::review_state::DocKey;
 use crate::editor::{EditKind as EditorEditKind, EditOutcome};
 use crate::metrics::{DocumentRef, EditKind, EventKind, FocusTarget, Recorder};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// Turns an editor edit into the event stored for it; `None` when nothing changed.
@@ -64,6 +72,8 @@ pub struct BeforeAction {
     document: Option<(String, DocumentKind)>,
     /// The document on screen already had a draft (so generating it again is a regenerate).
     had_draft: bool,
+    /// Sections of the document on screen marked accepted.
+    accepted: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +81,27 @@ enum Seen {
     Command,
     /// A draft ended (finished, failed, cancelled).
     DraftEnded(String, DocumentKind),
+    /// A guard report arrived; the ids flagged in the document's previous report.
+    GuardChecked(DocKey, BTreeSet<String>),
+    /// A document was signed.
+    Signed(DocKey),
     Other,
+}
+
+/// The ids of the findings flagged in a document's latest report.
+fn flagged_ids(app: &App, key: &DocKey) -> BTreeSet<String> {
+    app.review
+        .guards
+        .get(key)
+        .and_then(|g| g.report.as_ref())
+        .map(|report| report.flagged().map(|item| item.id.clone()).collect())
+        .unwrap_or_default()
+}
+
+fn accepted_sections(app: &App, document: Option<&DocKey>) -> usize {
+    document
+        .and_then(|key| app.edits.get(key))
+        .map_or(0, |edit| edit.reviewed.len())
 }
 
 impl BeforeAction {
@@ -84,12 +114,26 @@ impl BeforeAction {
                 document,
                 event: DraftEvent::Finished | DraftEvent::Failed { .. } | DraftEvent::Cancelled,
             } => Seen::DraftEnded(chart_id.clone(), *document),
+            Action::GuardChecked {
+                chart_id, document, ..
+            } => {
+                let key = (chart_id.clone(), *document);
+                let before = flagged_ids(app, &key);
+                Seen::GuardChecked(key, before)
+            }
+            Action::Signed {
+                chart_id,
+                document,
+                result: Ok(_),
+            } => Seen::Signed((chart_id.clone(), *document)),
             _ => Seen::Other,
         };
+        let document = document_on_screen(app);
         Self {
             seen,
             pane: focused_pane(app),
-            document: document_on_screen(app),
+            accepted: accepted_sections(app, document.as_ref()),
+            document,
             had_draft: app.current_draft().is_some(),
         }
     }
@@ -148,17 +192,47 @@ pub fn events_for(
                 if state.opened.insert(document.clone()) {
                     events.push((target.clone(), EventKind::OpenChart));
                     if pane == FocusTarget::Draft {
-                        events.push((target, EventKind::Focus(pane)));
+                        events.push((target.clone(), EventKind::Focus(pane)));
                     }
                 } else if before.pane != Some(pane)
                     || before.document.as_ref() != Some(&document)
                     || !effects.iter().any(records_itself)
                 {
                     // A changed focus, or any other key while reading or editing.
-                    events.push((target, EventKind::Focus(pane)));
+                    events.push((target.clone(), EventKind::Focus(pane)));
+                }
+                if before.document.as_ref() == Some(&document)
+                    && accepted_sections(app, Some(&document)) > before.accepted
+                {
+                    events.push((target, EventKind::AcceptSection));
                 }
             }
         }
+        Seen::GuardChecked(key, flagged_before) => {
+            let flagged_now = flagged_ids(app, key);
+            let target = EventTarget::Document(key.0.clone(), key.1);
+            let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            let raised = flagged_now.difference(flagged_before).count();
+            let fixed = flagged_before.difference(&flagged_now).count();
+            if raised > 0 {
+                events.push((
+                    target.clone(),
+                    EventKind::FlagRaised {
+                        count: count(raised),
+                    },
+                ));
+            }
+            if fixed > 0 {
+                events.push((
+                    target,
+                    EventKind::FlagFixed {
+                        count: count(fixed),
+                    },
+                ));
+            }
+        }
+        // Recorded with its texts by `MetricsHooks::observe`.
+        Seen::Signed(_) => {}
         Seen::DraftEnded(chart_id, kind) => {
             if state.waiting.remove(&(chart_id.clone(), *kind)) {
                 events.push((
@@ -194,6 +268,21 @@ pub fn events_for(
                 ));
             }
             Effect::Quit => events.push((EventTarget::Session, EventKind::Quit)),
+            Effect::Acknowledge {
+                chart_id, document, ..
+            } => events.push((
+                EventTarget::Document(chart_id.clone(), *document),
+                EventKind::AcknowledgeFlag,
+            )),
+            Effect::Export { signed, .. } => events.push((
+                EventTarget::Document(signed.chart_id.clone(), signed.doc),
+                EventKind::Export,
+            )),
+            Effect::CopyToClipboard { .. } => {
+                if let Some((chart_id, kind)) = document_on_screen(app) {
+                    events.push((EventTarget::Document(chart_id, kind), EventKind::Export));
+                }
+            }
             Effect::DraftEdited(outcome) => {
                 if let (Some((chart_id, kind)), Some(edit)) =
                     (document_on_screen(app), edit_event(outcome))
@@ -215,7 +304,29 @@ fn records_itself(effect: &Effect) -> bool {
             | Effect::CancelDraft { .. }
             | Effect::Quit
             | Effect::DraftEdited(_)
+            | Effect::Acknowledge { .. }
+            | Effect::Export { .. }
+            | Effect::CopyToClipboard { .. }
     )
+}
+
+/// The texts a signature is measured by: the signed sections' bodies, and the AI draft's
+/// (the model's text of each section as first written; `None` in the manual arm or for a
+/// document started blank). Headings are left out: both sides share them.
+pub fn sign_texts(app: &App, key: &DocKey) -> Option<(Option<String>, String)> {
+    let signed = app.review.signed.get(key)?.latest();
+    let signed_text = join_bodies(signed.sections.iter().map(|s| s.text.as_str()));
+    let manual = app.study.arm(&key.0, key.1) == Some(crate::metrics::Arm::Manual);
+    let ai_draft = app
+        .edits
+        .get(key)
+        .filter(|edit| !manual && !edit.ai_sections.is_empty())
+        .map(|edit| join_bodies(edit.ai_sections.iter().map(|(_, text)| text.as_str())));
+    Some((ai_draft, signed_text))
+}
+
+fn join_bodies<'a>(bodies: impl Iterator<Item = &'a str>) -> String {
+    bodies.collect::<Vec<_>>().join("\n")
 }
 
 /// The recorded document of a chart's document, from the cache or made once.
@@ -274,6 +385,12 @@ impl MetricsHooks {
                     let document = document_ref(&mut self.documents, app, chart_id, document);
                     recorder.record(document, kind);
                 }
+            }
+        }
+        if let Seen::Signed(key) = &before.seen {
+            if let Some((ai_draft, signed)) = sign_texts(app, key) {
+                let document = document_ref(&mut self.documents, app, key.0.clone(), key.1);
+                recorder.record_sign(document, ai_draft, signed);
             }
         }
         // Keep the document on screen for edits.
