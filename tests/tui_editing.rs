@@ -231,13 +231,10 @@ fn japanese_typing_cursor_selection_paste_and_undo_on_screen() {
     assert_eq!(draw(&app).1, None);
 }
 
-#[test]
-fn accept_and_revert_sections_of_a_finished_draft() {
+/// A finished referral draft (紹介目的 generated, 傷病名 factual) on the first chart.
+fn finish_referral_draft(app: &mut App, docs: &mut DocumentService) {
     use karte::tui::document_state::DocumentKind;
     use karte::tui::draft_view::{DraftEvent, SectionStart};
-    let dir = tempfile::tempdir().unwrap();
-    let mut docs = service(dir.path(), "山田");
-    let mut app = app();
     let chart_id = app.selected_chart().unwrap().id.clone();
     for event in [
         DraftEvent::Started {
@@ -265,8 +262,8 @@ fn accept_and_revert_sections_of_a_finished_draft() {
         DraftEvent::Finished,
     ] {
         act(
-            &mut app,
-            &mut docs,
+            app,
+            docs,
             Action::Draft {
                 chart_id: chart_id.clone(),
                 document: DocumentKind::Referral,
@@ -274,6 +271,16 @@ fn accept_and_revert_sections_of_a_finished_draft() {
             },
         );
     }
+}
+
+#[test]
+fn accept_and_revert_sections_of_a_finished_draft() {
+    use karte::tui::document_state::DocumentKind;
+    let dir = tempfile::tempdir().unwrap();
+    let mut docs = service(dir.path(), "山田");
+    let mut app = app();
+    finish_referral_draft(&mut app, &mut docs);
+    let chart_id = app.selected_chart().unwrap().id.clone();
     act(&mut app, &mut docs, Action::Command(Command::FocusPrev));
     app.focus = Pane::Draft;
     act(&mut app, &mut docs, Action::Command(Command::EditDraft));
@@ -595,4 +602,75 @@ fn esc_and_a_key_coalesced_outside_edit_mode_run_both_commands() {
         )),
     );
     assert!(none.is_empty(), "{none:?}");
+}
+
+/// `R`: the model's new text replaces the section; the metrics see a regeneration and the
+/// wait for it, not an edit by the clinician.
+#[test]
+fn a_regenerated_section_is_the_models_text_not_an_edit() {
+    use karte::metrics::EventKind;
+    use karte::tui::document_state::DocumentKind;
+    use karte::tui::metrics_hooks::{events_for, BeforeAction, EventTarget, HookState};
+    let dir = tempfile::tempdir().unwrap();
+    let mut docs = service(dir.path(), "山田");
+    let mut app = app();
+    finish_referral_draft(&mut app, &mut docs);
+    let chart_id = app.selected_chart().unwrap().id.clone();
+    act(&mut app, &mut docs, Action::Command(Command::FocusPrev));
+    app.focus = Pane::Draft;
+    act(&mut app, &mut docs, Action::Command(Command::EditDraft));
+    motion(&mut app, &mut docs, Motion::Down, false);
+    key(&mut app, &mut docs, EditKey::Leave);
+
+    let mut state = HookState::default();
+    let mut step = |app: &mut App, docs: &mut DocumentService, action: Action| {
+        let before = BeforeAction::of(app, &action);
+        let effects = act(app, docs, action);
+        (
+            effects.clone(),
+            events_for(&before, app, &effects, &mut state),
+        )
+    };
+    let referral = EventTarget::Document(chart_id.clone(), DocumentKind::Referral);
+    // The first key this session opens the document for the metrics.
+    let (_, events) = step(
+        &mut app,
+        &mut docs,
+        Action::Command(Command::ToggleHighlights),
+    );
+    assert_eq!(events[0], (referral.clone(), EventKind::OpenChart));
+    let (effects, events) = step(
+        &mut app,
+        &mut docs,
+        Action::Command(Command::RegenerateSection),
+    );
+    assert!(
+        effects.iter().any(
+            |e| matches!(e, Effect::RegenerateSection { heading, .. } if heading == "紹介目的")
+        ),
+        "{effects:?}"
+    );
+    assert_eq!(
+        events,
+        vec![
+            (referral.clone(), EventKind::Regenerate),
+            (referral.clone(), EventKind::ModelWaitStart),
+        ]
+    );
+    let (effects, events) = step(
+        &mut app,
+        &mut docs,
+        Action::SectionRegenerated {
+            chart_id: chart_id.clone(),
+            document: DocumentKind::Referral,
+            heading: "紹介目的".into(),
+            result: Ok("貴院での精査をお願いします。".into()),
+        },
+    );
+    assert!(editor_text(&app).contains("貴院での精査をお願いします。"));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::DraftEdited(_))),
+        "{effects:?}"
+    );
+    assert_eq!(events, vec![(referral, EventKind::ModelWaitEnd)]);
 }

@@ -11,8 +11,10 @@
 //!   `Focus` of the focused pane, so that reading (scrolling the chart) counts as active
 //!   time — the measures cap the gap between two input events at the idle threshold.
 //! - `Generate` / `Regenerate` (a draft already existed) + `ModelWaitStart` from
-//!   `Effect::GenerateDraft`; `Cancel` from `Effect::CancelDraft` (it ends the wait);
-//!   `ModelWaitEnd` when the draft is finished or failed. The wait lasts the whole
+//!   `Effect::GenerateDraft`, `Regenerate` + `ModelWaitStart` from
+//!   `Effect::RegenerateSection` (one section, `R`); `Cancel` from `Effect::CancelDraft` (it
+//!   ends the wait); `ModelWaitEnd` when the draft is finished or failed, or the section
+//!   came back. The regenerated text is the model's: it is no edit. The wait lasts the whole
 //!   generation, not just until the first token: a streaming draft cannot be reviewed or
 //!   signed yet, and a pause without input while it streams must not be capped as idleness
 //!   (that would understate the assisted arm's time and favour it).
@@ -113,6 +115,9 @@ impl BeforeAction {
                 chart_id,
                 document,
                 event: DraftEvent::Finished | DraftEvent::Failed { .. } | DraftEvent::Cancelled,
+            } => Seen::DraftEnded(chart_id.clone(), *document),
+            Action::SectionRegenerated {
+                chart_id, document, ..
             } => Seen::DraftEnded(chart_id.clone(), *document),
             Action::GuardChecked {
                 chart_id, document, ..
@@ -260,6 +265,14 @@ pub fn events_for(
                 events.push((target, EventKind::ModelWaitStart));
                 state.waiting.insert((chart.id.clone(), *document));
             }
+            Effect::RegenerateSection {
+                chart, document, ..
+            } => {
+                let target = EventTarget::Document(chart.id.clone(), *document);
+                events.push((target.clone(), EventKind::Regenerate));
+                events.push((target, EventKind::ModelWaitStart));
+                state.waiting.insert((chart.id.clone(), *document));
+            }
             Effect::CancelDraft { chart_id, document } => {
                 state.waiting.remove(&(chart_id.clone(), *document));
                 events.push((
@@ -301,6 +314,7 @@ fn records_itself(effect: &Effect) -> bool {
     matches!(
         effect,
         Effect::GenerateDraft { .. }
+            | Effect::RegenerateSection { .. }
             | Effect::CancelDraft { .. }
             | Effect::Quit
             | Effect::DraftEdited(_)

@@ -539,7 +539,13 @@ pub(super) fn section_regenerated(
             generated: true,
         });
     }
-    effects.extend(on_edit(app, &key, outcome));
+    // The model wrote this text, not the clinician: no edit for the metrics (the hooks
+    // record the regeneration and the wait for it).
+    effects.extend(
+        on_edit(app, &key, outcome)
+            .into_iter()
+            .filter(|effect| !matches!(effect, Effect::DraftEdited(_))),
+    );
     effects
 }
 
