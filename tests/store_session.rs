@@ -35,7 +35,7 @@ fn edit_recover_read_only_sign_amend() {
     session
         .edited(SectionText::new("course", "入院経過", "医師が直した経過"))
         .unwrap();
-    session.acknowledge("g-0123").unwrap();
+    session.acknowledge("g-0123", false).unwrap();
     session.flush(Duration::from_secs(5)).unwrap();
     assert!(session.journal_status().unwrap().all_saved());
 

@@ -165,12 +165,14 @@ impl Harness {
                         chart_id,
                         document,
                         item_id,
+                        withdraw,
                     } => {
                         let problem = review_service::acknowledge(
                             Some(&self.docs),
                             &chart_id,
                             document,
                             &item_id,
+                            withdraw,
                         );
                         assert!(problem.is_none(), "{problem:?}");
                     }
@@ -437,6 +439,31 @@ fn signing_waits_for_the_acknowledgement_then_the_document_is_read_only_and_expo
         .next()
         .unwrap()
         .clone();
+    // Pressed again by mistake: taken back (journaled), signing is refused again; a third
+    // press acknowledges it once more.
+    h.command(Command::AcknowledgeFlag);
+    assert!(
+        h.status().contains("確認を取り消しました"),
+        "{}",
+        h.status()
+    );
+    assert!(h.app.review.guards[&key].acknowledged.is_empty());
+    h.command(Command::Sign);
+    assert!(h.app.review.sign_prompt.is_none(), "{}", h.status());
+    h.docs
+        .session(&key.0, key.1)
+        .unwrap()
+        .flush(std::time::Duration::from_secs(5))
+        .unwrap();
+    let journaled = store::recover(&store::DocumentStore::new(h.docs.data_dir()), &key.0, key.1)
+        .unwrap()
+        .unwrap();
+    assert!(
+        journaled.state.acknowledged.is_empty(),
+        "withdrawn in the journal too"
+    );
+    h.command(Command::AcknowledgeFlag);
+    assert!(h.status().contains("残り 0 件"), "{}", h.status());
     let buffer = draw(&h.app);
     let at = find(&buffer, "ワルファリン");
     assert_eq!(
@@ -807,6 +834,9 @@ fn reviewing_signing_and_exporting_are_recorded_and_measured() {
     h.act(Action::Edit(EditKey::Type("経過良好。".into())));
     h.act(Action::Edit(EditKey::Leave));
     h.command(Command::NextFlag);
+    // Acknowledged, taken back, acknowledged again: one flag acknowledged.
+    h.command(Command::AcknowledgeFlag);
+    h.command(Command::AcknowledgeFlag);
     h.command(Command::AcknowledgeFlag);
     h.command(Command::Sign);
     h.act(Action::SignAnswer(true));

@@ -37,6 +37,10 @@ pub enum AuditAction {
     Acknowledged {
         item_id: String,
     },
+    /// An acknowledgement was taken back.
+    AcknowledgementWithdrawn {
+        item_id: String,
+    },
     Signed {
         version: u32,
         content_sha256: String,

@@ -40,6 +40,8 @@ pub enum JournalRecord {
     },
     /// A guard finding the clinician acknowledged (its stable id).
     Acknowledged { at: DateTime<Utc>, item_id: String },
+    /// The clinician took an acknowledgement back (pressed by mistake).
+    AcknowledgementWithdrawn { at: DateTime<Utc>, item_id: String },
     /// The current text was signed as this version.
     Signed {
         at: DateTime<Utc>,
@@ -84,6 +86,9 @@ impl DraftState {
             }
             JournalRecord::Acknowledged { item_id, .. } => {
                 self.acknowledged.insert(item_id.clone());
+            }
+            JournalRecord::AcknowledgementWithdrawn { item_id, .. } => {
+                self.acknowledged.remove(item_id);
             }
             JournalRecord::Signed { version, .. } => {
                 self.signed_version = Some(*version);
@@ -641,9 +646,16 @@ mod tests {
         let path = dir.path().join("journal.log");
         let (mut j, _) = Journal::open(&path).unwrap();
         j.append(&edited("a", "x")).unwrap();
-        j.append(&JournalRecord::Acknowledged {
+        for item_id in ["g-1", "g-2"] {
+            j.append(&JournalRecord::Acknowledged {
+                at: Utc::now(),
+                item_id: item_id.into(),
+            })
+            .unwrap();
+        }
+        j.append(&JournalRecord::AcknowledgementWithdrawn {
             at: Utc::now(),
-            item_id: "g-1".into(),
+            item_id: "g-2".into(),
         })
         .unwrap();
         j.compact().unwrap();
@@ -654,6 +666,7 @@ mod tests {
         assert_eq!(rec.state.section("a").unwrap().text, "x");
         assert_eq!(rec.state.section("b").unwrap().text, "y");
         assert!(rec.state.acknowledged.contains("g-1"));
+        assert!(!rec.state.acknowledged.contains("g-2"), "withdrawn");
     }
 
     #[test]

@@ -254,19 +254,30 @@ impl DocumentSession {
         Ok(())
     }
 
-    /// The clinician acknowledged a guard finding (journaled and audited).
-    pub fn acknowledge(&self, item_id: &str) -> Result<(), SessionError> {
-        self.writer()?.append(JournalRecord::Acknowledged {
-            at: Utc::now(),
-            item_id: item_id.to_string(),
-        });
-        self.audit.record(
-            &self.chart_id,
-            Some(self.doc),
-            AuditAction::Acknowledged {
-                item_id: item_id.to_string(),
-            },
-        )?;
+    /// The clinician acknowledged a guard finding, or took that back (`withdraw`):
+    /// journaled and audited.
+    pub fn acknowledge(&self, item_id: &str, withdraw: bool) -> Result<(), SessionError> {
+        let at = Utc::now();
+        let item_id = item_id.to_string();
+        let (record, action) = if withdraw {
+            (
+                JournalRecord::AcknowledgementWithdrawn {
+                    at,
+                    item_id: item_id.clone(),
+                },
+                AuditAction::AcknowledgementWithdrawn { item_id },
+            )
+        } else {
+            (
+                JournalRecord::Acknowledged {
+                    at,
+                    item_id: item_id.clone(),
+                },
+                AuditAction::Acknowledged { item_id },
+            )
+        };
+        self.writer()?.append(record);
+        self.audit.record(&self.chart_id, Some(self.doc), action)?;
         Ok(())
     }
 

@@ -218,11 +218,13 @@ pub enum Effect {
     LookUpSigned { chart_id: String },
     /// Structure `chart` for the summary panel (answer: `Action::ChartSummary`).
     SummarizeChart(Arc<Chart>),
-    /// Record the acknowledgement of a guard finding (journal + audit log).
+    /// Record the acknowledgement of a guard finding, or its withdrawal (journal + audit
+    /// log).
     Acknowledge {
         chart_id: String,
         document: DocumentKind,
         item_id: String,
+        withdraw: bool,
     },
     /// Sign the open document as its next version (answer: `Action::Signed`).
     Sign {

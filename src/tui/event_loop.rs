@@ -233,9 +233,10 @@ fn carry_out(
             chart_id,
             document,
             item_id,
+            withdraw,
         } => match services.documents.as_ref() {
             Some(documents) => documents.run(Box::new(move |service| {
-                review_service::acknowledge(Some(service), &chart_id, document, &item_id)
+                review_service::acknowledge(Some(service), &chart_id, document, &item_id, withdraw)
             })),
             None => {
                 let _ = actions.send(no_storage());

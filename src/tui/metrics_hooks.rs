@@ -178,6 +178,8 @@ pub struct HookState {
     opened: HashSet<(String, DocumentKind)>,
     /// Documents being generated (the clinician waits for the model).
     waiting: HashSet<(String, DocumentKind)>,
+    /// Flags acknowledged in this session (chart, document, finding id).
+    acknowledged: HashSet<(String, DocumentKind, String)>,
 }
 
 /// The events one action means. Pure: the mapping is tested without a recorder.
@@ -282,11 +284,20 @@ pub fn events_for(
             }
             Effect::Quit => events.push((EventTarget::Session, EventKind::Quit)),
             Effect::Acknowledge {
-                chart_id, document, ..
-            } => events.push((
-                EventTarget::Document(chart_id.clone(), *document),
-                EventKind::AcknowledgeFlag,
-            )),
+                chart_id,
+                document,
+                item_id,
+                withdraw,
+            } => {
+                // A flag acknowledged, taken back and acknowledged again counts once.
+                let flag = (chart_id.clone(), *document, item_id.clone());
+                if !withdraw && state.acknowledged.insert(flag) {
+                    events.push((
+                        EventTarget::Document(chart_id.clone(), *document),
+                        EventKind::AcknowledgeFlag,
+                    ));
+                }
+            }
             Effect::Export { signed, .. } => events.push((
                 EventTarget::Document(signed.chart_id.clone(), signed.doc),
                 EventKind::Export,

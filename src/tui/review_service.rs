@@ -129,16 +129,20 @@ pub fn record_clipboard_copy(
         })
 }
 
-/// Records an acknowledgement; `Some` is a message when it could not be recorded.
+/// Records an acknowledgement or its withdrawal; `Some` is a message when it could not be
+/// recorded.
 pub fn acknowledge(
     documents: Option<&DocumentService>,
     chart_id: &str,
     document: DocumentKind,
     item_id: &str,
+    withdraw: bool,
 ) -> Option<Action> {
     let session = documents.and_then(|d| d.session(chart_id, document));
     let result = match session {
-        Some(session) => session.acknowledge(item_id).map_err(|e| e.to_string()),
+        Some(session) => session
+            .acknowledge(item_id, withdraw)
+            .map_err(|e| e.to_string()),
         None => Err("文書が開かれていません".into()),
     };
     result.err().map(|error| {

@@ -216,22 +216,26 @@ pub(super) fn acknowledge(app: &mut App) -> Vec<Effect> {
     }
     let state = app.review.guards.entry(key.clone()).or_default();
     state.selected = Some(item.id.clone());
-    if !state.acknowledged.insert(item.id.clone()) {
-        app.status = Some(format!(
-            "「{}」は確認済みです",
-            crate::tui::text::safe_line(&item.text)
-        ));
-        return Vec::new();
+    // Pressed again on an acknowledged flag: taken back (a slip must not reach a signature).
+    let withdraw = !state.acknowledged.insert(item.id.clone());
+    if withdraw {
+        state.acknowledged.remove(&item.id);
     }
     let left = report.blocking(&state.acknowledged).count();
-    app.status = Some(format!(
-        "「{}」を確認済みとして記録しました (残り {left} 件)",
-        crate::tui::text::safe_line(&item.text)
-    ));
+    let text = crate::tui::text::safe_line(&item.text);
+    app.status = Some(if withdraw {
+        format!("「{text}」の確認を取り消しました (残り {left} 件)")
+    } else {
+        format!(
+            "「{text}」を確認済みとして記録しました (残り {left} 件、もう一度 {} で取消)",
+            key_hint(app, Command::AcknowledgeFlag)
+        )
+    });
     vec![Effect::Acknowledge {
         chart_id: key.0,
         document: key.1,
         item_id: item.id.clone(),
+        withdraw,
     }]
 }
 
