@@ -88,6 +88,21 @@ fn act(app: &mut App, docs: &mut DocumentService, action: Action) -> Vec<Effect>
                 } => docs
                     .journal(&chart_id, document, sections, generated)
                     .unwrap(),
+                Effect::MarkAccepted {
+                    chart_id,
+                    document,
+                    heading,
+                    accepted,
+                } => {
+                    let problem = karte::tui::review_service::mark_accepted(
+                        Some(docs),
+                        &chart_id,
+                        document,
+                        &heading,
+                        accepted,
+                    );
+                    assert!(problem.is_none(), "{problem:?}");
+                }
                 other_effect => other.push(other_effect),
             }
         }
@@ -375,6 +390,15 @@ fn a_journaled_draft_is_offered_after_restart_and_a_second_session_is_read_only(
             &mut docs,
             EditKey::Type("東京病院 内科 御侍史".into()),
         );
+        // 宛先 is marked accepted; 患者情報 is marked and the mark taken back.
+        key(&mut app, &mut docs, EditKey::Leave);
+        act(&mut app, &mut docs, Action::Command(Command::AcceptSection));
+        act(&mut app, &mut docs, Action::Command(Command::EditDraft));
+        motion(&mut app, &mut docs, Motion::NextSection, false);
+        key(&mut app, &mut docs, EditKey::Leave);
+        act(&mut app, &mut docs, Action::Command(Command::AcceptSection));
+        assert!(app.status.as_deref().unwrap().contains("【患者情報】を確認済み"));
+        act(&mut app, &mut docs, Action::Command(Command::AcceptSection));
         docs.flush(Duration::from_secs(5)).unwrap();
         // No signature: the next start finds unsigned changes. (Dropping releases the lock.)
     }
@@ -387,6 +411,12 @@ fn a_journaled_draft_is_offered_after_restart_and_a_second_session_is_read_only(
     act(&mut app, &mut docs, Action::RecoveryChoice(true));
     assert!(app.is_editing());
     assert!(editor_text(&app).contains("【宛先】\n東京病院 内科 御侍史\n【患者情報】"));
+    let reviewed = &app.current_edit().unwrap().reviewed;
+    assert_eq!(
+        reviewed.iter().collect::<Vec<_>>(),
+        ["宛先"],
+        "accept marks come back with the draft"
+    );
 
     // Another session (another clinician) opens the same chart: read-only, holder shown.
     let mut other_docs = service(dir.path(), "佐藤");

@@ -42,6 +42,12 @@ pub enum JournalRecord {
     Acknowledged { at: DateTime<Utc>, item_id: String },
     /// The clinician took an acknowledgement back (pressed by mistake).
     AcknowledgementWithdrawn { at: DateTime<Utc>, item_id: String },
+    /// The clinician marked a section accepted, or took the mark back (its key).
+    Accepted {
+        at: DateTime<Utc>,
+        section: String,
+        accepted: bool,
+    },
     /// The current text was signed as this version.
     Signed {
         at: DateTime<Utc>,
@@ -63,6 +69,9 @@ pub struct DraftState {
     /// The model's text of each section.
     pub ai_sections: Vec<SectionText>,
     pub acknowledged: BTreeSet<String>,
+    /// Sections marked accepted (their keys); a section the model writes again loses it.
+    #[serde(default)]
+    pub accepted: BTreeSet<String>,
     pub last_change_at: Option<DateTime<Utc>>,
     /// Last version signed from this journal.
     pub signed_version: Option<u32>,
@@ -74,6 +83,7 @@ impl DraftState {
     fn apply(&mut self, record: &JournalRecord) {
         match record {
             JournalRecord::Generated { at, section } => {
+                self.accepted.remove(&section.key);
                 upsert(&mut self.ai_sections, section);
                 upsert(&mut self.sections, section);
                 self.last_change_at = Some(*at);
@@ -89,6 +99,15 @@ impl DraftState {
             }
             JournalRecord::AcknowledgementWithdrawn { item_id, .. } => {
                 self.acknowledged.remove(item_id);
+            }
+            JournalRecord::Accepted {
+                section, accepted, ..
+            } => {
+                if *accepted {
+                    self.accepted.insert(section.clone());
+                } else {
+                    self.accepted.remove(section);
+                }
             }
             JournalRecord::Signed { version, .. } => {
                 self.signed_version = Some(*version);
@@ -658,6 +677,14 @@ mod tests {
             item_id: "g-2".into(),
         })
         .unwrap();
+        for (section, accepted) in [("a", true), ("c", true), ("c", false)] {
+            j.append(&JournalRecord::Accepted {
+                at: Utc::now(),
+                section: section.into(),
+                accepted,
+            })
+            .unwrap();
+        }
         j.compact().unwrap();
         j.append(&edited("b", "y")).unwrap();
         j.flush_and_sync().unwrap();
@@ -667,6 +694,7 @@ mod tests {
         assert_eq!(rec.state.section("b").unwrap().text, "y");
         assert!(rec.state.acknowledged.contains("g-1"));
         assert!(!rec.state.acknowledged.contains("g-2"), "withdrawn");
+        assert_eq!(rec.state.accepted, BTreeSet::from(["a".to_string()]));
     }
 
     #[test]

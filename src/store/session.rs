@@ -281,6 +281,17 @@ impl DocumentSession {
         Ok(())
     }
 
+    /// The clinician marked a section accepted, or took the mark back (journaled, so a
+    /// recovered draft keeps its marks).
+    pub fn mark_accepted(&self, section_key: &str, accepted: bool) -> Result<(), SessionError> {
+        self.writer()?.append(JournalRecord::Accepted {
+            at: Utc::now(),
+            section: section_key.to_string(),
+            accepted,
+        });
+        Ok(())
+    }
+
     /// Saving progress (poll for the status line); `None` when read-only.
     pub fn journal_status(&self) -> Option<JournalStatus> {
         self.writer.as_ref().map(JournalWriter::status)

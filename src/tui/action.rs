@@ -154,6 +154,8 @@ pub struct OpenedDocument {
 pub struct RecoveredDraft {
     pub sections: Vec<crate::store::SectionText>,
     pub ai_sections: Vec<crate::store::SectionText>,
+    /// Keys of the sections marked accepted.
+    pub accepted: std::collections::BTreeSet<String>,
     pub last_change_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -225,6 +227,13 @@ pub enum Effect {
         document: DocumentKind,
         item_id: String,
         withdraw: bool,
+    },
+    /// Journal that a section was marked accepted (or the mark taken back).
+    MarkAccepted {
+        chart_id: String,
+        document: DocumentKind,
+        heading: String,
+        accepted: bool,
     },
     /// Sign the open document as its next version (answer: `Action::Signed`).
     Sign {

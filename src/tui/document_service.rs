@@ -298,6 +298,7 @@ fn offer(recovered: &Recovered) -> Option<RecoveredDraft> {
         RecoveredDraft {
             sections: recovered.state.sections.clone(),
             ai_sections: recovered.state.ai_sections.clone(),
+            accepted: recovered.state.accepted.clone(),
             last_change_at: recovered.state.last_change_at,
         }
     })

@@ -242,6 +242,25 @@ fn carry_out(
                 let _ = actions.send(no_storage());
             }
         },
+        Effect::MarkAccepted {
+            chart_id,
+            document,
+            heading,
+            accepted,
+        } => match services.documents.as_ref() {
+            Some(documents) => documents.run(Box::new(move |service| {
+                review_service::mark_accepted(
+                    Some(service),
+                    &chart_id,
+                    document,
+                    &heading,
+                    accepted,
+                )
+            })),
+            None => {
+                let _ = actions.send(no_storage());
+            }
+        },
         Effect::Sign {
             chart,
             document,

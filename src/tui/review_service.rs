@@ -4,6 +4,7 @@
 //! terminal. `update` never calls these; it asks with `Effect`s.
 
 use super::action::Action;
+use super::document_edit::section_key;
 use super::document_service::DocumentService;
 use super::document_state::DocumentKind;
 use crate::chart::Chart;
@@ -148,6 +149,29 @@ pub fn acknowledge(
     result.err().map(|error| {
         Action::Status(format!(
             "確認の記録に失敗しました (画面上は確認済み): {}",
+            one_line(&error)
+        ))
+    })
+}
+
+/// Journals a section's accept mark; `Some` is a message when it could not be recorded.
+pub fn mark_accepted(
+    documents: Option<&DocumentService>,
+    chart_id: &str,
+    document: DocumentKind,
+    heading: &str,
+    accepted: bool,
+) -> Option<Action> {
+    let session = documents.and_then(|d| d.session(chart_id, document));
+    let result = match session {
+        Some(session) => session
+            .mark_accepted(&section_key(document, heading), accepted)
+            .map_err(|e| e.to_string()),
+        None => Err("文書が開かれていません".into()),
+    };
+    result.err().map(|error| {
+        Action::Status(format!(
+            "確認済みの印を記録できません (画面上は反映済み): {}",
             one_line(&error)
         ))
     })

@@ -180,6 +180,13 @@ pub(super) fn recovery_choice(app: &mut App, restore: bool) -> Vec<Effect> {
         let sections = from_store(&prompt.draft.sections);
         edit.load(&sections);
         edit.ai_sections = from_store(&prompt.draft.ai_sections);
+        edit.reviewed = prompt
+            .draft
+            .sections
+            .iter()
+            .filter(|s| prompt.draft.accepted.contains(&s.key))
+            .map(|s| s.heading.clone())
+            .collect();
         edit.journaled = sections;
         app.documents
             .entry(key.0.clone())
@@ -419,13 +426,35 @@ pub(super) fn accept_section(app: &mut App) -> Vec<Effect> {
     let Some(edit) = app.edits.get_mut(&key) else {
         return Vec::new();
     };
-    if edit.reviewed.remove(&heading) {
-        app.status = Some(format!("【{heading}】の確認済みを取り消しました"));
-    } else {
+    let accepted = !edit.reviewed.remove(&heading);
+    if accepted {
         edit.reviewed.insert(heading.clone());
-        app.status = Some(format!("【{heading}】を確認済みにしました"));
     }
-    Vec::new()
+    let effects = mark_accepted(edit, &key, heading.clone(), accepted);
+    app.status = Some(if accepted {
+        format!("【{heading}】を確認済みにしました")
+    } else {
+        format!("【{heading}】の確認済みを取り消しました")
+    });
+    effects
+}
+
+/// Journals a section's accept mark (only where this session may write).
+fn mark_accepted(
+    edit: &DocumentEdit,
+    key: &DocKey,
+    heading: String,
+    accepted: bool,
+) -> Vec<Effect> {
+    if edit.access != Access::Editing {
+        return Vec::new();
+    }
+    vec![Effect::MarkAccepted {
+        chart_id: key.0.clone(),
+        document: key.1,
+        heading,
+        accepted,
+    }]
 }
 
 /// `u`: the section at the cursor goes back to the AI's text (one undo step).
@@ -444,13 +473,17 @@ pub(super) fn revert_section(app: &mut App) -> Vec<Effect> {
         .editor
         .as_mut()
         .and_then(|editor| editor.replace_range(body, &ai));
+    let mut effects = Vec::new();
     if outcome.is_some() {
-        edit.reviewed.remove(&heading);
+        if edit.reviewed.remove(&heading) {
+            effects = mark_accepted(edit, &key, heading.clone(), false);
+        }
         app.status = Some(format!(
             "【{heading}】を AI の下書きに戻しました (ctrl-z で取消)"
         ));
     }
-    on_edit(app, &key, outcome)
+    effects.extend(on_edit(app, &key, outcome));
+    effects
 }
 
 /// `R`: ask the model to write the section at the cursor again.
