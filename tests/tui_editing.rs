@@ -110,6 +110,15 @@ fn act(app: &mut App, docs: &mut DocumentService, action: Action) -> Vec<Effect>
     other
 }
 
+/// 山田's session with a blank referral letter open in edit mode.
+fn blank_document(dir: &Path) -> (DocumentService, App) {
+    let mut docs = service(dir, "山田");
+    let mut app = app();
+    act(&mut app, &mut docs, Action::Command(Command::NewDocument));
+    assert!(app.is_editing());
+    (docs, app)
+}
+
 fn key(app: &mut App, docs: &mut DocumentService, key: EditKey) {
     act(app, docs, Action::Edit(key));
 }
@@ -397,7 +406,11 @@ fn a_journaled_draft_is_offered_after_restart_and_a_second_session_is_read_only(
         motion(&mut app, &mut docs, Motion::NextSection, false);
         key(&mut app, &mut docs, EditKey::Leave);
         act(&mut app, &mut docs, Action::Command(Command::AcceptSection));
-        assert!(app.status.as_deref().unwrap().contains("【患者情報】を確認済み"));
+        assert!(app
+            .status
+            .as_deref()
+            .unwrap()
+            .contains("【患者情報】を確認済み"));
         act(&mut app, &mut docs, Action::Command(Command::AcceptSection));
         docs.flush(Duration::from_secs(5)).unwrap();
         // No signature: the next start finds unsigned changes. (Dropping releases the lock.)
@@ -519,10 +532,7 @@ fn a_damaged_journal_is_recovered_up_to_the_last_good_record_and_reported() {
 #[test]
 fn a_lock_taken_over_elsewhere_turns_the_editor_read_only() {
     let dir = tempfile::tempdir().unwrap();
-    let mut docs = service(dir.path(), "山田");
-    let mut app = app();
-    act(&mut app, &mut docs, Action::Command(Command::NewDocument));
-    assert!(app.is_editing());
+    let (mut docs, mut app) = blank_document(dir.path());
     let chart_id = app.selected_chart().unwrap().id.clone();
     // Another session replaces the lock file (as a takeover of a "dead" session does).
     let locks = LockDir::new(dir.path().join("locks"));
@@ -562,10 +572,7 @@ fn esc_and_a_key_coalesced_into_alt_key_leave_edit_mode_then_run_the_key() {
     use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
     use karte::tui::event_loop::translate;
     let dir = tempfile::tempdir().unwrap();
-    let mut docs = service(dir.path(), "山田");
-    let mut app = app();
-    act(&mut app, &mut docs, Action::Command(Command::NewDocument));
-    assert!(app.is_editing());
+    let (mut docs, mut app) = blank_document(dir.path());
     let alt = |c| Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT));
 
     let actions = translate(&app, alt('q'));

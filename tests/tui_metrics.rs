@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod metrics_common;
 mod tui_support;
 use tui_support::screen_lines;
 
@@ -438,14 +439,7 @@ fn a_session_is_recorded_in_the_metrics_db_and_reported() {
 
     let db_path = karte::metrics::db_path(&paths);
     let db = rusqlite::Connection::open(&db_path).unwrap();
-    let count = |kind: EventKind| -> i64 {
-        db.query_row(
-            "SELECT count(*) FROM events WHERE kind = ?1",
-            [kind.code()],
-            |row| row.get(0),
-        )
-        .unwrap()
-    };
+    let count = metrics_common::event_counts(&paths);
     let edit = |kind| EventKind::Edit { kind, chars: 0 };
     assert_eq!(count(EventKind::OpenChart), 2);
     assert_eq!(count(EventKind::Focus(FocusTarget::Chart)), 1);

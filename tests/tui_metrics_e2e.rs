@@ -6,10 +6,12 @@
 //! The test runs its own tmux server (`-L` with a unique socket name) and kills only that.
 
 mod e2e_support;
+mod metrics_common;
 
 use e2e_support::{Karte, Tmux, EXIT_MARKER};
 use karte::metrics::{EventKind, FocusTarget};
 use karte::paths::AppPaths;
+use metrics_common::event_counts;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -33,18 +35,6 @@ fn launch(tmux: &Tmux, model: &Path) -> i32 {
         s.contains("キュー") && s.contains("未着手")
     });
     tmux.karte_pid(SESSION)
-}
-
-fn event_counts(paths: &AppPaths) -> impl Fn(EventKind) -> i64 {
-    let db = rusqlite::Connection::open(karte::metrics::db_path(paths)).unwrap();
-    move |kind: EventKind| {
-        db.query_row(
-            "SELECT count(*) FROM events WHERE kind = ?1",
-            [kind.code()],
-            |row| row.get(0),
-        )
-        .unwrap()
-    }
 }
 
 #[test]

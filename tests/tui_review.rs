@@ -33,6 +33,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+mod metrics_common;
 mod tui_support;
 use tui_support::{draw, screen};
 
@@ -858,21 +859,13 @@ fn reviewing_signing_and_exporting_are_recorded_and_measured() {
     );
 
     let db_path = karte::metrics::db_path(&paths);
-    let db = rusqlite::Connection::open(&db_path).unwrap();
-    let count = |kind: EventKind| -> i64 {
-        db.query_row(
-            "SELECT count(*) FROM events WHERE kind = ?1",
-            [kind.code()],
-            |row| row.get(0),
-        )
-        .unwrap()
-    };
+    let count = metrics_common::event_counts(&paths);
     assert_eq!(count(EventKind::FlagRaised { count: 0 }), 1);
     assert_eq!(count(EventKind::AcceptSection), 2);
     assert_eq!(count(EventKind::AcknowledgeFlag), 1);
     assert_eq!(count(EventKind::Sign(Default::default())), 1);
     assert_eq!(count(EventKind::Export), 3);
-    drop(db);
+    drop(count);
 
     let key = PseudonymKey::load_or_create(&paths.data_dir).unwrap();
     let options = karte::metrics::ReportOptions::from_config(&config, None);

@@ -11,7 +11,8 @@ use crate::chart::Chart;
 use crate::export::{document_bundle, document_text, osc52_for_terminal};
 use crate::paths::{create_private_dir, write_private_atomic};
 use crate::store::{
-    self, chart_fingerprint, chart_key, AuditAction, DocumentStore, SectionText, SignedDocument,
+    self, chart_fingerprint, chart_key, AuditAction, DocumentSession, DocumentStore, SectionText,
+    SessionError, SignedDocument,
 };
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -139,19 +140,13 @@ pub fn acknowledge(
     item_id: &str,
     withdraw: bool,
 ) -> Option<Action> {
-    let session = documents.and_then(|d| d.session(chart_id, document));
-    let result = match session {
-        Some(session) => session
-            .acknowledge(item_id, withdraw)
-            .map_err(|e| e.to_string()),
-        None => Err("文書が開かれていません".into()),
-    };
-    result.err().map(|error| {
-        Action::Status(format!(
-            "確認の記録に失敗しました (画面上は確認済み): {}",
-            one_line(&error)
-        ))
-    })
+    record_in_session(
+        documents,
+        chart_id,
+        document,
+        "確認の記録に失敗しました (画面上は確認済み)",
+        |session| session.acknowledge(item_id, withdraw),
+    )
 }
 
 /// Journals a section's accept mark; `Some` is a message when it could not be recorded.
@@ -162,19 +157,31 @@ pub fn mark_accepted(
     heading: &str,
     accepted: bool,
 ) -> Option<Action> {
-    let session = documents.and_then(|d| d.session(chart_id, document));
-    let result = match session {
-        Some(session) => session
-            .mark_accepted(&section_key(document, heading), accepted)
-            .map_err(|e| e.to_string()),
+    record_in_session(
+        documents,
+        chart_id,
+        document,
+        "確認済みの印を記録できません (画面上は反映済み)",
+        |session| session.mark_accepted(&section_key(document, heading), accepted),
+    )
+}
+
+/// Runs `record` on the open document's session; a status message (`failure: why`) when
+/// it is not open or the record fails.
+fn record_in_session(
+    documents: Option<&DocumentService>,
+    chart_id: &str,
+    document: DocumentKind,
+    failure: &str,
+    record: impl FnOnce(&DocumentSession) -> Result<(), SessionError>,
+) -> Option<Action> {
+    let result = match documents.and_then(|d| d.session(chart_id, document)) {
+        Some(session) => record(session).map_err(|e| e.to_string()),
         None => Err("文書が開かれていません".into()),
     };
-    result.err().map(|error| {
-        Action::Status(format!(
-            "確認済みの印を記録できません (画面上は反映済み): {}",
-            one_line(&error)
-        ))
-    })
+    result
+        .err()
+        .map(|error| Action::Status(format!("{failure}: {}", one_line(&error))))
 }
 
 /// Signs the open document; the answer for the screen.

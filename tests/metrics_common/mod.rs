@@ -5,6 +5,7 @@
 use karte::metrics::{
     Arm, DocumentRef, EditKind, EventKind, FocusTarget, Recorder, RecorderOptions, SignStats,
 };
+use karte::paths::AppPaths;
 use std::path::Path;
 use std::time::Duration;
 
@@ -71,4 +72,18 @@ pub fn record_study(
         "{:?}",
         recorder.health()
     );
+}
+
+/// How many events of a kind the metrics DB under `paths` holds (the kind's fields are
+/// ignored: the count is by its code).
+pub fn event_counts(paths: &AppPaths) -> impl Fn(EventKind) -> i64 {
+    let db = rusqlite::Connection::open(karte::metrics::db_path(paths)).unwrap();
+    move |kind: EventKind| {
+        db.query_row(
+            "SELECT count(*) FROM events WHERE kind = ?1",
+            [kind.code()],
+            |row| row.get(0),
+        )
+        .unwrap()
+    }
 }
