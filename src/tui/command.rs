@@ -225,9 +225,7 @@ impl Command {
             Command::NextFlag => "下書きの次の未確認・矛盾へ移動",
             Command::PrevFlag => "下書きの前の未確認・矛盾へ移動",
             Command::JumpToSource => "カーソル位置の記載の根拠 (カルテの記録) を表示",
-            Command::AcknowledgeFlag => {
-                "選択中の指摘を確認済みとして記録 (署名に必要; もう一度押すと取消)"
-            }
+            Command::AcknowledgeFlag => "選択中の指摘を確認済みに (署名に必要、再度押すと取消)",
             Command::Sign => "文書に署名する (未確認の指摘が残っていると不可)",
             Command::Amend => "署名済みの文書の修正版 (新しい版) を作る",
             Command::ExportText => "署名済み文書をテキストで書き出す (データフォルダの exports/)",
