@@ -832,6 +832,34 @@ fn reviewing_signing_and_exporting_are_recorded_and_measured() {
         motion: karte::editor::Motion::DocumentEnd,
         extend: false,
     }));
+    // A drug typed key by key is flagged by the guard's re-check (the chart never names it).
+    // Typed, deleted and typed again, then edit mode is left with it: one flag raised (the
+    // passing one while typing is not counted); deleted in a second edit: one fixed.
+    let key = (
+        h.app.selected_chart().unwrap().id.clone(),
+        DocumentKind::Referral,
+    );
+    let type_drug = |h: &mut Harness| {
+        for c in "ヘパリン".chars() {
+            h.act(Action::Edit(EditKey::Type(c.to_string())));
+        }
+        let report = h.app.review.guards[&key].report.clone().unwrap();
+        assert!(
+            report.flagged().any(|item| item.text == "ヘパリン"),
+            "{report:#?}"
+        );
+    };
+    let delete_drug = |h: &mut Harness| {
+        for _ in 0..4 {
+            h.act(Action::Edit(EditKey::DeleteBackward));
+        }
+    };
+    type_drug(&mut h);
+    delete_drug(&mut h);
+    type_drug(&mut h);
+    h.act(Action::Edit(EditKey::Leave));
+    h.command(Command::EditDraft);
+    delete_drug(&mut h);
     h.act(Action::Edit(EditKey::Type("経過良好。".into())));
     h.act(Action::Edit(EditKey::Leave));
     h.command(Command::NextFlag);
@@ -841,10 +869,6 @@ fn reviewing_signing_and_exporting_are_recorded_and_measured() {
     h.command(Command::AcknowledgeFlag);
     h.command(Command::Sign);
     h.act(Action::SignAnswer(true));
-    let key = (
-        h.app.selected_chart().unwrap().id.clone(),
-        DocumentKind::Referral,
-    );
     assert!(
         matches!(h.app.review.signed.get(&key), Some(SignState::Signed(_))),
         "{}",
@@ -860,7 +884,8 @@ fn reviewing_signing_and_exporting_are_recorded_and_measured() {
 
     let db_path = karte::metrics::db_path(&paths);
     let count = metrics_common::event_counts(&paths);
-    assert_eq!(count(EventKind::FlagRaised { count: 0 }), 1);
+    assert_eq!(count(EventKind::FlagRaised { count: 0 }), 2);
+    assert_eq!(count(EventKind::FlagFixed { count: 0 }), 1);
     assert_eq!(count(EventKind::AcceptSection), 2);
     assert_eq!(count(EventKind::AcknowledgeFlag), 1);
     assert_eq!(count(EventKind::Sign(Default::default())), 1);
@@ -873,11 +898,12 @@ fn reviewing_signing_and_exporting_are_recorded_and_measured() {
     assert_eq!(report.documents.len(), 1, "the signed document is measured");
     let row = &report.documents[0];
     assert_eq!(row.doc_type, "referral");
-    assert_eq!(row.flags_raised, 1, "ワルファリン");
+    assert_eq!(row.flags_raised, 2, "ワルファリン, ヘパリン once");
+    assert_eq!(row.flags_fixed, 1, "ヘパリン deleted");
     assert_eq!(row.flags_acknowledged, 1);
-    assert_eq!(row.flags_fixed, 0);
-    assert_eq!(row.keystrokes, 1);
-    assert_eq!(row.chars_inserted, 5);
+    assert_eq!(row.keystrokes, 4 + 4 + 4 + 4 + 1);
+    assert_eq!(row.chars_inserted, 4 + 4 + 5);
+    assert_eq!(row.chars_deleted, 8);
     let edited = row.edited_share.expect("compared with the AI draft");
     assert!(edited > 0.0 && edited < 0.2, "{edited}");
     let retained = row.retained_share.expect("retained share");

@@ -25,8 +25,11 @@
 //! - `AcceptSection` when `a` marks a section accepted (not when it takes the mark back);
 //!   `AcknowledgeFlag` from `Effect::Acknowledge`; `Export` from `Effect::Export` (text,
 //!   FHIR) and `Effect::CopyToClipboard`.
-//! - `FlagRaised` / `FlagFixed` from each `Action::GuardChecked`: the flagged findings (by
-//!   their stable ids) that appeared or went away since the document's previous report.
+//! - `FlagRaised` / `FlagFixed`: the flagged findings (by their stable ids) that appeared or
+//!   went away since they were last counted, counted whenever the document is not in edit
+//!   mode (a report after generation, leaving edit mode). While the clinician types, the
+//!   guard re-checks every keystroke and a half-typed word can be flagged for a moment;
+//!   those passing flags are not counted.
 //! - `Sign` when `Action::Signed` succeeded: the signed text and the AI draft's text (none
 //!   in the manual arm) go to the writer thread, which stores only the comparison.
 //! - [`MetricsHooks::record_document_event`] / [`MetricsHooks::record_sign`] record the same
@@ -76,6 +79,8 @@ pub struct BeforeAction {
     had_draft: bool,
     /// Sections of the document on screen marked accepted.
     accepted: usize,
+    /// The clinician was in edit mode.
+    editing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -83,8 +88,8 @@ enum Seen {
     Command,
     /// A draft ended (finished, failed, cancelled).
     DraftEnded(String, DocumentKind),
-    /// A guard report arrived; the ids flagged in the document's previous report.
-    GuardChecked(DocKey, BTreeSet<String>),
+    /// A guard report arrived for this document.
+    GuardChecked(DocKey),
     /// A document was signed.
     Signed(DocKey),
     Other,
@@ -121,11 +126,7 @@ impl BeforeAction {
             } => Seen::DraftEnded(chart_id.clone(), *document),
             Action::GuardChecked {
                 chart_id, document, ..
-            } => {
-                let key = (chart_id.clone(), *document);
-                let before = flagged_ids(app, &key);
-                Seen::GuardChecked(key, before)
-            }
+            } => Seen::GuardChecked((chart_id.clone(), *document)),
             Action::Signed {
                 chart_id,
                 document,
@@ -138,6 +139,7 @@ impl BeforeAction {
             seen,
             pane: focused_pane(app),
             accepted: accepted_sections(app, document.as_ref()),
+            editing: app.is_editing(),
             document,
             had_draft: app.current_draft().is_some(),
         }
@@ -180,6 +182,8 @@ pub struct HookState {
     waiting: HashSet<(String, DocumentKind)>,
     /// Flags acknowledged in this session (chart, document, finding id).
     acknowledged: HashSet<(String, DocumentKind, String)>,
+    /// The flagged findings of each document as last counted.
+    counted_flags: HashMap<DocKey, BTreeSet<String>>,
 }
 
 /// The events one action means. Pure: the mapping is tested without a recorder.
@@ -215,29 +219,7 @@ pub fn events_for(
                 }
             }
         }
-        Seen::GuardChecked(key, flagged_before) => {
-            let flagged_now = flagged_ids(app, key);
-            let target = EventTarget::Document(key.0.clone(), key.1);
-            let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-            let raised = flagged_now.difference(flagged_before).count();
-            let fixed = flagged_before.difference(&flagged_now).count();
-            if raised > 0 {
-                events.push((
-                    target.clone(),
-                    EventKind::FlagRaised {
-                        count: count(raised),
-                    },
-                ));
-            }
-            if fixed > 0 {
-                events.push((
-                    target,
-                    EventKind::FlagFixed {
-                        count: count(fixed),
-                    },
-                ));
-            }
-        }
+        Seen::GuardChecked(_) => {}
         // Recorded with its texts by `MetricsHooks::observe`.
         Seen::Signed(_) => {}
         Seen::DraftEnded(chart_id, kind) => {
@@ -316,6 +298,39 @@ pub fn events_for(
             }
             _ => {}
         }
+    }
+    // Guard flags: for the document a report came for, and for the open one when edit
+    // mode ends.
+    let reported = match &before.seen {
+        Seen::GuardChecked(key) => Some(key.clone()),
+        _ => None,
+    };
+    let left_edit_mode = before.editing && !app.is_editing();
+    let open = app.open_document.clone().filter(|_| left_edit_mode);
+    for key in reported.into_iter().chain(open) {
+        let being_edited = app.is_editing() && app.open_document.as_ref() == Some(&key);
+        if !being_edited {
+            events.extend(flag_changes(app, &key, state));
+        }
+    }
+    events
+}
+
+/// Flags that appeared or went away since the document's flags were last counted.
+fn flag_changes(app: &App, key: &DocKey, state: &mut HookState) -> Vec<(EventTarget, EventKind)> {
+    let now = flagged_ids(app, key);
+    let counted = state.counted_flags.entry(key.clone()).or_default();
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let raised = count(now.difference(counted).count());
+    let fixed = count(counted.difference(&now).count());
+    *counted = now;
+    let target = EventTarget::Document(key.0.clone(), key.1);
+    let mut events = Vec::new();
+    if raised > 0 {
+        events.push((target.clone(), EventKind::FlagRaised { count: raised }));
+    }
+    if fixed > 0 {
+        events.push((target, EventKind::FlagFixed { count: fixed }));
     }
     events
 }
