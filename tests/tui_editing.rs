@@ -255,6 +255,18 @@ fn japanese_typing_cursor_selection_paste_and_undo_on_screen() {
     assert_eq!(draw(&app).1, None);
 }
 
+/// 山田's session editing a finished referral draft on the first chart; its id.
+fn editing_finished_draft(dir: &Path) -> (DocumentService, App, String) {
+    let mut docs = service(dir, "山田");
+    let mut app = app();
+    finish_referral_draft(&mut app, &mut docs);
+    let chart_id = app.selected_chart().unwrap().id.clone();
+    act(&mut app, &mut docs, Action::Command(Command::FocusPrev));
+    app.focus = Pane::Draft;
+    act(&mut app, &mut docs, Action::Command(Command::EditDraft));
+    (docs, app, chart_id)
+}
+
 /// A finished referral draft (紹介目的 generated, 傷病名 factual) on the first chart.
 fn finish_referral_draft(app: &mut App, docs: &mut DocumentService) {
     use karte::tui::document_state::DocumentKind;
@@ -301,13 +313,7 @@ fn finish_referral_draft(app: &mut App, docs: &mut DocumentService) {
 fn accept_and_revert_sections_of_a_finished_draft() {
     use karte::tui::document_state::DocumentKind;
     let dir = tempfile::tempdir().unwrap();
-    let mut docs = service(dir.path(), "山田");
-    let mut app = app();
-    finish_referral_draft(&mut app, &mut docs);
-    let chart_id = app.selected_chart().unwrap().id.clone();
-    act(&mut app, &mut docs, Action::Command(Command::FocusPrev));
-    app.focus = Pane::Draft;
-    act(&mut app, &mut docs, Action::Command(Command::EditDraft));
+    let (mut docs, mut app, chart_id) = editing_finished_draft(dir.path());
     assert!(app.is_editing());
     assert_eq!(
         editor_text(&app),
@@ -649,13 +655,7 @@ fn a_regenerated_section_is_the_models_text_not_an_edit() {
     use karte::tui::document_state::DocumentKind;
     use karte::tui::metrics_hooks::{events_for, BeforeAction, EventTarget, HookState};
     let dir = tempfile::tempdir().unwrap();
-    let mut docs = service(dir.path(), "山田");
-    let mut app = app();
-    finish_referral_draft(&mut app, &mut docs);
-    let chart_id = app.selected_chart().unwrap().id.clone();
-    act(&mut app, &mut docs, Action::Command(Command::FocusPrev));
-    app.focus = Pane::Draft;
-    act(&mut app, &mut docs, Action::Command(Command::EditDraft));
+    let (mut docs, mut app, chart_id) = editing_finished_draft(dir.path());
     motion(&mut app, &mut docs, Motion::Down, false);
     key(&mut app, &mut docs, EditKey::Leave);
 
