@@ -174,12 +174,7 @@ impl Report {
                 });
             chart.draw_series(whiskers)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
+        draw_legend(&mut chart)
     }
 
     fn draw_distribution<DB: DrawingBackend>(
@@ -238,11 +233,18 @@ impl Report {
                     Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.mix(0.55).filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
+        draw_legend(&mut chart)
     }
+}
+
+/// The legend of the arms, as both panels draw it: upper right, on a light box.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
 }
