@@ -14,7 +14,7 @@ use karte::tui::theme::EntityKind;
 use karte::tui::update::update;
 
 mod tui_support;
-use tui_support::{app, draw, screen};
+use tui_support::{app, draw, screen, started_diagnosis_and_course};
 
 fn press(app: &mut App, command: Command) -> Vec<Effect> {
     update(app, Action::Command(command))
@@ -48,24 +48,7 @@ fn a_streaming_draft_shows_sections_follows_the_end_and_finishes() {
     );
     assert_eq!(app.focus, Pane::Draft, "the draft pane comes forward");
 
-    draft(
-        &mut app,
-        &chart.id,
-        DraftEvent::Started {
-            sections: vec![
-                SectionStart {
-                    title: "傷病名".into(),
-                    text: "市中肺炎".into(),
-                    generated: false,
-                },
-                SectionStart {
-                    title: "経過".into(),
-                    text: String::new(),
-                    generated: true,
-                },
-            ],
-        },
-    );
+    draft(&mut app, &chart.id, started_diagnosis_and_course());
     let started = screen(&draw(&app));
     assert!(
         started.contains("【傷病名】")

@@ -4,7 +4,6 @@
 //! document service takes the chart lock and journals into a temp data dir, so the same
 //! test shows recovery (復元) and a second session opening the chart read-only.
 
-use karte::chart::Queue;
 use karte::editor::Motion;
 use karte::store::{self, LockDir, SessionContext};
 use karte::tui::action::{Action, Effect};
@@ -12,10 +11,8 @@ use karte::tui::app::{App, Pane};
 use karte::tui::command::Command;
 use karte::tui::document_service::DocumentService;
 use karte::tui::edit_keys::EditKey;
-use karte::tui::keymap::Keymap;
 use karte::tui::layout::Panes;
-use karte::tui::model_status::{ModelState, ModelStatus};
-use karte::tui::theme::Theme;
+use karte::tui::model_status::ModelState;
 use karte::tui::update::update;
 use karte::tui::view::view;
 use ratatui::backend::TestBackend;
@@ -33,26 +30,7 @@ const WIDTH: u16 = 80;
 const HEIGHT: u16 = 24;
 
 fn app() -> App {
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
-    let model = ModelStatus {
-        file_name: "gemma-3-270m-q4_k_m.gguf".into(),
-        state: ModelState::Missing,
-    };
-    let mut app = App::new(
-        Keymap::default(),
-        Theme::built_in("dark").unwrap(),
-        demo.clone(),
-        model,
-        WIDTH,
-        HEIGHT,
-    );
-    update(
-        &mut app,
-        Action::QueueLoaded(karte::tui::action::QueueRow::from_queue(
-            &Queue::scan(&demo).unwrap(),
-        )),
-    );
-    app
+    tui_support::app(WIDTH, HEIGHT, ModelState::Missing)
 }
 
 fn service(dir: &Path, user: &str) -> DocumentService {

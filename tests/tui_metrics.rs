@@ -14,7 +14,7 @@ use karte::tui::action::{Action, Effect};
 use karte::tui::app::{App, Pane};
 use karte::tui::command::Command;
 use karte::tui::document_state::DocumentKind;
-use karte::tui::draft_view::{DraftEvent, SectionStart};
+use karte::tui::draft_view::DraftEvent;
 use karte::tui::event_loop::Exit;
 use karte::tui::keymap::Keymap;
 use karte::tui::metrics_hooks::{events_for, BeforeAction, EventTarget, HookState, MetricsHooks};
@@ -27,7 +27,7 @@ use std::time::Duration;
 
 mod metrics_common;
 mod tui_support;
-use tui_support::screen_lines;
+use tui_support::{screen_lines, started_diagnosis_and_course};
 
 const CLINICIAN: &str = "test-clinician";
 
@@ -87,23 +87,6 @@ fn draft_event(chart_id: &str, event: DraftEvent) -> Action {
         chart_id: chart_id.to_string(),
         document: DocumentKind::Referral,
         event,
-    }
-}
-
-fn started() -> DraftEvent {
-    DraftEvent::Started {
-        sections: vec![
-            SectionStart {
-                title: "傷病名".into(),
-                text: "市中肺炎".into(),
-                generated: false,
-            },
-            SectionStart {
-                title: "経過".into(),
-                text: String::new(),
-                generated: true,
-            },
-        ],
     }
 }
 
@@ -168,7 +151,13 @@ fn actions_map_to_metrics_events() {
             (referral.clone(), EventKind::ModelWaitStart),
         ]
     );
-    assert_eq!(step(&mut app, draft_event(&chart_id, started())), vec![]);
+    assert_eq!(
+        step(
+            &mut app,
+            draft_event(&chart_id, started_diagnosis_and_course())
+        ),
+        vec![]
+    );
     assert_eq!(
         step(&mut app, draft_event(&chart_id, text_event("入院後"))),
         vec![],
@@ -191,7 +180,13 @@ fn actions_map_to_metrics_events() {
             (referral.clone(), EventKind::ModelWaitStart),
         ]
     );
-    assert_eq!(step(&mut app, draft_event(&chart_id, started())), vec![]);
+    assert_eq!(
+        step(
+            &mut app,
+            draft_event(&chart_id, started_diagnosis_and_course())
+        ),
+        vec![]
+    );
     assert_eq!(
         step(&mut app, command(Command::CancelDraft)),
         vec![(referral.clone(), EventKind::Cancel)]
@@ -391,7 +386,11 @@ fn a_session_is_recorded_in_the_metrics_db_and_reported() {
     assert!(effects
         .iter()
         .any(|e| matches!(e, Effect::GenerateDraft { .. })));
-    act(&mut app, &mut hooks, draft_event(&chart.id, started()));
+    act(
+        &mut app,
+        &mut hooks,
+        draft_event(&chart.id, started_diagnosis_and_course()),
+    );
     act(
         &mut app,
         &mut hooks,

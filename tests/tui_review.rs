@@ -48,6 +48,8 @@ fn pipeline() -> Arc<Pipeline> {
     }))
 }
 
+/// No queue yet: `Harness::new` loads it through the harness, so its effects (looking up
+/// signed versions in the data dir) are carried out, unlike `tui_support::app`.
 fn app(width: u16, height: u16) -> App {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
     let model = ModelStatus {

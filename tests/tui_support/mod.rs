@@ -7,6 +7,7 @@
 use karte::chart::Queue;
 use karte::tui::action::{Action, QueueRow};
 use karte::tui::app::App;
+use karte::tui::draft_view::{DraftEvent, SectionStart};
 use karte::tui::keymap::Keymap;
 use karte::tui::model_status::{ModelState, ModelStatus};
 use karte::tui::text;
@@ -77,4 +78,22 @@ pub fn screen(buffer: &Buffer) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A draft starting with two sections: 傷病名 (factual, filled) and 経過 (to be generated).
+pub fn started_diagnosis_and_course() -> DraftEvent {
+    DraftEvent::Started {
+        sections: vec![
+            SectionStart {
+                title: "傷病名".into(),
+                text: "市中肺炎".into(),
+                generated: false,
+            },
+            SectionStart {
+                title: "経過".into(),
+                text: String::new(),
+                generated: true,
+            },
+        ],
+    }
 }
