@@ -137,13 +137,12 @@ pub(super) fn timeline(
     // Dated findings in the notes: a date followed by diseases on the same line.
     for (note, entities) in notes {
         let text = NoteText::new(&note.text);
+        let anchors = DateAnchors::for_note(chart, note);
         for (i, date_entity) in entities.iter().enumerate() {
             if date_entity.kind != EntityType::Date {
                 continue;
             }
-            let Some(date) =
-                resolve_date(&date_entity.normalized, DateAnchors::for_note(chart, note))
-            else {
+            let Some(date) = resolve_date(&date_entity.normalized, anchors) else {
                 continue;
             };
             let (_, line_end) = text.line_bounds(date_entity.start);
