@@ -235,28 +235,23 @@ pub fn events_for(
     for effect in effects {
         match effect {
             Effect::GenerateDraft { chart, document } => {
-                let target = EventTarget::Document(chart.id.clone(), *document);
                 let regenerate = before.had_draft
                     && before.document.as_ref() == Some(&(chart.id.clone(), *document));
-                events.push((
-                    target.clone(),
-                    if regenerate {
-                        EventKind::Regenerate
-                    } else {
-                        EventKind::Generate
-                    },
-                ));
-                events.push((target, EventKind::ModelWaitStart));
-                state.waiting.insert((chart.id.clone(), *document));
+                let kind = if regenerate {
+                    EventKind::Regenerate
+                } else {
+                    EventKind::Generate
+                };
+                model_asked(&mut events, state, (chart.id.clone(), *document), kind);
             }
             Effect::RegenerateSection {
                 chart, document, ..
-            } => {
-                let target = EventTarget::Document(chart.id.clone(), *document);
-                events.push((target.clone(), EventKind::Regenerate));
-                events.push((target, EventKind::ModelWaitStart));
-                state.waiting.insert((chart.id.clone(), *document));
-            }
+            } => model_asked(
+                &mut events,
+                state,
+                (chart.id.clone(), *document),
+                EventKind::Regenerate,
+            ),
             Effect::CancelDraft { chart_id, document } => {
                 state.waiting.remove(&(chart_id.clone(), *document));
                 events.push((
@@ -314,6 +309,19 @@ pub fn events_for(
         }
     }
     events
+}
+
+/// The model was asked to write (`kind`: generate or regenerate): the wait for it begins.
+fn model_asked(
+    events: &mut Vec<(EventTarget, EventKind)>,
+    state: &mut HookState,
+    key: DocKey,
+    kind: EventKind,
+) {
+    let target = EventTarget::Document(key.0.clone(), key.1);
+    events.push((target.clone(), kind));
+    events.push((target, EventKind::ModelWaitStart));
+    state.waiting.insert(key);
 }
 
 /// Flags that appeared or went away since the document's flags were last counted.
