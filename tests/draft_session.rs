@@ -1,4 +1,4 @@
-//! Drafting against the real default model: sections stream in template order, factual
+//! Drafting against the real default model in `free` mode (the whole-chart prompt): sections stream in template order, factual
 //! sections are the chart's own data with provenance, narrative sections are non-empty
 //! valid text, a fixed seed gives the same draft, an oversized chart is truncated with a
 //! notice, and a context too small for the template is an error.
@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use karte::chart::{Chart, Source};
 use karte::draft::{
-    run_blocking, DocumentKind, DocumentTemplate, Draft, DraftEvent, DraftRequest, Origin,
-    SectionKind,
+    run_blocking, DocumentKind, DocumentTemplate, Draft, DraftEvent, DraftMode, DraftRequest,
+    Origin, SectionKind,
 };
 use karte::llm::{Engine, EngineConfig, ModelManifest};
 
@@ -48,6 +48,8 @@ fn request(doc: DocumentKind, chart: Chart, seed: u32, max_tokens: usize) -> Dra
     );
     r.seed = seed;
     r.max_tokens = Some(max_tokens);
+    // These tests are about the whole-chart prompt (prefix reuse, truncation): `free` mode.
+    r.mode = DraftMode::Free;
     r
 }
 

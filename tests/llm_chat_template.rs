@@ -151,6 +151,7 @@ fn a_model_with_a_chat_template_gets_chat_prompts_and_drafts() {
     );
     request.seed = 3;
     request.max_tokens = Some(24);
+    request.mode = karte::draft::DraftMode::Free;
     let mut streamed = 0;
     let draft = run_blocking(Arc::clone(&engine), request, |event| {
         if let DraftEvent::Token { .. } = event {

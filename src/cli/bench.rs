@@ -18,6 +18,9 @@ pub enum BenchTarget {
     Extract(super::bench_extract::BenchExtractArgs),
     /// Recorder cost per event on the calling thread; report time over a large metrics DB.
     Metrics(super::bench_metrics::MetricsBenchArgs),
+    /// Drafts of every chart and both documents, measured against their charts (flagged
+    /// facts, numbers not in the chart, key-fact recall, time), the modes side by side.
+    Drafts(super::bench_drafts::BenchDraftsArgs),
 }
 
 pub fn run(args: &BenchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -25,5 +28,6 @@ pub fn run(args: &BenchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         BenchTarget::Model(model) => super::bench_model::run(model, ctx),
         BenchTarget::Extract(extract) => super::bench_extract::run(extract, ctx),
         BenchTarget::Metrics(metrics) => super::bench_metrics::run(metrics, ctx),
+        BenchTarget::Drafts(drafts) => super::bench_drafts::run(drafts, ctx),
     }
 }

@@ -10,10 +10,11 @@ use anyhow::Context as _;
 use serde_json::json;
 
 use crate::draft::{
-    DocumentKind, DocumentTemplate, DraftEvent, DraftRequest, DraftSession, SectionKind,
+    DocumentKind, DocumentTemplate, DraftEvent, DraftMode, DraftRequest, DraftSession, SectionKind,
     SectionOutline,
 };
 use crate::llm::{Engine, EngineConfig, EngineEvent, ModelManifest};
+use crate::nlp::Pipeline;
 
 use super::Context;
 
@@ -53,6 +54,35 @@ pub struct DraftArgs {
     /// llama.cpp threads (default: config, else all cores but one).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// How narrative sections are written: evidence (quoted from the chart, no model),
+    /// grounded (the model rewrites each section's evidence, checked sentence by sentence)
+    /// or free (the model writes from the whole chart). Default: the model manifest's.
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<DraftMode>,
+}
+
+/// The mode a draft uses: `--mode`, else the model manifest's default.
+pub fn draft_mode(arg: Option<DraftMode>, manifest: &ModelManifest) -> anyhow::Result<DraftMode> {
+    match arg {
+        Some(mode) => Ok(mode),
+        None => manifest
+            .draft
+            .mode
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("model manifest [draft] mode: {e}")),
+    }
+}
+
+/// The NLP pipeline for the guard that checks `grounded` sentences, when the dictionary is
+/// installed (without it only numbers and the format example are checked).
+pub fn guard_pipeline(ctx: &Context) -> Option<Arc<Pipeline>> {
+    match Pipeline::load(&ctx.paths.ipadic_dir()) {
+        Ok(p) => Some(Arc::new(p)),
+        Err(e) => {
+            tracing::warn!(error = %e, "no dictionary: grounded sentences are checked without the guard");
+            None
+        }
+    }
 }
 
 pub fn run(args: &DraftArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -60,41 +90,51 @@ pub fn run(args: &DraftArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let doc = DocumentKind::from(args.doc);
     let template = DocumentTemplate::load(doc, &ctx.paths.config_dir)?;
     let manifest = ModelManifest::default_model();
+    let mode = draft_mode(args.mode, &manifest)?;
     let mut settings = ctx.config.llm.clone();
     if args.threads.is_some() {
         settings.threads = args.threads;
     }
-    let config = EngineConfig::from_settings(ctx.model_path.clone(), &settings, &manifest);
-    let (engine, mut status) = Engine::start(config);
-    let info = engine
-        .wait_loaded()
-        .with_context(|| format!("cannot load the model {}", ctx.model_path.display()))?;
-    // Drain the load events (progress was shown by nothing; the CLI just waited).
-    while let Ok(event) = status.try_recv() {
-        if let EngineEvent::LoadFailed(e) = event {
-            return Err(e.into());
-        }
-    }
-    let engine = Arc::new(engine);
     let mut request = DraftRequest::new(chart, template, settings.sampling(&manifest.sampling));
     request.seed = args.seed;
     request.max_tokens = args.max_tokens;
-
+    request.mode = mode;
+    if mode == DraftMode::Grounded {
+        request.pipeline = guard_pipeline(ctx);
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if args.json {
-        print_json(
-            &mut out,
-            json!({"event": "model", "name": info.name, "n_ctx": info.n_ctx,
-                   "n_threads": info.n_threads, "load_ms": info.load_ms}),
-        )?;
+    let mut session = if request.needs_model() {
+        let config = EngineConfig::from_settings(ctx.model_path.clone(), &settings, &manifest);
+        let (engine, mut status) = Engine::start(config);
+        let info = engine
+            .wait_loaded()
+            .with_context(|| format!("cannot load the model {}", ctx.model_path.display()))?;
+        // Drain the load events (progress was shown by nothing; the CLI just waited).
+        while let Ok(event) = status.try_recv() {
+            if let EngineEvent::LoadFailed(e) = event {
+                return Err(e.into());
+            }
+        }
+        if args.json {
+            print_json(
+                &mut out,
+                json!({"event": "model", "name": info.name, "n_ctx": info.n_ctx,
+                       "n_threads": info.n_threads, "load_ms": info.load_ms, "mode": mode}),
+            )?;
+        } else {
+            eprintln!(
+                "model: {} (context {} tokens, {} threads), mode {mode}",
+                info.name, info.n_ctx, info.n_threads
+            );
+        }
+        DraftSession::start(Arc::new(engine), request)
     } else {
-        eprintln!(
-            "model: {} (context {} tokens, {} threads)",
-            info.name, info.n_ctx, info.n_threads
-        );
-    }
-    let mut session = DraftSession::start(Arc::clone(&engine), request);
+        if !args.json {
+            eprintln!("mode {mode}: no model needed");
+        }
+        DraftSession::start_without_model(request)
+    };
     let mut outlines = Vec::new();
     while let Some(event) = session.events.blocking_recv() {
         let done = if args.json {
@@ -129,6 +169,9 @@ fn json_event(out: &mut impl Write, event: &DraftEvent) -> anyhow::Result<Done> 
             json!({"event": "started", "doc": doc, "title": title, "chart_id": chart_id,
                    "sections": sections}),
         )?,
+        DraftEvent::Notice { message } => {
+            print_json(out, json!({"event": "notice", "message": message}))?
+        }
         DraftEvent::Truncated(t) => print_json(
             out,
             json!({"event": "truncated", "omitted_notes": t.omitted_notes,
@@ -144,7 +187,8 @@ fn json_event(out: &mut impl Write, event: &DraftEvent) -> anyhow::Result<Done> 
             json!({"event": "section", "section": section.key, "title": section.title,
                    "origin": section.origin, "text": section.text,
                    "provenance": section.provenance, "finish": section.finish,
-                   "timing": section.timing}),
+                   "timing": section.timing, "mode": section.mode,
+                   "aligned": section.aligned, "fallbacks": section.fallbacks}),
         )?,
         DraftEvent::Finished(draft) => {
             print_json(
@@ -175,21 +219,29 @@ fn text_event(
             writeln!(out, "{title}\n")?
         }
         DraftEvent::Truncated(t) => writeln!(out, "※ {}\n", t.notice())?,
+        DraftEvent::Notice { message } => eprintln!("※ {message}"),
         DraftEvent::SectionStarted { key, .. } => {
-            // A narrative section streams: its header comes first.
+            // A narrative section streams to the terminal (stderr) while it is written;
+            // stdout gets each section whole, as checked, so it can be piped.
             if let Some(o) = outlines
                 .iter()
                 .find(|o| o.key == *key && o.kind == SectionKind::Narrative)
             {
-                writeln!(out, "【{}】", o.title)?;
+                eprintln!("【{}】", o.title);
             }
         }
-        DraftEvent::Token { text, .. } => write!(out, "{text}")?,
+        DraftEvent::Token { text, .. } => eprint!("{text}"),
         DraftEvent::SectionDone { section, .. } => {
-            match section.kind {
-                // Factual text never streams: it is printed whole.
-                SectionKind::Factual => writeln!(out, "【{}】\n{}\n", section.title, section.text)?,
-                SectionKind::Narrative => writeln!(out, "\n")?,
+            if section.kind == SectionKind::Narrative {
+                eprintln!();
+            }
+            writeln!(out, "【{}】\n{}\n", section.title, section.text)?;
+            if !section.fallbacks.is_empty() {
+                eprintln!(
+                    "  [{}] {} sentence(s) the model wrote unfaithfully were replaced by their evidence",
+                    section.key,
+                    section.fallbacks.len()
+                );
             }
             if let Some(t) = &section.timing {
                 eprintln!(

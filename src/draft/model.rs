@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::chart::Source;
 use crate::llm::{FinishReason, Timing};
 
+use super::mode::DraftMode;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
@@ -98,6 +100,9 @@ pub enum Origin {
     Factual,
     /// Written by the model; to be checked against the chart.
     Generated,
+    /// Quoted from the chart's notes (`evidence` mode, or composed from records); every
+    /// sentence carries its source.
+    Evidence,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +119,28 @@ pub struct DraftSection {
     pub finish: Option<FinishReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing: Option<Timing>,
+    /// Narrative sections: how it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<DraftMode>,
+    /// `grounded` sentences the model wrote, linked to the evidence they rewrite (checked by
+    /// the guard like any text; `provenance` holds only what was copied).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aligned: Vec<(Range<usize>, Source)>,
+    /// Char ranges of sentences the model wrote unfaithfully, replaced by their evidence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<Range<usize>>,
+}
+
+impl DraftSection {
+    /// The source of the sentence at char offset `at`: copied text first, then the evidence
+    /// a grounded sentence rewrites.
+    pub fn source_at(&self, at: usize) -> Option<&Source> {
+        self.provenance
+            .iter()
+            .chain(self.aligned.iter())
+            .find(|(r, _)| r.contains(&at) || (r.start == r.end && r.start == at))
+            .map(|(_, s)| s)
+    }
 }
 
 /// Notes left out of the prompt because the chart did not fit the context window.

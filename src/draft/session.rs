@@ -14,6 +14,7 @@
 //! # }
 //! ```
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -23,12 +24,16 @@ use crate::llm::{
     event_channel, CancelToken, Engine, EngineEvent, FinishReason, GenerateRequest, Prompt,
     RequestHandle, Sampling, Timing,
 };
+use crate::nlp::Pipeline;
 
 use super::error::DraftError;
+use super::evidence::{self, SectionEvidence, SectionedChart};
 use super::factual;
+use super::grounded::{self, GroundedText, SentenceJudge};
+use super::mode::DraftMode;
 use super::model::{Draft, DraftSection, Origin, SectionKind, Truncation};
 use super::prompt::{section_stops, without_heading, PromptPlan};
-use super::template::{DocumentTemplate, SectionTemplate};
+use super::template::{Composer, DocumentTemplate, SectionTemplate};
 
 #[derive(Debug, Clone)]
 pub struct DraftRequest {
@@ -41,6 +46,13 @@ pub struct DraftRequest {
     pub max_tokens: Option<usize>,
     /// Only these section keys (regenerating one section); `None` means all.
     pub only_sections: Option<Vec<String>>,
+    /// How narrative sections are written (the model manifest's default).
+    pub mode: DraftMode,
+    /// Per-section modes chosen by the clinician (section key → mode).
+    pub section_modes: BTreeMap<String, DraftMode>,
+    /// The NLP pipeline for the provenance guard that checks `grounded` sentences; without
+    /// it only numbers and the format example are checked.
+    pub pipeline: Option<Arc<Pipeline>>,
 }
 
 impl DraftRequest {
@@ -52,7 +64,29 @@ impl DraftRequest {
             seed: 0,
             max_tokens: None,
             only_sections: None,
+            mode: DraftMode::default(),
+            section_modes: BTreeMap::new(),
+            pipeline: None,
         }
+    }
+
+    /// The mode of one section.
+    pub fn mode_of(&self, key: &str) -> DraftMode {
+        self.section_modes.get(key).copied().unwrap_or(self.mode)
+    }
+
+    /// Whether any requested narrative section asks the model.
+    pub fn needs_model(&self) -> bool {
+        self.template.sections.iter().any(|s| {
+            s.kind == SectionKind::Narrative
+                && self
+                    .only_sections
+                    .as_ref()
+                    .is_none_or(|keys| keys.contains(&s.key))
+                && self.mode_of(&s.key).needs_model()
+                && !(self.mode_of(&s.key) == DraftMode::Grounded
+                    && s.composer != Composer::Sentences)
+        })
     }
 }
 
@@ -75,6 +109,11 @@ pub enum DraftEvent {
     },
     /// Some notes did not fit the context and were not shown to the model.
     Truncated(Truncation),
+    /// Something the clinician should know (Japanese), e.g. the model could not be loaded
+    /// and the narrative sections were written from the evidence alone.
+    Notice {
+        message: String,
+    },
     SectionStarted {
         index: usize,
         key: String,
@@ -107,6 +146,17 @@ pub struct DraftSession {
 
 impl DraftSession {
     pub fn start(engine: Arc<Engine>, request: DraftRequest) -> Self {
+        Self::start_with(Some(engine), request)
+    }
+
+    /// A draft with no model at all: narrative sections are written in `evidence` mode.
+    pub fn start_without_model(mut request: DraftRequest) -> Self {
+        request.mode = DraftMode::Evidence;
+        request.section_modes.clear();
+        Self::start_with(None, request)
+    }
+
+    fn start_with(engine: Option<Arc<Engine>>, request: DraftRequest) -> Self {
         let (sender, events) = tokio::sync::mpsc::unbounded_channel();
         let cancel = CancelToken::new();
         let current = Arc::new(Mutex::new(None));
@@ -173,7 +223,7 @@ const RETRY_SEED: u32 = 0x9E37_79B9;
 const RETRY_PRIMER: &str = "・";
 
 struct Driver {
-    engine: Arc<Engine>,
+    engine: Option<Arc<Engine>>,
     request: DraftRequest,
     sender: tokio::sync::mpsc::UnboundedSender<DraftEvent>,
     cancel: CancelToken,
@@ -186,43 +236,52 @@ enum SectionOutcome {
     Failed(String),
 }
 
+/// What the engine offers a draft, once loaded.
+struct Loaded {
+    engine: Arc<Engine>,
+    tokenizer: crate::llm::Tokenizer,
+    info: crate::llm::ModelInfo,
+}
+
 impl Driver {
     fn emit(&self, event: DraftEvent) {
         let _ = self.sender.send(event);
     }
 
-    fn run(self) {
-        let info = match self.engine.wait_loaded() {
-            Ok(info) => info,
-            Err(e) => {
-                return self.emit(DraftEvent::Failed {
-                    error: e.to_string(),
-                })
+    fn run(mut self) {
+        let mut loaded = None;
+        if self.request.needs_model() {
+            match self.load() {
+                Ok(l) => loaded = Some(l),
+                Err(error) => {
+                    // No model: the narrative sections are quoted from the chart instead.
+                    tracing::warn!(%error, "draft falls back to evidence mode");
+                    self.emit(DraftEvent::Notice {
+                        message: format!(
+                            "モデルを使えないため、叙述の項目はカルテの記載から抜粋しました（{error}）"
+                        ),
+                    });
+                    self.request.mode = DraftMode::Evidence;
+                    self.request.section_modes.clear();
+                }
             }
-        };
-        let Some(tokenizer) = self.engine.tokenizer() else {
-            return self.emit(DraftEvent::Failed {
-                error: crate::llm::LlmError::NotLoaded.to_string(),
-            });
-        };
+        }
         let r = &self.request;
         let wanted = |s: &SectionTemplate| {
             r.only_sections
                 .as_ref()
                 .is_none_or(|keys| keys.contains(&s.key))
         };
-        let needs_model = r
-            .template
-            .sections
-            .iter()
-            .any(|s| wanted(s) && s.kind == SectionKind::Narrative);
-        let plan = if needs_model {
-            match PromptPlan::build(
+        let needs_plan = r.template.sections.iter().any(|s| {
+            wanted(s) && s.kind == SectionKind::Narrative && r.mode_of(&s.key) == DraftMode::Free
+        });
+        let plan = match (&loaded, needs_plan) {
+            (Some(l), true) => match PromptPlan::build(
                 &r.chart,
                 &r.template,
-                &tokenizer,
-                info.n_ctx,
-                info.has_chat_template,
+                &l.tokenizer,
+                l.info.n_ctx,
+                l.info.has_chat_template,
                 r.max_tokens,
             ) {
                 Ok(plan) => Some(plan),
@@ -231,10 +290,15 @@ impl Driver {
                         error: e.to_string(),
                     })
                 }
-            }
-        } else {
-            None
+            },
+            _ => None,
         };
+        let sectioned = SectionedChart::new(&r.chart);
+        let judge = SentenceJudge::new(&r.chart, r.pipeline.clone(), &r.template.example);
+        let model_name = loaded
+            .as_ref()
+            .map(|l| l.info.name.clone())
+            .unwrap_or_default();
         tracing::info!(
             sections = r.template.sections.len(),
             notes = r.chart.notes.len(),
@@ -248,7 +312,7 @@ impl Driver {
             sections: Vec::new(),
             truncation: plan.as_ref().and_then(|p| p.truncation.clone()),
             seed: r.seed,
-            model: info.name.clone(),
+            model: model_name,
         };
         self.emit(DraftEvent::Started {
             doc: r.template.doc,
@@ -280,7 +344,8 @@ impl Driver {
                 index,
                 key: section.key.clone(),
             });
-            let outcome = match (section.kind, section.source, &plan) {
+            let mode = r.mode_of(&section.key);
+            let outcome = match (section.kind, section.source, mode) {
                 (SectionKind::Factual, Some(source), _) => {
                     let (text, provenance) = factual::fill(&r.chart, source);
                     SectionOutcome::Done(DraftSection {
@@ -292,16 +357,39 @@ impl Driver {
                         origin: Origin::Factual,
                         finish: None,
                         timing: None,
+                        mode: None,
+                        aligned: Vec::new(),
+                        fallbacks: Vec::new(),
                     })
                 }
-                (SectionKind::Narrative, _, Some(plan)) => {
-                    match self.generate(index, section, plan, r.seed, "") {
+                (SectionKind::Narrative, _, DraftMode::Free) => match &plan {
+                    Some(plan) => match self.generate(index, section, plan, r.seed, "") {
                         // The model ended at once (it likes to open with a header): one more
                         // try that starts the text with a bullet, with a derived seed.
                         SectionOutcome::Done(s) if s.text.is_empty() => {
                             self.generate(index, section, plan, r.seed ^ RETRY_SEED, RETRY_PRIMER)
                         }
                         other => other,
+                    },
+                    None => SectionOutcome::Failed(crate::llm::LlmError::NotLoaded.to_string()),
+                },
+                (SectionKind::Narrative, _, mode) => {
+                    let evidence = evidence::select(&sectioned, section);
+                    match (mode, &loaded) {
+                        (DraftMode::Grounded, Some(l))
+                            if section.composer == Composer::Sentences && !evidence.is_empty() =>
+                        {
+                            self.ground(index, section, &evidence, l, &judge)
+                        }
+                        _ => {
+                            let done = self.quote(section, &sectioned, &evidence);
+                            self.emit(DraftEvent::Token {
+                                index,
+                                key: section.key.clone(),
+                                text: done.text.clone(),
+                            });
+                            SectionOutcome::Done(done)
+                        }
                     }
                 }
                 _ => SectionOutcome::Failed(format!(
@@ -344,15 +432,6 @@ impl Driver {
             .map(|s| s.to_string())
             .collect();
         request.seed = seed.wrapping_add(index as u32);
-        let (sink, mut events) = event_channel();
-        let handle = self.engine.submit(request, sink);
-        if let Ok(mut current) = self.current.lock() {
-            *current = Some(handle.clone());
-        }
-        if self.cancel.is_cancelled() {
-            handle.cancel();
-        }
-        let mut text = primer.to_string();
         if !primer.is_empty() {
             self.emit(DraftEvent::Token {
                 index,
@@ -360,15 +439,66 @@ impl Driver {
                 text: primer.to_string(),
             });
         }
+        let (text, reason, timing) = match self.stream(index, &section.key, request, |_| {}) {
+            Streamed::Done {
+                text,
+                finish,
+                timing,
+            } => (format!("{primer}{text}"), finish, timing),
+            Streamed::Cancelled => return SectionOutcome::Cancelled,
+            Streamed::Failed(e) => return SectionOutcome::Failed(e),
+        };
+        // A primer with nothing after it is no text; the format example is never copied.
+        let text = match without_heading(&text, &section.title).trim() {
+            t if t == primer.trim() => String::new(),
+            t => without_example(t, &self.request.template.example),
+        };
+        SectionOutcome::Done(DraftSection {
+            key: section.key.clone(),
+            title: section.title.clone(),
+            kind: SectionKind::Narrative,
+            text,
+            provenance: Vec::new(),
+            origin: Origin::Generated,
+            finish: Some(reason),
+            timing,
+            mode: Some(DraftMode::Free),
+            aligned: Vec::new(),
+            fallbacks: Vec::new(),
+        })
+    }
+
+    /// Sends one request to the engine and streams its text as `Token` events (each piece
+    /// also to `on_piece`) until it ends.
+    fn stream(
+        &self,
+        index: usize,
+        key: &str,
+        request: GenerateRequest,
+        mut on_piece: impl FnMut(&str),
+    ) -> Streamed {
+        let Some(engine) = &self.engine else {
+            return Streamed::Failed(crate::llm::LlmError::NotLoaded.to_string());
+        };
+        let (sink, mut events) = event_channel();
+        let handle = engine.submit(request, sink);
+        if let Ok(mut current) = self.current.lock() {
+            *current = Some(handle.clone());
+        }
+        if self.cancel.is_cancelled() {
+            handle.cancel();
+        }
+        let mut text = String::new();
         let mut timing: Option<Timing> = None;
         let mut finish = None;
         while let Some(event) = events.blocking_recv() {
             match event {
                 EngineEvent::Token { text: piece, .. } => {
                     text.push_str(&piece);
+                    on_piece(&piece);
                     self.emit(DraftEvent::Token {
                         index,
-                        key: section.key.clone(),
+                        key: key.to_string(),
                         text: piece,
                     });
                 }
@@ -377,9 +507,7 @@ impl Driver {
                     finish = Some(reason);
                     break;
                 }
-                EngineEvent::Error { error, .. } => {
-                    return SectionOutcome::Failed(error.to_string())
-                }
+                EngineEvent::Error { error, .. } => return Streamed::Failed(error.to_string()),
                 _ => {}
             }
         }
@@ -387,22 +515,167 @@ impl Driver {
             *current = None;
         }
         match finish {
-            Some(FinishReason::Cancelled) => SectionOutcome::Cancelled,
-            None => SectionOutcome::Failed(crate::llm::LlmError::EngineStopped.to_string()),
-            Some(reason) => SectionOutcome::Done(DraftSection {
-                key: section.key.clone(),
-                title: section.title.clone(),
-                kind: SectionKind::Narrative,
-                // A primer with nothing after it is no text.
-                text: match without_heading(&text, &section.title).trim() {
-                    t if t == primer.trim() => String::new(),
-                    t => t.to_string(),
-                },
-                provenance: Vec::new(),
-                origin: Origin::Generated,
-                finish: Some(reason),
+            Some(FinishReason::Cancelled) => Streamed::Cancelled,
+            None => Streamed::Failed(crate::llm::LlmError::EngineStopped.to_string()),
+            Some(finish) => Streamed::Done {
+                text,
+                finish,
                 timing,
-            }),
+            },
         }
     }
+
+    /// Waits for the engine and its tokenizer.
+    fn load(&self) -> Result<Loaded, String> {
+        let engine = self
+            .engine
+            .clone()
+            .ok_or_else(|| crate::llm::LlmError::NotLoaded.to_string())?;
+        let info = engine.wait_loaded().map_err(|e| e.to_string())?;
+        let tokenizer = engine
+            .tokenizer()
+            .ok_or_else(|| crate::llm::LlmError::NotLoaded.to_string())?;
+        Ok(Loaded {
+            engine,
+            tokenizer,
+            info,
+        })
+    }
+
+    /// `evidence` mode (and record-composed sections): the chart's own sentences.
+    fn quote(
+        &self,
+        section: &SectionTemplate,
+        sectioned: &SectionedChart,
+        evidence: &SectionEvidence,
+    ) -> DraftSection {
+        let (text, provenance) = match section.composer {
+            Composer::Sentences => evidence.compose(),
+            Composer::Dated => evidence.compose_dated(),
+            Composer::Course => {
+                super::course::compose(&self.request.chart, sectioned, section, evidence)
+            }
+        };
+        DraftSection {
+            key: section.key.clone(),
+            title: section.title.clone(),
+            kind: SectionKind::Narrative,
+            text,
+            provenance,
+            origin: Origin::Evidence,
+            finish: None,
+            timing: None,
+            mode: Some(DraftMode::Evidence),
+            aligned: Vec::new(),
+            fallbacks: Vec::new(),
+        }
+    }
+
+    /// `grounded` mode: the model rewrites the evidence; each finished sentence is judged.
+    fn ground(
+        &self,
+        index: usize,
+        section: &SectionTemplate,
+        evidence: &SectionEvidence,
+        loaded: &Loaded,
+        judge: &SentenceJudge,
+    ) -> SectionOutcome {
+        let r = &self.request;
+        let prompt = grounded::prompt(
+            &r.template,
+            section,
+            evidence,
+            loaded.info.has_chat_template,
+        );
+        let evidence_tokens = loaded.tokenizer.count(&evidence.prompt_lines());
+        let mut request = GenerateRequest::new(prompt, r.sampling.clone());
+        request.max_tokens = r
+            .max_tokens
+            .unwrap_or_else(|| grounded::max_tokens(section, evidence_tokens))
+            .max(1);
+        request.stop = section_stops(loaded.info.has_chat_template)
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        request.seed = r.seed.wrapping_add(index as u32);
+        let _ = &loaded.engine;
+        let mut assembled = GroundedText::new(evidence);
+        let mut pending = String::new();
+        let streamed = self.stream(index, &section.key, request, |piece| {
+            pending.push_str(piece);
+            for sentence in grounded::take_sentences(&mut pending) {
+                assembled.push_sentence(&sentence, evidence, judge);
+            }
+        });
+        let (finish, timing) = match streamed {
+            Streamed::Done { finish, timing, .. } => (finish, timing),
+            Streamed::Cancelled => return SectionOutcome::Cancelled,
+            Streamed::Failed(e) => return SectionOutcome::Failed(e),
+        };
+        // The unfinished last sentence is judged too, unless the model was cut short in it.
+        if finish != FinishReason::MaxTokens {
+            let rest = std::mem::take(&mut pending);
+            assembled.push_sentence(&rest, evidence, judge);
+        }
+        if assembled.text.is_empty() {
+            // Nothing usable: the evidence as it is.
+            let (text, provenance) = evidence.compose();
+            assembled.fallbacks = provenance.iter().map(|(r, _)| r.clone()).collect();
+            assembled.text = text;
+            assembled.provenance = provenance;
+        }
+        tracing::debug!(
+            section = %section.key,
+            rejected = assembled.rejected,
+            guard = judge.has_guard(),
+            "grounded section checked"
+        );
+        SectionOutcome::Done(DraftSection {
+            key: section.key.clone(),
+            title: section.title.clone(),
+            kind: SectionKind::Narrative,
+            text: assembled.text,
+            provenance: assembled.provenance,
+            origin: Origin::Generated,
+            finish: Some(finish),
+            timing,
+            mode: Some(DraftMode::Grounded),
+            aligned: assembled.aligned,
+            fallbacks: assembled.fallbacks,
+        })
+    }
+}
+
+/// How one request to the engine ended.
+enum Streamed {
+    Done {
+        text: String,
+        finish: FinishReason,
+        timing: Option<Timing>,
+    },
+    Cancelled,
+    Failed(String),
+}
+
+/// `text` without the sentences of the template's format example.
+fn without_example(text: &str, example: &str) -> String {
+    let example_keys = super::evidence::example_sentences(example);
+    let mut out = String::new();
+    let mut rest = text.to_string();
+    let mut sentences = grounded::take_sentences(&mut rest);
+    sentences.push(rest);
+    for s in sentences {
+        let key = super::evidence::dedup_key(&s);
+        let copied = !key.is_empty()
+            && example_keys
+                .iter()
+                .any(|e| e.chars().count() >= 4 && (key.contains(e.as_str()) || e.contains(&key)));
+        if !copied {
+            out.push_str(&s);
+            if s.ends_with(|c: char| !matches!(c, '。' | '！' | '？')) && !s.is_empty() {
+                out.push('\n');
+            }
+        }
+    }
+    out.trim().to_string()
 }

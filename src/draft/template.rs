@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::DraftError;
+use super::evidence::EvidenceRule;
 use super::model::{DocumentKind, SectionKind};
 
 const REFERRAL_TOML: &str = include_str!("templates/referral.toml");
@@ -56,6 +57,34 @@ pub struct SectionTemplate {
     /// Narrative sections: the most tokens the model may write.
     #[serde(default)]
     pub max_tokens: usize,
+    /// Narrative sections: where the evidence comes from, in priority order (note kinds and
+    /// the sectionizer's segment labels). A hospital's template can rewire it.
+    #[serde(default)]
+    pub evidence: Vec<EvidenceRule>,
+    /// Narrative sections: the most characters of evidence (and so of an `evidence`-mode
+    /// section).
+    #[serde(default = "default_evidence_chars")]
+    pub evidence_chars: usize,
+    /// Narrative sections: how the evidence is written.
+    #[serde(default)]
+    pub composer: Composer,
+}
+
+fn default_evidence_chars() -> usize {
+    300
+}
+
+/// How a narrative section's evidence becomes text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Composer {
+    /// The chosen sentences as prose, a new line per segment.
+    #[default]
+    Sentences,
+    /// Each sentence on its own line after its note's date (procedures).
+    Dated,
+    /// The condensed, dated hospital course (`course.rs`).
+    Course,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -19,6 +19,25 @@ pub struct ModelManifest {
     pub prompt: PromptSettings,
     pub context: ContextSettings,
     pub sampling: SamplingDefaults,
+    /// How this model drafts narrative sections by default.
+    #[serde(default)]
+    pub draft: DraftDefaults,
+}
+
+/// The drafting mode that measured best for this model (`evidence`, `grounded` or `free`;
+/// parsed by `draft::DraftMode`, which `llm` does not know).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftDefaults {
+    pub mode: String,
+}
+
+impl Default for DraftDefaults {
+    fn default() -> Self {
+        Self {
+            mode: "grounded".into(),
+        }
+    }
 }
 
 /// PyPI packages whose chunk files, concatenated in order, are the GGUF.

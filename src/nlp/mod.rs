@@ -33,6 +33,7 @@ pub mod lexicon;
 pub mod normalize;
 mod pipeline;
 pub mod rules;
+pub mod sectionizer;
 pub mod segment;
 pub mod structure;
 

@@ -15,6 +15,12 @@ pub struct Pipeline {
     segmenter: MedicalSegmenter,
 }
 
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").finish_non_exhaustive()
+    }
+}
+
 impl Pipeline {
     /// Loads the IPADIC dictionary from `ipadic_dir` (built by `karte setup`) and the
     /// compiled-in medical lexicon.

@@ -1,0 +1,341 @@
+//! `grounded` mode: the model rewrites only a section's evidence, and every sentence it
+//! finishes is checked before it reaches the draft. A sentence with a number the evidence
+//! does not have, a fact the provenance guard finds unsupported or contradicted, or text of
+//! the template's format example is replaced by the evidence sentence it came from (the most
+//! similar one not used yet), and the replacement is marked. Sentences that pass keep a link
+//! to the evidence they rewrite.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::chart::{Chart, Source};
+use crate::llm::{ChatMessage, ChatRole, Prompt};
+use crate::nlp::Pipeline;
+use crate::review::{check_draft, ChartIndex};
+
+use super::course::similar;
+use super::evidence::{dedup_key, SectionEvidence};
+use super::template::{DocumentTemplate, SectionTemplate};
+
+/// The prompt for one section: its evidence and what to write, nothing else of the chart.
+pub fn prompt(
+    template: &DocumentTemplate,
+    section: &SectionTemplate,
+    evidence: &SectionEvidence,
+    chat: bool,
+) -> Prompt {
+    let lines = evidence.prompt_lines();
+    if chat {
+        Prompt::Chat(vec![
+            ChatMessage {
+                role: ChatRole::System,
+                content: "あなたは医師の文書作成を補助する。与えられたカルテの記載だけを使って書き、記載にない事実・数値・日付は書かない。".into(),
+            },
+            ChatMessage {
+                role: ChatRole::User,
+                content: format!(
+                    "{}の「{}」を書いてください。{}\n\nカルテの記載:\n{}",
+                    template.title, section.title, section.instruction, lines
+                ),
+            },
+        ])
+    } else {
+        Prompt::Text(format!(
+            "カルテの記載:\n{lines}\n上の記載だけを使い、{}の「{}」を書く。{}\n【{}】\n",
+            template.title, section.title, section.instruction, section.title
+        ))
+    }
+}
+
+/// Tokens the model may write for a section: about its evidence's length, within the
+/// template's bound.
+pub fn max_tokens(section: &SectionTemplate, evidence_tokens: usize) -> usize {
+    (evidence_tokens + evidence_tokens / 4 + 16).min(section.max_tokens.max(16))
+}
+
+/// Why a sentence did not reach the draft as the model wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// A number the evidence does not contain.
+    Number(String),
+    /// The provenance guard flagged a fact (its explanation).
+    Guard(String),
+    /// Text of the template's format example.
+    Example,
+    /// Nothing to say, or said already (a small model repeating itself): dropped.
+    Empty,
+}
+
+/// Checks sentences of one chart.
+pub struct SentenceJudge {
+    guard: Option<(Arc<Pipeline>, Arc<ChartIndex>)>,
+    example_keys: Vec<String>,
+}
+
+impl SentenceJudge {
+    /// `pipeline`: the NLP pipeline (lindera dictionary) for the guard; without it only
+    /// numbers and the format example are checked.
+    pub fn new(chart: &Chart, pipeline: Option<Arc<Pipeline>>, example: &str) -> Self {
+        let guard = pipeline.map(|p| {
+            let index = Arc::new(ChartIndex::build(&p, chart));
+            (p, index)
+        });
+        let example_keys = super::evidence::example_sentences(example);
+        Self {
+            guard,
+            example_keys,
+        }
+    }
+
+    pub fn has_guard(&self) -> bool {
+        self.guard.is_some()
+    }
+
+    /// `None` when the sentence may stay.
+    pub fn judge(
+        &self,
+        sentence: &str,
+        evidence: &SectionEvidence,
+        kept: &[String],
+    ) -> Option<Rejection> {
+        let key = dedup_key(sentence);
+        if key.chars().filter(|c| c.is_alphabetic()).count() < 2 {
+            return Some(Rejection::Empty);
+        }
+        if kept.iter().any(|k| k == &key || similar(k, &key)) {
+            return Some(Rejection::Empty);
+        }
+        if self
+            .example_keys
+            .iter()
+            .any(|e| e.chars().count() >= 4 && (key.contains(e.as_str()) || e.contains(&key)))
+        {
+            return Some(Rejection::Example);
+        }
+        let evidence_numbers: Vec<String> = evidence
+            .items
+            .iter()
+            .flat_map(|i| numbers_in(&i.text))
+            .collect();
+        if let Some(n) = numbers_in(sentence)
+            .into_iter()
+            .find(|n| !evidence_numbers.contains(n))
+        {
+            return Some(Rejection::Number(n));
+        }
+        if let Some((pipeline, index)) = &self.guard {
+            let report = check_draft(
+                Arc::clone(pipeline),
+                Arc::clone(index),
+                &[("grounded".to_string(), sentence.to_string())],
+            );
+            let flagged = report.flagged().next().map(|item| item.explanation());
+            if let Some(explanation) = flagged {
+                return Some(Rejection::Guard(explanation));
+            }
+        }
+        None
+    }
+}
+
+/// The numbers of a text, normalized (full-width digits, thousands separators, 38.0 = 38).
+pub fn numbers_in(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '．' => '.',
+            '，' => ',',
+            _ => c,
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let mut s = String::new();
+        while i < chars.len() {
+            let c = chars[i];
+            let next_digit = chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
+            if c.is_ascii_digit() || (c == '.' && next_digit) {
+                s.push(c);
+            } else if c == ',' && next_digit && chars.get(i + 4).is_none_or(|d| !d.is_ascii_digit())
+            {
+                // 1,500: a thousands separator
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        if s.contains('.') {
+            let t = s.trim_end_matches('0').trim_end_matches('.').to_string();
+            s = if t.is_empty() { "0".into() } else { t };
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// A grounded section being assembled sentence by sentence.
+#[derive(Debug, Default)]
+pub struct GroundedText {
+    pub text: String,
+    len: usize,
+    /// Copied evidence (the replacements): supported by construction.
+    pub provenance: Vec<(Range<usize>, Source)>,
+    /// Model sentences that passed, linked to the evidence they rewrite.
+    pub aligned: Vec<(Range<usize>, Source)>,
+    /// Sentences replaced by their evidence (shown with a mark).
+    pub fallbacks: Vec<Range<usize>>,
+    used: Vec<bool>,
+    kept: Vec<String>,
+    pub rejected: usize,
+}
+
+impl GroundedText {
+    pub fn new(evidence: &SectionEvidence) -> Self {
+        Self {
+            used: vec![false; evidence.items.len()],
+            ..Self::default()
+        }
+    }
+
+    /// Takes one finished sentence of the model.
+    pub fn push_sentence(
+        &mut self,
+        sentence: &str,
+        evidence: &SectionEvidence,
+        judge: &SentenceJudge,
+    ) {
+        let sentence = sentence
+            .trim()
+            .trim_start_matches(['・', '-', '*', '●'])
+            .trim();
+        if sentence.is_empty() {
+            return;
+        }
+        let best = self.closest(sentence, evidence);
+        match judge.judge(sentence, evidence, &self.kept) {
+            None => {
+                let n = sentence.chars().count();
+                if let Some(i) = best {
+                    self.aligned
+                        .push((self.len..self.len + n, evidence.items[i].source()));
+                    self.used[i] = true;
+                }
+                self.kept.push(dedup_key(sentence));
+                self.append(sentence);
+            }
+            Some(Rejection::Empty) => {}
+            Some(_) => {
+                self.rejected += 1;
+                let pick = best.or_else(|| self.used.iter().position(|u| !u));
+                if let Some(i) = pick {
+                    let item = &evidence.items[i];
+                    self.used[i] = true;
+                    let n = item.text.chars().count();
+                    let range = self.len..self.len + n;
+                    self.provenance.push((range.clone(), item.source()));
+                    self.fallbacks.push(range);
+                    self.kept.push(dedup_key(&item.text));
+                    self.append(&item.text.clone());
+                }
+            }
+        }
+    }
+
+    fn append(&mut self, sentence: &str) {
+        if !self.text.is_empty() && !super::evidence::ends_sentence(&self.text) {
+            self.text.push('。');
+            self.len += 1;
+            // Ranges pushed for this sentence start after the separator.
+            for list in [&mut self.aligned, &mut self.provenance] {
+                if let Some((r, _)) = list.last_mut() {
+                    if r.start == self.len - 1 {
+                        *r = r.start + 1..r.end + 1;
+                    }
+                }
+            }
+            if let Some(r) = self.fallbacks.last_mut() {
+                if r.start == self.len - 1 {
+                    *r = r.start + 1..r.end + 1;
+                }
+            }
+        }
+        self.text.push_str(sentence);
+        self.len += sentence.chars().count();
+    }
+
+    /// The unused evidence item most like `sentence` (character bigrams), if any is.
+    fn closest(&self, sentence: &str, evidence: &SectionEvidence) -> Option<usize> {
+        let key = dedup_key(sentence);
+        evidence
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.used[*i])
+            .map(|(i, item)| (i, overlap(&key, &dedup_key(&item.text))))
+            .filter(|(_, score)| *score > 0.2)
+            .max_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal))
+            .map(|(i, _)| i)
+    }
+}
+
+/// Share of `a`'s character bigrams found in `b`.
+fn overlap(a: &str, b: &str) -> f64 {
+    let ca: Vec<char> = a.chars().collect();
+    let cb: Vec<char> = b.chars().collect();
+    let gb: std::collections::HashSet<(char, char)> = cb.windows(2).map(|w| (w[0], w[1])).collect();
+    let ga: Vec<(char, char)> = ca.windows(2).map(|w| (w[0], w[1])).collect();
+    if ga.is_empty() {
+        return 0.0;
+    }
+    ga.iter().filter(|g| gb.contains(g)).count() as f64 / ga.len() as f64
+}
+
+/// Splits streamed text into finished sentences: returns the sentences completed so far
+/// and leaves the unfinished rest in `pending`.
+pub fn take_sentences(pending: &mut String) -> Vec<String> {
+    let mut out = Vec::new();
+    loop {
+        let cut = pending
+            .char_indices()
+            .find(|(_, c)| matches!(c, '。' | '！' | '？' | '\n'))
+            .map(|(i, c)| i + c.len_utf8());
+        let Some(cut) = cut else { break };
+        let sentence: String = pending[..cut].trim_end_matches('\n').to_string();
+        pending.replace_range(..cut, "");
+        if !sentence.trim().is_empty() {
+            out.push(sentence);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_normalized() {
+        assert_eq!(
+            numbers_in("BT 38.0℃、WBC 13,900、ＣＲＰ９．８"),
+            ["38", "13900", "9.8"]
+        );
+        assert_eq!(numbers_in("7日間で3回"), ["7", "3"]);
+        assert!(numbers_in("発熱なし").is_empty());
+    }
+
+    #[test]
+    fn sentences_are_taken_as_they_finish() {
+        let mut pending = "発熱あり。咳".to_string();
+        assert_eq!(take_sentences(&mut pending), ["発熱あり。"]);
+        assert_eq!(pending, "咳");
+        pending.push_str("嗽あり\n");
+        assert_eq!(take_sentences(&mut pending), ["咳嗽あり"]);
+        assert!(pending.is_empty());
+    }
+}
