@@ -47,16 +47,41 @@ pub mod view;
 
 pub mod metrics_tab;
 
+// What the tests and other front-end code use, so they need not know the folder layout.
+pub use action::{Action, Effect, EntityTarget, QueueRow};
+pub use app::{App, Pane};
+pub use chart_summary::{certainty_label, selectable, summary_rows, RowKind};
+pub use command::Command;
+pub use document_service::DocumentService;
+pub use document_state::{DocumentKind, DocumentState};
+pub use draft_view::{DraftEvent, SectionStart};
+pub use draft_worker::SessionDraftService;
+pub use edit_keys::EditKey;
+pub use event_loop::{translate, Exit};
+pub use guard_worker::{GuardRequest, GuardRunner};
+pub use keymap::Keymap;
+pub use layout::Panes;
+pub use metrics_hooks::{events_for, BeforeAction, EventTarget, HookState, MetricsHooks};
+pub use metrics_tab::{draw_metrics_message, draw_metrics_tab};
+pub use model_status::{ModelState, ModelStatus};
+/// The disk side of reviewing (sign, acknowledge, export), as the event loop calls it.
+pub use review_service as review;
+pub use review_service::mark_accepted;
+pub use review_state::{editor_ranges, guard_sections, SignState};
+pub use services::DraftService;
+pub use study_arms::StudySetting;
+pub use theme::{EntityKind, Theme, UiPart};
+pub use update::update;
+pub use view::guard_panel::editor_marks;
+pub use view::view;
+
 use crate::cli::Context;
 use anyhow::Context as _;
-use app::App;
-use keymap::Keymap;
-use model_status::ModelStatus;
 use services::Services;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
-use theme::{ColorSupport, Theme};
+use theme::ColorSupport;
 
 /// Opens the review TUI on the queue and runs until the user quits or a signal arrives.
 pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
