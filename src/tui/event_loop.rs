@@ -3,14 +3,16 @@
 //! Slow work (queue scans, later model inference) runs elsewhere and reports back through
 //! the action channel, so the UI never waits.
 
-use super::action::{Action, Effect, OpenedDocument};
-use super::app::App;
-use super::document_edit::Access;
-use super::document_state::DocumentKind;
-use super::metrics_hooks::BeforeAction;
-use super::services::Services;
-use super::terminal::Screen;
-use super::{edit_keys, guard_worker, queue_worker, review_service, update, view};
+use crate::tui::action::{Action, Effect, OpenedDocument};
+use crate::tui::input::edit_keys;
+use crate::tui::state::app::App;
+use crate::tui::state::document_edit::Access;
+use crate::tui::state::document_state::DocumentKind;
+use crate::tui::terminal::Screen;
+use crate::tui::workers::metrics_hooks::BeforeAction;
+use crate::tui::workers::Services;
+use crate::tui::workers::{guard, queue, review};
+use crate::tui::{update, view};
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use futures::StreamExt;
 use std::path::PathBuf;
@@ -48,7 +50,7 @@ pub async fn run(
     connect: impl FnOnce(&UnboundedSender<Action>) -> Services,
 ) -> (anyhow::Result<Exit>, Services) {
     let (actions, action_rx) = unbounded_channel::<Action>();
-    let rescan = queue_worker::spawn(queue_dir, actions.clone());
+    let rescan = queue::spawn(queue_dir, actions.clone());
     let mut services = connect(&actions);
     let exit = run_loop(screen, app, action_rx, &mut services, &rescan, &actions).await;
     // Quit, SIGTERM, SIGHUP: the journal reaches the disk before the process ends.
@@ -115,7 +117,7 @@ async fn run_loop(
                 if let Effect::CopyToClipboard { text } = &effect {
                     // Straight to the terminal, from this thread only; ratatui's buffer is
                     // untouched (the sequence draws nothing).
-                    let message = review_service::copy_to_clipboard(screen.backend_mut(), text);
+                    let message = review::copy_to_clipboard(screen.backend_mut(), text);
                     let _ = actions.send(Action::Status(message));
                     if let (Some(documents), Some((chart_id, document))) = (
                         services.documents.as_ref(),
@@ -123,7 +125,7 @@ async fn run_loop(
                             .map(|c| (c.id.clone(), app.draft_document)),
                     ) {
                         documents.run(Box::new(move |service| {
-                            review_service::record_clipboard_copy(service, &chart_id, document)
+                            review::record_clipboard_copy(service, &chart_id, document)
                         }));
                     }
                     continue;
@@ -205,7 +207,7 @@ fn carry_out(
             sections,
         } => {
             if let Some(guard) = services.guard.as_ref() {
-                let request = guard_worker::GuardRequest {
+                let request = guard::GuardRequest {
                     chart,
                     document,
                     sections,
@@ -218,8 +220,8 @@ fn carry_out(
                 for document in DocumentKind::ALL {
                     let chart_id = chart_id.clone();
                     documents.run(Box::new(move |service| {
-                        review_service::signed_version(Some(service), &chart_id, document)
-                            .filter(review_service::has_signed_version)
+                        review::signed_version(Some(service), &chart_id, document)
+                            .filter(review::has_signed_version)
                     }));
                 }
             }
@@ -236,7 +238,7 @@ fn carry_out(
             withdraw,
         } => match services.documents.as_ref() {
             Some(documents) => documents.run(Box::new(move |service| {
-                review_service::acknowledge(Some(service), &chart_id, document, &item_id, withdraw)
+                review::acknowledge(Some(service), &chart_id, document, &item_id, withdraw)
             })),
             None => {
                 let _ = actions.send(no_storage());
@@ -249,13 +251,7 @@ fn carry_out(
             accepted,
         } => match services.documents.as_ref() {
             Some(documents) => documents.run(Box::new(move |service| {
-                review_service::mark_accepted(
-                    Some(service),
-                    &chart_id,
-                    document,
-                    &heading,
-                    accepted,
-                )
+                review::mark_accepted(Some(service), &chart_id, document, &heading, accepted)
             })),
             None => {
                 let _ = actions.send(no_storage());
@@ -268,7 +264,7 @@ fn carry_out(
             acknowledged,
         } => match services.documents.as_ref() {
             Some(documents) => documents.run(Box::new(move |service| {
-                Some(review_service::sign(
+                Some(review::sign(
                     Some(service),
                     &chart,
                     document,
@@ -286,12 +282,7 @@ fn carry_out(
             format,
         } => match services.documents.as_ref() {
             Some(documents) => documents.run(Box::new(move |service| {
-                Some(review_service::export(
-                    Some(service),
-                    &chart,
-                    &signed,
-                    format,
-                ))
+                Some(review::export(Some(service), &chart, &signed, format))
             })),
             None => {
                 let _ = actions.send(no_storage());
@@ -420,6 +411,6 @@ fn open_document(
         documents.open(chart_id.clone(), document);
     }
     documents.run(Box::new(move |service| {
-        review_service::signed_version(Some(service), &chart_id, document)
+        review::signed_version(Some(service), &chart_id, document)
     }));
 }
