@@ -4,7 +4,7 @@
 //! the action channel, so the UI never waits.
 
 use crate::tui::action::{Action, Effect, OpenedDocument};
-use crate::tui::input::edit_keys;
+use crate::tui::input::translate;
 use crate::tui::state::app::App;
 use crate::tui::state::document_edit::Access;
 use crate::tui::state::document_state::DocumentKind;
@@ -13,7 +13,7 @@ use crate::tui::workers::metrics_hooks::BeforeAction;
 use crate::tui::workers::Services;
 use crate::tui::workers::{guard, queue, review};
 use crate::tui::{update, view};
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::EventStream;
 use futures::StreamExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,7 +85,7 @@ async fn run_loop(
     loop {
         let first: Vec<Action> = tokio::select! {
             event = terminal_events.next() => match event {
-                Some(Ok(event)) => translate(&app, event),
+                Some(Ok(event)) => translate::translate(&app, event),
                 Some(Err(error)) => {
                     tracing::warn!("terminal input failed: {error}");
                     return Ok(Exit::TerminalClosed);
@@ -321,70 +321,6 @@ fn memory_only() -> OpenedDocument {
         damage: None,
         problem: None,
     }
-}
-
-/// A terminal event as actions (none when it means nothing here). The recovery prompt and
-/// edit mode take keys directly; otherwise keys go through the keymap.
-pub fn translate(app: &App, event: Event) -> Vec<Action> {
-    let action = match event {
-        Event::Key(key) if key.kind != KeyEventKind::Release && app.recovery.is_some() => {
-            match key.code {
-                KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::RecoveryChoice(true)),
-                KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::RecoveryChoice(false)),
-                _ => None,
-            }
-        }
-        Event::Key(key)
-            if key.kind != KeyEventKind::Release && app.review.sign_prompt.is_some() =>
-        {
-            match key.code {
-                KeyCode::Char('y' | 'Y') => Some(Action::SignAnswer(true)),
-                KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::SignAnswer(false)),
-                _ => None,
-            }
-        }
-        Event::Key(key) if key.kind != KeyEventKind::Release && app.is_editing() => {
-            match edit_keys::edit_key(&key) {
-                Some(edit) => Some(Action::Edit(edit)),
-                None => return escape_then_key(app, key),
-            }
-        }
-        Event::Key(key) if key.kind != KeyEventKind::Release => {
-            match app.keymap.command_for(&key) {
-                Some(command) => Some(Action::Command(command)),
-                None => return escape_then_key(app, key),
-            }
-        }
-        Event::Paste(text) if app.is_editing() => Some(Action::Paste(text)),
-        Event::Resize(width, height) => Some(Action::Resize { width, height }),
-        _ => None,
-    };
-    action.into_iter().collect()
-}
-
-/// Esc and the next key arriving in one read (a slow SSH link coalesces them; a terminal
-/// that sends Meta as an Esc prefix does the same) reach us as alt+key. An alt letter that
-/// means nothing here is read as the two keys the user pressed: esc (leave edit mode, close
-/// a panel), then the key's command.
-fn escape_then_key(app: &App, key: KeyEvent) -> Vec<Action> {
-    let alt_only =
-        key.modifiers.contains(KeyModifiers::ALT) && !key.modifiers.contains(KeyModifiers::CONTROL);
-    if !alt_only || !matches!(key.code, KeyCode::Char(_)) {
-        return Vec::new();
-    }
-    let escape = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
-    let mut actions: Vec<Action> = if app.is_editing() {
-        vec![Action::Edit(edit_keys::EditKey::Leave)]
-    } else {
-        app.keymap
-            .command_for(&escape)
-            .map(Action::Command)
-            .into_iter()
-            .collect()
-    };
-    let plain = KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT);
-    actions.extend(app.keymap.command_for(&plain).map(Action::Command));
-    actions
 }
 
 /// Opens a document for editing (or takes over its stale lock first), then looks up its

@@ -21,10 +21,11 @@ pub mod workers;
 
 // What the tests and other front-end code use, so they need not know the folder layout.
 pub use action::{Action, Effect, EntityTarget, QueueRow};
-pub use event_loop::{translate, Exit};
+pub use event_loop::Exit;
 pub use input::command::Command;
 pub use input::edit_keys::EditKey;
 pub use input::keymap::Keymap;
+pub use input::translate::translate;
 pub use state::app::{App, Pane};
 pub use state::chart_summary::{certainty_label, selectable, summary_rows, RowKind};
 pub use state::document_state::{DocumentKind, DocumentState};

@@ -4,3 +4,4 @@
 pub mod command;
 pub mod edit_keys;
 pub mod keymap;
+pub mod translate;
