@@ -19,7 +19,7 @@ fn metrics_tab_shows_reduction_bars_and_distribution() {
     .unwrap();
     let mut terminal = Terminal::new(TestBackend::new(140, 30)).unwrap();
     terminal
-        .draw(|frame| karte::tui::metrics_tab::draw_metrics_tab(frame, frame.area(), &report))
+        .draw(|frame| karte::tui::draw_metrics_tab(frame, frame.area(), &report))
         .unwrap();
     let buffer = terminal.backend().buffer();
     let screen: String = (0..buffer.area.height)
@@ -49,7 +49,7 @@ fn metrics_tab_shows_reduction_bars_and_distribution() {
     // A tiny area must not panic.
     let mut small = Terminal::new(TestBackend::new(10, 4)).unwrap();
     small
-        .draw(|frame| karte::tui::metrics_tab::draw_metrics_tab(frame, frame.area(), &report))
+        .draw(|frame| karte::tui::draw_metrics_tab(frame, frame.area(), &report))
         .unwrap();
 
     // Without a report the tab shows why.
@@ -61,9 +61,7 @@ fn metrics_tab_shows_reduction_bars_and_distribution() {
     .unwrap_err();
     let mut terminal = Terminal::new(TestBackend::new(100, 8)).unwrap();
     terminal
-        .draw(|frame| {
-            karte::tui::metrics_tab::draw_metrics_message(frame, frame.area(), &error.to_string())
-        })
+        .draw(|frame| karte::tui::draw_metrics_message(frame, frame.area(), &error.to_string()))
         .unwrap();
     let buffer = terminal.backend().buffer();
     let first_line: String = (0..buffer.area.width)

@@ -3,15 +3,15 @@
 //! states, and entity highlights at character offsets of the original note text.
 
 use karte::nlp::{Certainty, Entity, EntityType};
-use karte::tui::action::{Action, Effect, EntityTarget};
-use karte::tui::app::{App, Pane};
-use karte::tui::command::Command;
-use karte::tui::document_state::DocumentKind;
-use karte::tui::draft_view::{DraftEvent, SectionStart};
-use karte::tui::model_status::ModelState;
 use karte::tui::text;
-use karte::tui::theme::EntityKind;
-use karte::tui::update::update;
+use karte::tui::update;
+use karte::tui::Command;
+use karte::tui::DocumentKind;
+use karte::tui::EntityKind;
+use karte::tui::ModelState;
+use karte::tui::{Action, Effect, EntityTarget};
+use karte::tui::{App, Pane};
+use karte::tui::{DraftEvent, SectionStart};
 
 mod tui_support;
 use tui_support::{app, draw, screen, started_diagnosis_and_course};

@@ -6,15 +6,15 @@
 
 use karte::editor::Motion;
 use karte::store::{self, LockDir, SessionContext};
-use karte::tui::action::{Action, Effect};
-use karte::tui::app::{App, Pane};
-use karte::tui::command::Command;
-use karte::tui::document_service::DocumentService;
-use karte::tui::edit_keys::EditKey;
-use karte::tui::layout::Panes;
-use karte::tui::model_status::ModelState;
-use karte::tui::update::update;
-use karte::tui::view::view;
+use karte::tui::update;
+use karte::tui::view;
+use karte::tui::Command;
+use karte::tui::DocumentService;
+use karte::tui::EditKey;
+use karte::tui::ModelState;
+use karte::tui::Panes;
+use karte::tui::{Action, Effect};
+use karte::tui::{App, Pane};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
@@ -72,7 +72,7 @@ fn act(app: &mut App, docs: &mut DocumentService, action: Action) -> Vec<Effect>
                     heading,
                     accepted,
                 } => {
-                    let problem = karte::tui::review_service::mark_accepted(
+                    let problem = karte::tui::mark_accepted(
                         Some(docs),
                         &chart_id,
                         document,
@@ -247,8 +247,8 @@ fn editing_finished_draft(dir: &Path) -> (DocumentService, App, String) {
 
 /// A finished referral draft (紹介目的 generated, 傷病名 factual) on the first chart.
 fn finish_referral_draft(app: &mut App, docs: &mut DocumentService) {
-    use karte::tui::document_state::DocumentKind;
-    use karte::tui::draft_view::{DraftEvent, SectionStart};
+    use karte::tui::DocumentKind;
+    use karte::tui::{DraftEvent, SectionStart};
     let chart_id = app.selected_chart().unwrap().id.clone();
     for event in [
         DraftEvent::Started {
@@ -289,7 +289,7 @@ fn finish_referral_draft(app: &mut App, docs: &mut DocumentService) {
 
 #[test]
 fn accept_and_revert_sections_of_a_finished_draft() {
-    use karte::tui::document_state::DocumentKind;
+    use karte::tui::DocumentKind;
     let dir = tempfile::tempdir().unwrap();
     let (mut docs, mut app, chart_id) = editing_finished_draft(dir.path());
     assert!(app.is_editing());
@@ -523,10 +523,7 @@ fn a_lock_taken_over_elsewhere_turns_the_editor_read_only() {
     let lock_path = locks.lock_path(&chart_id);
     std::fs::remove_file(&lock_path).unwrap();
     let mut other = service(dir.path(), "佐藤");
-    let _held = other.open(
-        &chart_id,
-        karte::tui::document_state::DocumentKind::Referral,
-    );
+    let _held = other.open(&chart_id, karte::tui::DocumentKind::Referral);
     let (id, document, opened) = docs.lock_taken_over().expect("the loss is noticed");
     assert!(docs.lock_taken_over().is_none(), "reported once");
     act(
@@ -554,7 +551,7 @@ fn a_lock_taken_over_elsewhere_turns_the_editor_read_only() {
 #[test]
 fn esc_and_a_key_coalesced_into_alt_key_leave_edit_mode_then_run_the_key() {
     use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-    use karte::tui::event_loop::translate;
+    use karte::tui::translate;
     let dir = tempfile::tempdir().unwrap();
     let (mut docs, mut app) = blank_document(dir.path());
     let alt = |c| Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT));
@@ -597,7 +594,7 @@ fn esc_and_a_key_coalesced_into_alt_key_leave_edit_mode_then_run_the_key() {
 #[test]
 fn esc_and_a_key_coalesced_outside_edit_mode_run_both_commands() {
     use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-    use karte::tui::event_loop::translate;
+    use karte::tui::translate;
     let app = app();
     assert!(!app.is_editing());
     let actions = translate(
@@ -630,8 +627,8 @@ fn esc_and_a_key_coalesced_outside_edit_mode_run_both_commands() {
 #[test]
 fn a_regenerated_section_is_the_models_text_not_an_edit() {
     use karte::metrics::EventKind;
-    use karte::tui::document_state::DocumentKind;
-    use karte::tui::metrics_hooks::{events_for, BeforeAction, EventTarget, HookState};
+    use karte::tui::DocumentKind;
+    use karte::tui::{events_for, BeforeAction, EventTarget, HookState};
     let dir = tempfile::tempdir().unwrap();
     let (mut docs, mut app, chart_id) = editing_finished_draft(dir.path());
     motion(&mut app, &mut docs, Motion::Down, false);

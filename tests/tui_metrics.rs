@@ -10,17 +10,17 @@ use karte::metrics::{
     RecorderOptions, ReportOptions, StudyConfig,
 };
 use karte::paths::AppPaths;
-use karte::tui::action::{Action, Effect};
-use karte::tui::app::{App, Pane};
-use karte::tui::command::Command;
-use karte::tui::document_state::DocumentKind;
-use karte::tui::draft_view::DraftEvent;
-use karte::tui::event_loop::Exit;
-use karte::tui::keymap::Keymap;
-use karte::tui::metrics_hooks::{events_for, BeforeAction, EventTarget, HookState, MetricsHooks};
-use karte::tui::model_status::ModelState;
-use karte::tui::study_arms::StudySetting;
-use karte::tui::update::update;
+use karte::tui::update;
+use karte::tui::Command;
+use karte::tui::DocumentKind;
+use karte::tui::DraftEvent;
+use karte::tui::Exit;
+use karte::tui::Keymap;
+use karte::tui::ModelState;
+use karte::tui::StudySetting;
+use karte::tui::{events_for, BeforeAction, EventTarget, HookState, MetricsHooks};
+use karte::tui::{Action, Effect};
+use karte::tui::{App, Pane};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;

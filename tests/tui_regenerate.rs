@@ -4,10 +4,10 @@
 
 use karte::llm::{Engine, EngineConfig, ModelManifest};
 use karte::paths::AppPaths;
-use karte::tui::action::Action;
-use karte::tui::document_state::DocumentKind;
-use karte::tui::draft_worker::SessionDraftService;
-use karte::tui::services::DraftService;
+use karte::tui::Action;
+use karte::tui::DocumentKind;
+use karte::tui::DraftService;
+use karte::tui::SessionDraftService;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

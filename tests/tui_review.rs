@@ -10,22 +10,22 @@ use karte::nlp::Pipeline;
 use karte::paths::AppPaths;
 use karte::review::Verdict;
 use karte::store::{self, LockDir, SessionContext};
-use karte::tui::action::{Action, Effect, QueueRow};
-use karte::tui::app::App;
-use karte::tui::command::Command;
-use karte::tui::document_service::DocumentService;
-use karte::tui::document_state::{DocumentKind, DocumentState};
-use karte::tui::draft_view::{DraftEvent, SectionStart};
-use karte::tui::edit_keys::EditKey;
-use karte::tui::guard_worker::{GuardRequest, GuardRunner};
-use karte::tui::keymap::Keymap;
-use karte::tui::metrics_hooks::{BeforeAction, MetricsHooks};
-use karte::tui::model_status::{ModelState, ModelStatus};
-use karte::tui::review_service;
-use karte::tui::review_state::{editor_ranges, SignState};
+use karte::tui::review;
 use karte::tui::text;
-use karte::tui::theme::{Theme, UiPart};
-use karte::tui::update::update;
+use karte::tui::update;
+use karte::tui::App;
+use karte::tui::Command;
+use karte::tui::DocumentService;
+use karte::tui::EditKey;
+use karte::tui::Keymap;
+use karte::tui::{editor_ranges, SignState};
+use karte::tui::{Action, Effect, QueueRow};
+use karte::tui::{BeforeAction, MetricsHooks};
+use karte::tui::{DocumentKind, DocumentState};
+use karte::tui::{DraftEvent, SectionStart};
+use karte::tui::{GuardRequest, GuardRunner};
+use karte::tui::{ModelState, ModelStatus};
+use karte::tui::{Theme, UiPart};
 use ratatui::buffer::Buffer;
 use ratatui::style::Modifier;
 use std::os::unix::fs::PermissionsExt;
@@ -125,7 +125,7 @@ impl Harness {
                             document,
                             opened,
                         });
-                        queue.extend(review_service::signed_version(
+                        queue.extend(review::signed_version(
                             Some(&self.docs),
                             &chart_id,
                             document,
@@ -152,12 +152,8 @@ impl Harness {
                     Effect::LookUpSigned { chart_id } => {
                         for document in DocumentKind::ALL {
                             queue.extend(
-                                review_service::signed_version(
-                                    Some(&self.docs),
-                                    &chart_id,
-                                    document,
-                                )
-                                .filter(review_service::has_signed_version),
+                                review::signed_version(Some(&self.docs), &chart_id, document)
+                                    .filter(review::has_signed_version),
                             );
                         }
                     }
@@ -170,7 +166,7 @@ impl Harness {
                         item_id,
                         withdraw,
                     } => {
-                        let problem = review_service::acknowledge(
+                        let problem = review::acknowledge(
                             Some(&self.docs),
                             &chart_id,
                             document,
@@ -184,7 +180,7 @@ impl Harness {
                         document,
                         sections,
                         acknowledged,
-                    } => queue.push_back(review_service::sign(
+                    } => queue.push_back(review::sign(
                         Some(&self.docs),
                         &chart,
                         document,
@@ -195,12 +191,7 @@ impl Harness {
                         chart,
                         signed,
                         format,
-                    } => queue.push_back(review_service::export(
-                        Some(&self.docs),
-                        &chart,
-                        &signed,
-                        format,
-                    )),
+                    } => queue.push_back(review::export(Some(&self.docs), &chart, &signed, format)),
                     other_effect => other.push(other_effect),
                 }
             }
@@ -572,7 +563,7 @@ fn signing_waits_for_the_acknowledgement_then_the_document_is_read_only_and_expo
         }]
     );
     let mut terminal_bytes = Vec::new();
-    let message = review_service::copy_to_clipboard(&mut terminal_bytes, &expected);
+    let message = review::copy_to_clipboard(&mut terminal_bytes, &expected);
     assert!(message.contains("クリップボード"), "{message}");
     let written = String::from_utf8(terminal_bytes).unwrap();
     let plain = karte::export::osc52_sequence(&expected).unwrap();
@@ -677,9 +668,9 @@ fn guard_latency_per_keystroke() {
     let rounds = 50;
     for _ in 0..rounds {
         let edit = h.app.edits.get(&key).unwrap();
-        let sections = karte::tui::review_state::guard_sections(key.1, Some(edit), None).unwrap();
+        let sections = karte::tui::guard_sections(key.1, Some(edit), None).unwrap();
         assert!(!sections.is_empty());
-        assert!(!karte::tui::view::guard_panel::editor_marks(&h.app, edit).is_empty());
+        assert!(!karte::tui::editor_marks(&h.app, edit).is_empty());
     }
     let bookkeeping = started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
     println!("guard bookkeeping on the UI thread: {bookkeeping:.0} µs per keystroke");
@@ -735,7 +726,7 @@ fn a_finished_draft_shows_the_guard_marks_before_it_is_edited() {
         .seen
         .iter()
         .any(|e| matches!(e, Effect::CheckGuard { .. })));
-    h.app.focus = karte::tui::app::Pane::Draft;
+    h.app.focus = karte::tui::Pane::Draft;
     let buffer = draw(&h.app);
     let at = find(&buffer, "ワルファリン");
     assert_eq!(at.len(), 1, "{}", screen(&buffer));
@@ -767,17 +758,17 @@ fn the_summary_panel_lists_the_structured_chart_and_jumps_to_sources() {
             shown.contains(&format!(
                 "{} [{}]",
                 first.name,
-                karte::tui::chart_summary::certainty_label(first.certainty)
+                karte::tui::certainty_label(first.certainty)
             )),
             "{width}x{height}: problem with its certainty:\n{shown}"
         );
         // Select a medication row and show its source.
-        let rows = karte::tui::chart_summary::summary_rows(&summary);
-        let choices = karte::tui::chart_summary::selectable(&rows);
+        let rows = karte::tui::summary_rows(&summary);
+        let choices = karte::tui::selectable(&rows);
         let medication = choices
             .iter()
             .position(|&i| {
-                rows[i].kind == karte::tui::chart_summary::RowKind::Medication
+                rows[i].kind == karte::tui::RowKind::Medication
                     && rows[i]
                         .sources
                         .iter()

@@ -3,14 +3,14 @@
 //! characters on screen.
 
 use karte::chart::{Chart, Queue};
-use karte::tui::action::{Action, QueueRow};
-use karte::tui::app::{App, Pane};
-use karte::tui::command::Command;
-use karte::tui::keymap::Keymap;
-use karte::tui::model_status::{ModelState, ModelStatus};
 use karte::tui::text;
-use karte::tui::theme::Theme;
-use karte::tui::update::update;
+use karte::tui::update;
+use karte::tui::Command;
+use karte::tui::Keymap;
+use karte::tui::Theme;
+use karte::tui::{Action, QueueRow};
+use karte::tui::{App, Pane};
+use karte::tui::{ModelState, ModelStatus};
 use ratatui::style::Color;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -416,10 +416,10 @@ fn focus_scroll_and_rescan_behave() {
     more.insert(0, extra);
     update(&mut app, Action::QueueLoaded(more));
     assert_eq!(app.selected_row().unwrap().file_name, selected_file);
-    assert!(update(&mut app, Action::Command(Command::Rescan))
-        .contains(&karte::tui::action::Effect::Rescan));
-    assert!(update(&mut app, Action::Command(Command::Quit))
-        .contains(&karte::tui::action::Effect::Quit));
+    assert!(
+        update(&mut app, Action::Command(Command::Rescan)).contains(&karte::tui::Effect::Rescan)
+    );
+    assert!(update(&mut app, Action::Command(Command::Quit)).contains(&karte::tui::Effect::Quit));
 }
 
 #[test]

@@ -2,13 +2,13 @@
 //! [`Action`] (a key command, a resize, a background notification), and everything the state
 //! asks the outside world to do is an [`Effect`] that the event loop carries out.
 
-use super::command::Command;
-use super::document_state::{DocumentKind, DocumentState};
-use super::draft_view::DraftEvent;
-use super::edit_keys::EditKey;
-use super::model_status::ModelState;
 use crate::chart::{Chart, ChartError};
 use crate::nlp::Entity;
+use crate::tui::input::command::Command;
+use crate::tui::input::edit_keys::EditKey;
+use crate::tui::state::document_state::{DocumentKind, DocumentState};
+use crate::tui::state::draft_view::DraftEvent;
+use crate::tui::state::model_status::ModelState;
 use std::sync::Arc;
 
 /// Text that entities were found in: a note of a chart, or a section of a draft.
@@ -140,7 +140,7 @@ pub enum Action {
 /// What opening a document found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenedDocument {
-    pub access: super::document_edit::Access,
+    pub access: crate::tui::state::document_edit::Access,
     /// The journaled draft, offered when it has changes not yet signed.
     pub recovered: Option<RecoveredDraft>,
     /// The journal was damaged: what was lost (recovered up to the last good record).
@@ -246,7 +246,7 @@ pub enum Effect {
     Export {
         chart: Arc<Chart>,
         signed: Box<crate::store::SignedDocument>,
-        format: super::review_service::ExportFormat,
+        format: crate::tui::workers::review::ExportFormat,
     },
     /// Copy `text` to the clinician's clipboard with OSC 52 (written to the terminal by the
     /// event loop itself; only ever asked for by an explicit key).

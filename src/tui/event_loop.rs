@@ -3,15 +3,17 @@
 //! Slow work (queue scans, later model inference) runs elsewhere and reports back through
 //! the action channel, so the UI never waits.
 
-use super::action::{Action, Effect, OpenedDocument};
-use super::app::App;
-use super::document_edit::Access;
-use super::document_state::DocumentKind;
-use super::metrics_hooks::BeforeAction;
-use super::services::Services;
-use super::terminal::Screen;
-use super::{edit_keys, guard_worker, queue_worker, review_service, update, view};
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crate::tui::action::{Action, Effect, OpenedDocument};
+use crate::tui::input::translate;
+use crate::tui::state::app::App;
+use crate::tui::state::document_edit::Access;
+use crate::tui::state::document_state::DocumentKind;
+use crate::tui::terminal::Screen;
+use crate::tui::workers::metrics_hooks::BeforeAction;
+use crate::tui::workers::Services;
+use crate::tui::workers::{guard, queue, review};
+use crate::tui::{update, view};
+use crossterm::event::EventStream;
 use futures::StreamExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,7 +50,7 @@ pub async fn run(
     connect: impl FnOnce(&UnboundedSender<Action>) -> Services,
 ) -> (anyhow::Result<Exit>, Services) {
     let (actions, action_rx) = unbounded_channel::<Action>();
-    let rescan = queue_worker::spawn(queue_dir, actions.clone());
+    let rescan = queue::spawn(queue_dir, actions.clone());
     let mut services = connect(&actions);
     let exit = run_loop(screen, app, action_rx, &mut services, &rescan, &actions).await;
     // Quit, SIGTERM, SIGHUP: the journal reaches the disk before the process ends.
@@ -83,7 +85,7 @@ async fn run_loop(
     loop {
         let first: Vec<Action> = tokio::select! {
             event = terminal_events.next() => match event {
-                Some(Ok(event)) => translate(&app, event),
+                Some(Ok(event)) => translate::translate(&app, event),
                 Some(Err(error)) => {
                     tracing::warn!("terminal input failed: {error}");
                     return Ok(Exit::TerminalClosed);
@@ -115,7 +117,7 @@ async fn run_loop(
                 if let Effect::CopyToClipboard { text } = &effect {
                     // Straight to the terminal, from this thread only; ratatui's buffer is
                     // untouched (the sequence draws nothing).
-                    let message = review_service::copy_to_clipboard(screen.backend_mut(), text);
+                    let message = review::copy_to_clipboard(screen.backend_mut(), text);
                     let _ = actions.send(Action::Status(message));
                     if let (Some(documents), Some((chart_id, document))) = (
                         services.documents.as_ref(),
@@ -123,7 +125,7 @@ async fn run_loop(
                             .map(|c| (c.id.clone(), app.draft_document)),
                     ) {
                         documents.run(Box::new(move |service| {
-                            review_service::record_clipboard_copy(service, &chart_id, document)
+                            review::record_clipboard_copy(service, &chart_id, document)
                         }));
                     }
                     continue;
@@ -205,7 +207,7 @@ fn carry_out(
             sections,
         } => {
             if let Some(guard) = services.guard.as_ref() {
-                let request = guard_worker::GuardRequest {
+                let request = guard::GuardRequest {
                     chart,
                     document,
                     sections,
@@ -218,8 +220,8 @@ fn carry_out(
                 for document in DocumentKind::ALL {
                     let chart_id = chart_id.clone();
                     documents.run(Box::new(move |service| {
-                        review_service::signed_version(Some(service), &chart_id, document)
-                            .filter(review_service::has_signed_version)
+                        review::signed_version(Some(service), &chart_id, document)
+                            .filter(review::has_signed_version)
                     }));
                 }
             }
@@ -236,7 +238,7 @@ fn carry_out(
             withdraw,
         } => match services.documents.as_ref() {
             Some(documents) => documents.run(Box::new(move |service| {
-                review_service::acknowledge(Some(service), &chart_id, document, &item_id, withdraw)
+                review::acknowledge(Some(service), &chart_id, document, &item_id, withdraw)
             })),
             None => {
                 let _ = actions.send(no_storage());
@@ -249,13 +251,7 @@ fn carry_out(
             accepted,
         } => match services.documents.as_ref() {
             Some(documents) => documents.run(Box::new(move |service| {
-                review_service::mark_accepted(
-                    Some(service),
-                    &chart_id,
-                    document,
-                    &heading,
-                    accepted,
-                )
+                review::mark_accepted(Some(service), &chart_id, document, &heading, accepted)
             })),
             None => {
                 let _ = actions.send(no_storage());
@@ -268,7 +264,7 @@ fn carry_out(
             acknowledged,
         } => match services.documents.as_ref() {
             Some(documents) => documents.run(Box::new(move |service| {
-                Some(review_service::sign(
+                Some(review::sign(
                     Some(service),
                     &chart,
                     document,
@@ -286,12 +282,7 @@ fn carry_out(
             format,
         } => match services.documents.as_ref() {
             Some(documents) => documents.run(Box::new(move |service| {
-                Some(review_service::export(
-                    Some(service),
-                    &chart,
-                    &signed,
-                    format,
-                ))
+                Some(review::export(Some(service), &chart, &signed, format))
             })),
             None => {
                 let _ = actions.send(no_storage());
@@ -332,70 +323,6 @@ fn memory_only() -> OpenedDocument {
     }
 }
 
-/// A terminal event as actions (none when it means nothing here). The recovery prompt and
-/// edit mode take keys directly; otherwise keys go through the keymap.
-pub fn translate(app: &App, event: Event) -> Vec<Action> {
-    let action = match event {
-        Event::Key(key) if key.kind != KeyEventKind::Release && app.recovery.is_some() => {
-            match key.code {
-                KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::RecoveryChoice(true)),
-                KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::RecoveryChoice(false)),
-                _ => None,
-            }
-        }
-        Event::Key(key)
-            if key.kind != KeyEventKind::Release && app.review.sign_prompt.is_some() =>
-        {
-            match key.code {
-                KeyCode::Char('y' | 'Y') => Some(Action::SignAnswer(true)),
-                KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::SignAnswer(false)),
-                _ => None,
-            }
-        }
-        Event::Key(key) if key.kind != KeyEventKind::Release && app.is_editing() => {
-            match edit_keys::edit_key(&key) {
-                Some(edit) => Some(Action::Edit(edit)),
-                None => return escape_then_key(app, key),
-            }
-        }
-        Event::Key(key) if key.kind != KeyEventKind::Release => {
-            match app.keymap.command_for(&key) {
-                Some(command) => Some(Action::Command(command)),
-                None => return escape_then_key(app, key),
-            }
-        }
-        Event::Paste(text) if app.is_editing() => Some(Action::Paste(text)),
-        Event::Resize(width, height) => Some(Action::Resize { width, height }),
-        _ => None,
-    };
-    action.into_iter().collect()
-}
-
-/// Esc and the next key arriving in one read (a slow SSH link coalesces them; a terminal
-/// that sends Meta as an Esc prefix does the same) reach us as alt+key. An alt letter that
-/// means nothing here is read as the two keys the user pressed: esc (leave edit mode, close
-/// a panel), then the key's command.
-fn escape_then_key(app: &App, key: KeyEvent) -> Vec<Action> {
-    let alt_only =
-        key.modifiers.contains(KeyModifiers::ALT) && !key.modifiers.contains(KeyModifiers::CONTROL);
-    if !alt_only || !matches!(key.code, KeyCode::Char(_)) {
-        return Vec::new();
-    }
-    let escape = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
-    let mut actions: Vec<Action> = if app.is_editing() {
-        vec![Action::Edit(edit_keys::EditKey::Leave)]
-    } else {
-        app.keymap
-            .command_for(&escape)
-            .map(Action::Command)
-            .into_iter()
-            .collect()
-    };
-    let plain = KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT);
-    actions.extend(app.keymap.command_for(&plain).map(Action::Command));
-    actions
-}
-
 /// Opens a document for editing (or takes over its stale lock first), then looks up its
 /// signed version on the same thread, in order. Without a document service it is edited in
 /// memory only.
@@ -420,6 +347,6 @@ fn open_document(
         documents.open(chart_id.clone(), document);
     }
     documents.run(Box::new(move |service| {
-        review_service::signed_version(Some(service), &chart_id, document)
+        review::signed_version(Some(service), &chart_id, document)
     }));
 }

@@ -1,62 +1,61 @@
-//! The terminal front end. Structure (ratatui's component template, helix, gitui):
+//! The terminal front end, by layer (ratatui's component template, helix, gitui):
 //! - [`action`]: `Action` (everything that can happen) and `Effect` (what the loop must do);
-//! - [`app`]: the screen state; [`update`]: the only code that changes it;
-//! - [`view`]: draws the state, one file per pane; [`layout`]: where panes go;
-//! - [`event_loop`]: terminal events, signals and background workers ([`queue_worker`],
-//!   [`services`]: model engine, drafting, [`entity_worker`]: highlights) → actions;
-//! - [`metrics_hooks`]: the edit-time recorder fed from the same actions; [`study_arms`]:
-//!   time-study arms (manual arm: blank template, no generation; arm in the status bar);
-//! - [`draft_view`]: a streaming draft as shown; [`model_status`]: the model's load state;
-//! - reviewing: [`guard_worker`] (provenance guard + chart summary, off the UI thread),
-//!   [`review_state`] (reports, acknowledgements, signed versions), [`review_service`]
-//!   (sign, acknowledge, export, OSC 52 — on the document thread / event loop),
-//!   [`chart_summary`] (the summary panel's rows);
-//! - [`keymap`] + [`command`]: configurable keys; [`theme`]: TOML themes; [`text`]: safe,
-//!   width-aware text; [`terminal`]: entering/restoring the terminal; [`logging`]: log file.
+//! - [`state`]: what is on screen (`App`, documents being edited, drafts, review state);
+//! - [`input`]: commands, the keymap, edit keys, key events → actions;
+//! - [`update`]: the only code that changes the state (pure, no I/O);
+//! - [`view`]: draws the state — every pane, the metrics screen, layout, text, theme;
+//! - [`workers`]: every background job (queue, model, drafting, entities, guard, documents,
+//!   metrics), each answering with `Action`s so the UI never waits;
+//! - [`event_loop`]: terminal events, signals and worker answers → `update` → effects;
+//!   [`terminal`]: entering/restoring the terminal; [`logging`]: the log file.
 
 pub mod action;
-pub mod app;
-pub mod chart_summary;
-pub mod color_support;
-pub mod command;
-pub mod document_edit;
-pub mod document_service;
-pub mod document_state;
-pub mod draft_view;
-pub mod draft_worker;
-pub mod edit_keys;
-pub mod entity_worker;
 pub mod event_loop;
-pub mod guard_worker;
-pub mod keymap;
-pub mod layout;
+pub mod input;
 pub mod logging;
-pub mod metrics_hooks;
-pub mod metrics_worker;
-pub mod model_status;
-pub mod queue_worker;
-pub mod review_service;
-pub mod review_state;
-pub mod services;
-pub mod study_arms;
+pub mod state;
 pub mod terminal;
-pub mod text;
-pub mod theme;
 pub mod update;
 pub mod view;
+pub mod workers;
 
-pub mod metrics_tab;
+// What the tests and other front-end code use, so they need not know the folder layout.
+pub use action::{Action, Effect, EntityTarget, QueueRow};
+pub use event_loop::Exit;
+pub use input::command::Command;
+pub use input::edit_keys::EditKey;
+pub use input::keymap::Keymap;
+pub use input::translate::translate;
+pub use state::app::{App, Pane};
+pub use state::chart_summary::{certainty_label, selectable, summary_rows, RowKind};
+pub use state::document_state::{DocumentKind, DocumentState};
+pub use state::draft_view::{DraftEvent, SectionStart};
+pub use state::model_status::{ModelState, ModelStatus};
+pub use state::review::{editor_ranges, guard_sections, SignState};
+pub use state::study_arms::StudySetting;
+pub use update::update;
+pub use view::guard_panel::editor_marks;
+pub use view::layout::Panes;
+pub use view::metrics_screen::{draw_metrics_message, draw_metrics_tab};
+pub use view::text;
+pub use view::theme::{EntityKind, Theme, UiPart};
+pub use view::view;
+pub use workers::document::DocumentService;
+pub use workers::draft::SessionDraftService;
+pub use workers::guard::{GuardRequest, GuardRunner};
+pub use workers::metrics_hooks::{events_for, BeforeAction, EventTarget, HookState, MetricsHooks};
+/// The disk side of reviewing (sign, acknowledge, export), as the event loop calls it.
+pub use workers::review;
+pub use workers::review::mark_accepted;
+pub use workers::DraftService;
 
 use crate::cli::Context;
 use anyhow::Context as _;
-use app::App;
-use keymap::Keymap;
-use model_status::ModelStatus;
-use services::Services;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
-use theme::{ColorSupport, Theme};
+use view::theme::ColorSupport;
+use workers::Services;
 
 /// Opens the review TUI on the queue and runs until the user quits or a signal arrives.
 pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
@@ -90,15 +89,15 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
         size.height,
     );
     app.review.signer = crate::store::signer_name(&ctx.config);
-    let (study, study_problem) = study_arms::StudySetting::for_session(&ctx);
+    let (study, study_problem) = StudySetting::for_session(&ctx);
     app.study = study;
     app.status = app.status.take().or(study_problem);
-    if app.model.state == model_status::ModelState::NotLoaded {
+    if app.model.state == ModelState::NotLoaded {
         // `Services::connect` starts loading it right away.
-        app.model.state = model_status::ModelState::Loading { progress: 0.0 };
+        app.model.state = ModelState::Loading { progress: 0.0 };
     }
     let queue_dir = ctx.queue_dir.clone();
-    let connect = |actions: &services::ActionSender| Services::connect(&ctx, actions);
+    let connect = |actions: &workers::ActionSender| Services::connect(&ctx, actions);
     let (result, mut services) =
         runtime.block_on(event_loop::run(&mut guard.screen, app, queue_dir, connect));
     // Restore before anything else can print (errors, the shell prompt) or take time.

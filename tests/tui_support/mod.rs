@@ -5,15 +5,15 @@
 #![allow(dead_code)]
 
 use karte::chart::Queue;
-use karte::tui::action::{Action, QueueRow};
-use karte::tui::app::App;
-use karte::tui::draft_view::{DraftEvent, SectionStart};
-use karte::tui::keymap::Keymap;
-use karte::tui::model_status::{ModelState, ModelStatus};
 use karte::tui::text;
-use karte::tui::theme::Theme;
-use karte::tui::update::update;
-use karte::tui::view::view;
+use karte::tui::update;
+use karte::tui::view;
+use karte::tui::App;
+use karte::tui::Keymap;
+use karte::tui::Theme;
+use karte::tui::{Action, QueueRow};
+use karte::tui::{DraftEvent, SectionStart};
+use karte::tui::{ModelState, ModelStatus};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::Terminal;

@@ -2,9 +2,9 @@
 //! were found.
 
 use crate::tui::action::{EntityTarget, QueueRow};
-use crate::tui::app::App;
-use crate::tui::document_state::{DocumentKind, DocumentState};
-use crate::tui::draft_view::{DraftEvent, DraftView};
+use crate::tui::state::app::App;
+use crate::tui::state::document_state::{DocumentKind, DocumentState};
+use crate::tui::state::draft_view::{DraftEvent, DraftView};
 
 /// Keeps the selection on the same file across rescans (files may appear before it).
 pub(super) fn queue_loaded(app: &mut App, rows: Vec<QueueRow>) {

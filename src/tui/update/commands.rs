@@ -2,12 +2,12 @@
 
 use super::{draft_max_scroll, help_visible_lines, panes};
 use crate::tui::action::Effect;
-use crate::tui::app::{App, ChartTab, MetricsView, Pane, Screen};
-use crate::tui::command::Command;
-use crate::tui::document_state::DocumentKind;
-use crate::tui::draft_view::DraftView;
-use crate::tui::model_status::ModelState;
-use crate::tui::review_service::ExportFormat;
+use crate::tui::input::command::Command;
+use crate::tui::state::app::{App, ChartTab, MetricsView, Pane, Screen};
+use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::draft_view::DraftView;
+use crate::tui::state::model_status::ModelState;
+use crate::tui::workers::review::ExportFormat;
 
 pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
     if let Some(effects) = super::summary::command(app, command) {

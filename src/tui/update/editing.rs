@@ -7,13 +7,13 @@ use super::panes;
 use crate::editor::{EditOutcome, Motion};
 use crate::store::SectionText;
 use crate::tui::action::{Effect, OpenedDocument};
-use crate::tui::app::{App, Pane, RecoveryPrompt};
-use crate::tui::document_edit::{
+use crate::tui::input::edit_keys::EditKey;
+use crate::tui::state::app::{App, Pane, RecoveryPrompt};
+use crate::tui::state::document_edit::{
     blank_sections, from_store, section_key, Access, DocumentEdit, OpenIntent,
 };
-use crate::tui::document_state::{DocumentKind, DocumentState};
-use crate::tui::draft_view::DraftView;
-use crate::tui::edit_keys::EditKey;
+use crate::tui::state::document_state::{DocumentKind, DocumentState};
+use crate::tui::state::draft_view::DraftView;
 
 type DocKey = (String, DocumentKind);
 
@@ -156,7 +156,7 @@ pub(super) fn document_opened(
 fn read_only_message(app: &App, holder: &str, stale: bool) -> String {
     let take_over = app
         .keymap
-        .keys_for(crate::tui::command::Command::TakeOverLock)
+        .keys_for(crate::tui::input::command::Command::TakeOverLock)
         .first()
         .map(ToString::to_string);
     match (stale, take_over) {
@@ -252,10 +252,10 @@ fn proceed(app: &mut App, key: &DocKey) -> Vec<Effect> {
             (OpenIntent::Edit, None) => {
                 let hint = match (
                     app.keymap
-                        .keys_for(crate::tui::command::Command::GenerateDraft)
+                        .keys_for(crate::tui::input::command::Command::GenerateDraft)
                         .first(),
                     app.keymap
-                        .keys_for(crate::tui::command::Command::NewDocument)
+                        .keys_for(crate::tui::input::command::Command::NewDocument)
                         .first(),
                 ) {
                     (Some(g), Some(n)) => format!(" — {g}: 生成 / {n}: 空の様式から書く"),
@@ -538,7 +538,7 @@ pub(super) fn section_regenerated(
         editor
             .sections()
             .into_iter()
-            .find(|(h, _)| crate::tui::document_edit::heading_of(h) == heading)
+            .find(|(h, _)| crate::tui::state::document_edit::heading_of(h) == heading)
     }) else {
         app.status = Some(format!(
             "【{heading}】が文書にありません (見出しが変わった?)"

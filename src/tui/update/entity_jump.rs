@@ -5,8 +5,8 @@ use super::review::show_source;
 use crate::chart::Source;
 use crate::nlp::{Certainty, Entity, EntityType};
 use crate::tui::action::EntityTarget;
-use crate::tui::app::App;
-use crate::tui::review_state::SourceMark;
+use crate::tui::state::app::App;
+use crate::tui::state::review::SourceMark;
 
 pub(super) fn jump(app: &mut App, forward: bool) {
     let Some(chart) = app.selected_chart().cloned() else {
@@ -47,7 +47,7 @@ pub(super) fn jump(app: &mut App, forward: bool) {
     let total = all.len();
     let (note_id, entity) = (all[next].0.clone(), all[next].1.clone());
     drop(all);
-    let label = crate::tui::text::safe_line(&entity.text);
+    let label = crate::tui::view::text::safe_line(&entity.text);
     show_source(
         app,
         &chart,
@@ -69,7 +69,7 @@ pub(super) fn jump(app: &mut App, forward: bool) {
         next + 1,
         total,
         kind_label(entity.kind),
-        crate::tui::text::safe_line(&entity.normalized)
+        crate::tui::view::text::safe_line(&entity.normalized)
     ));
 }
 

@@ -13,12 +13,12 @@ mod summary;
 
 pub use signing::local_time as signed_time;
 
-use super::action::{Action, Effect, EntityTarget};
-use super::app::{App, MetricsView, Pane, Screen};
-use super::document_state::DocumentKind;
-use super::draft_view::{DraftEvent, DraftView};
-use super::layout::Panes;
-use super::view;
+use crate::tui::action::{Action, Effect, EntityTarget};
+use crate::tui::state::app::{App, MetricsView, Pane, Screen};
+use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::draft_view::{DraftEvent, DraftView};
+use crate::tui::view;
+use crate::tui::view::layout::Panes;
 use ratatui::layout::Rect;
 
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
@@ -157,7 +157,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         app.edit_mode =
             app.focus == Pane::Draft && app.current_edit().is_some_and(|e| e.editor.is_some());
     }
-    super::study_arms::prepare_blank_draft(app);
+    crate::tui::state::study_arms::prepare_blank_draft(app);
     review::after_update(app, &mut effects);
     summary::after_update(app, &mut effects);
     keep_in_bounds(app);

@@ -5,9 +5,9 @@
 use crate::chart::Source;
 use crate::review::{GuardItem, GuardReport};
 use crate::tui::action::Effect;
-use crate::tui::app::{App, ChartTab, Pane};
-use crate::tui::command::Command;
-use crate::tui::review_state::{editor_ranges, guard_sections, DocKey, SourceMark};
+use crate::tui::input::command::Command;
+use crate::tui::state::app::{App, ChartTab, Pane};
+use crate::tui::state::review::{editor_ranges, guard_sections, DocKey, SourceMark};
 
 pub(super) fn current_key(app: &App) -> Option<DocKey> {
     Some((app.selected_chart()?.id.clone(), app.draft_document))
@@ -166,7 +166,7 @@ pub(super) fn next_flag(app: &mut App, forward: bool) {
     app.status = Some(format!(
         "指摘 {position}/{}: 「{}」 {}{}",
         flagged.len(),
-        crate::tui::text::safe_line(&target.text),
+        crate::tui::view::text::safe_line(&target.text),
         target.explanation(),
         if acknowledged { " (確認済)" } else { "" }
     ));
@@ -222,7 +222,7 @@ pub(super) fn acknowledge(app: &mut App) -> Vec<Effect> {
         state.acknowledged.remove(&item.id);
     }
     let left = report.blocking(&state.acknowledged).count();
-    let text = crate::tui::text::safe_line(&item.text);
+    let text = crate::tui::view::text::safe_line(&item.text);
     app.status = Some(if withdraw {
         format!("「{text}」の確認を取り消しました (残り {left} 件)")
     } else {
@@ -251,7 +251,7 @@ pub(super) fn jump_to_source(app: &mut App) {
     let Some(chart) = app.selected_chart().cloned() else {
         return;
     };
-    let text = crate::tui::text::safe_line(&item.text);
+    let text = crate::tui::view::text::safe_line(&item.text);
     if item.sources.is_empty() {
         app.status = Some(format!("「{text}」: {}", item.explanation()));
         return;

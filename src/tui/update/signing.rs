@@ -8,12 +8,12 @@ use crate::export::document_text;
 use crate::review::{GuardItem, GuardReport};
 use crate::store::{SectionText, SignedDocument};
 use crate::tui::action::Effect;
-use crate::tui::app::App;
-use crate::tui::command::Command;
-use crate::tui::document_edit::{from_store, section_key, Access};
-use crate::tui::document_state::DocumentState;
-use crate::tui::review_service::ExportFormat;
-use crate::tui::review_state::{DocKey, SignPrompt, SignState};
+use crate::tui::input::command::Command;
+use crate::tui::state::app::App;
+use crate::tui::state::document_edit::{from_store, section_key, Access};
+use crate::tui::state::document_state::DocumentState;
+use crate::tui::state::review::{DocKey, SignPrompt, SignState};
+use crate::tui::workers::review::ExportFormat;
 use std::collections::BTreeSet;
 
 /// `s`: sign the current document, after the guard allows it and the clinician confirms.
@@ -82,7 +82,7 @@ fn refusal(app: &App, report: &GuardReport, acknowledged: &BTreeSet<String>) -> 
     let examples: Vec<String> = blocking
         .iter()
         .take(3)
-        .map(|i| format!("「{}」", crate::tui::text::safe_line(&i.text)))
+        .map(|i| format!("「{}」", crate::tui::view::text::safe_line(&i.text)))
         .collect();
     format!(
         "署名できません: 未確認 {unsupported} 件・矛盾 {contradicted} 件が残っています {}{} — 直すか {} で移動して {} で確認済みにしてください",
@@ -155,7 +155,7 @@ pub(super) fn signed(
     app.status = Some(format!(
         "署名しました: 第{}版 {} ({})",
         signed.version,
-        crate::tui::text::safe_line(&signed.signer),
+        crate::tui::view::text::safe_line(&signed.signer),
         local_time(&signed)
     ));
     mark_signed(app, &key, signed);
@@ -223,7 +223,7 @@ pub(super) fn signed_version(
         app.status = Some(format!(
             "署名済み: 第{}版 {} ({}) — 直すときは {} で修正版",
             signed.version,
-            crate::tui::text::safe_line(&signed.signer),
+            crate::tui::view::text::safe_line(&signed.signer),
             local_time(&signed),
             key_hint(app, Command::Amend)
         ));

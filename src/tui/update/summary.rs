@@ -3,9 +3,9 @@
 //! up/down select a row and Enter shows the row's source in the chart.
 
 use crate::tui::action::Effect;
-use crate::tui::app::{App, Pane};
-use crate::tui::chart_summary::{selectable, summary_rows};
-use crate::tui::command::Command;
+use crate::tui::input::command::Command;
+use crate::tui::state::app::{App, Pane};
+use crate::tui::state::chart_summary::{selectable, summary_rows};
 
 pub(super) fn toggle(app: &mut App) {
     app.review.summary_open = !app.review.summary_open;
@@ -53,7 +53,7 @@ pub(super) fn command(app: &mut App, command: Command) -> Option<Vec<Effect>> {
             if row.sources.is_empty() {
                 app.status = Some(format!("「{}」: 根拠の記録がありません", row.text));
             } else {
-                let label = crate::tui::text::safe_line(&row.text);
+                let label = crate::tui::view::text::safe_line(&row.text);
                 super::review::show_source(app, &chart, &row.sources, &label);
             }
         }

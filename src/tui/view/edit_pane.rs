@@ -3,11 +3,11 @@
 //! the selection reversed, and the terminal cursor placed on the cell of the edit position.
 
 use crate::editor::layout::{self, VisualRow};
-use crate::tui::app::App;
-use crate::tui::command::Command;
-use crate::tui::document_edit::{heading_of, Access, DocumentEdit};
-use crate::tui::text;
-use crate::tui::theme::UiPart;
+use crate::tui::input::command::Command;
+use crate::tui::state::app::App;
+use crate::tui::state::document_edit::{heading_of, Access, DocumentEdit};
+use crate::tui::view::text;
+use crate::tui::view::theme::UiPart;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};

@@ -4,12 +4,12 @@
 //! confirmation.
 
 use crate::review::{GuardItem, GuardReport, Verdict};
-use crate::tui::app::App;
-use crate::tui::command::Command;
-use crate::tui::document_edit::{section_key, DocumentEdit};
-use crate::tui::review_state::{editor_ranges, guard_sections, DocKey, GuardState, SignState};
-use crate::tui::text;
-use crate::tui::theme::UiPart;
+use crate::tui::input::command::Command;
+use crate::tui::state::app::App;
+use crate::tui::state::document_edit::{section_key, DocumentEdit};
+use crate::tui::state::review::{editor_ranges, guard_sections, DocKey, GuardState, SignState};
+use crate::tui::view::text;
+use crate::tui::view::theme::UiPart;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

@@ -1,10 +1,10 @@
 //! `?`: every command with its keys, generated from the active keymap (so user overrides
 //! show up), scrollable when the terminal is short.
 
-use crate::tui::app::App;
-use crate::tui::command::Command;
-use crate::tui::text;
-use crate::tui::theme::UiPart;
+use crate::tui::input::command::Command;
+use crate::tui::state::app::App;
+use crate::tui::view::text;
+use crate::tui::view::theme::UiPart;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
@@ -73,7 +73,7 @@ pub fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         "編集モード (下書きペインで i / enter、esc で終了):",
         theme.ui(UiPart::Muted),
     ));
-    for (keys, what) in crate::tui::edit_keys::EDIT_KEY_HELP {
+    for (keys, what) in crate::tui::input::edit_keys::EDIT_KEY_HELP {
         lines.push(Line::from(vec![
             Span::styled(text::fit(keys, KEYS_COLUMN), theme.ui(UiPart::HelpKey)),
             Span::raw(" "),

@@ -4,7 +4,7 @@
 
 use crate::chart::sanitize::is_forbidden_control;
 use crate::nlp::{Certainty, Entity, EntityType};
-use crate::tui::theme::{EntityKind, Theme};
+use crate::tui::view::theme::{EntityKind, Theme};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
@@ -129,7 +129,7 @@ pub fn wrap_marked(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::text;
+    use crate::tui::view::text;
 
     fn entity(kind: EntityType, start: usize, end: usize, certainty: Option<Certainty>) -> Entity {
         Entity {

@@ -2,15 +2,20 @@
 //! against the last, so only changed cells go over the (possibly slow SSH) link.
 
 mod chart_pane;
+pub mod color_support;
 mod draft_pane;
 mod edit_pane;
 pub mod guard_panel;
 mod help_overlay;
 pub mod highlight;
+pub mod layout;
+pub mod metrics_screen;
 mod queue_pane;
 mod recovery_prompt;
 mod status_bar;
 pub mod summary_panel;
+pub mod text;
+pub mod theme;
 
 pub use chart_pane::body_lines as chart_body_lines;
 pub use chart_pane::note_span_line;
@@ -19,11 +24,10 @@ pub use draft_pane::cursor_line as draft_cursor_line;
 pub use draft_pane::editor_cursor_line as draft_editor_cursor_line;
 pub use help_overlay::{help_area, help_lines, help_width};
 
-use super::app::{App, MetricsView, Pane, Screen};
-use super::layout::{Panes, MIN_HEIGHT, MIN_WIDTH};
-use super::metrics_tab::{draw_metrics_message, draw_metrics_tab};
-use super::text;
-use super::theme::UiPart;
+use crate::tui::state::app::{App, MetricsView, Pane, Screen};
+use crate::tui::view::layout::{Panes, MIN_HEIGHT, MIN_WIDTH};
+use crate::tui::view::metrics_screen::{draw_metrics_message, draw_metrics_tab};
+use crate::tui::view::theme::UiPart;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

@@ -2,10 +2,10 @@
 //! documents — or, for a file that failed to load, the loader's error.
 
 use super::{pane_block, render_lines};
-use crate::tui::app::{App, Pane};
-use crate::tui::document_state::{DocumentKind, DocumentState};
-use crate::tui::text;
-use crate::tui::theme::UiPart;
+use crate::tui::state::app::{App, Pane};
+use crate::tui::state::document_state::{DocumentKind, DocumentState};
+use crate::tui::view::text;
+use crate::tui::view::theme::UiPart;
 use chrono::NaiveDate;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

@@ -1,9 +1,9 @@
 //! The recovery question: a draft was found in the journal (the last session ended without
 //! signing — a crash, a dropped SSH connection); 復元 restores it, 破棄 leaves it.
 
-use crate::tui::app::App;
-use crate::tui::text;
-use crate::tui::theme::UiPart;
+use crate::tui::state::app::App;
+use crate::tui::view::text;
+use crate::tui::view::theme::UiPart;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};

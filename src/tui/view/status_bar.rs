@@ -1,9 +1,9 @@
 //! The bottom line: the keys that matter now (from the keymap) and the latest message.
 
-use crate::tui::app::{App, Pane, Screen};
-use crate::tui::command::Command;
-use crate::tui::text;
-use crate::tui::theme::UiPart;
+use crate::tui::input::command::Command;
+use crate::tui::state::app::{App, Pane, Screen};
+use crate::tui::view::text;
+use crate::tui::view::theme::UiPart;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
@@ -109,7 +109,7 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
         .map(|problem| format!("保存できません (下書きはメモリ上に保持): {problem}"));
     let right = [
         journal,
-        crate::tui::study_arms::study_chip(app),
+        crate::tui::state::study_arms::study_chip(app),
         app.metrics_warning.clone(),
         app.status.clone(),
     ]
@@ -153,7 +153,7 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
     } else {
         hints(app)
     };
-    let generation_refused = crate::tui::study_arms::generation_refused_on_screen(app);
+    let generation_refused = crate::tui::state::study_arms::generation_refused_on_screen(app);
     for (commands, label) in keymap_hints {
         // Offer only what the study arm allows.
         if generation_refused && commands.contains(&Command::GenerateDraft) {

@@ -3,10 +3,10 @@
 //! source in the chart).
 
 use crate::nlp::Certainty;
-use crate::tui::app::{App, Pane};
-use crate::tui::chart_summary::{selectable, summary_rows, RowKind};
-use crate::tui::text;
-use crate::tui::theme::{EntityKind, UiPart};
+use crate::tui::state::app::{App, Pane};
+use crate::tui::state::chart_summary::{selectable, summary_rows, RowKind};
+use crate::tui::view::text;
+use crate::tui::view::theme::{EntityKind, UiPart};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};

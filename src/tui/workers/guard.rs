@@ -4,13 +4,13 @@
 //! `Action::GuardChecked`. Requests that pile up while it works are coalesced (only the
 //! newest text of a document is checked), so typing never waits for it.
 
-use super::action::Action;
-use super::document_state::DocumentKind;
-use super::review_state::DocKey;
-use super::services::ActionSender;
 use crate::chart::Chart;
 use crate::nlp::Pipeline;
 use crate::review::{ChartIndex, ProvenanceGuard};
+use crate::tui::action::Action;
+use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::review::DocKey;
+use crate::tui::workers::ActionSender;
 use std::collections::HashMap;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;

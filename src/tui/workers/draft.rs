@@ -1,13 +1,13 @@
 //! Drafting for the draft pane: one `draft::DraftSession` per requested document (the model
 //! runs on the engine's thread), its events forwarded to the screen as `Action::Draft`.
 
-use super::action::Action;
-use super::document_state::DocumentKind;
-use super::draft_view::{DraftEvent, SectionStart};
-use super::services::{ActionSender, DraftService};
 use crate::chart::Chart;
 use crate::draft::{self, DocumentTemplate, DraftRequest, DraftSession, SectionKind};
 use crate::llm::{Engine, Sampling};
+use crate::tui::action::Action;
+use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::draft_view::{DraftEvent, SectionStart};
+use crate::tui::workers::{ActionSender, DraftService};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;

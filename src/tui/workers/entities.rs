@@ -2,10 +2,10 @@
 //! pipeline (IPADIC + lexicon) once, then extracts every note of each chart it is sent and
 //! reports `Action::Entities` per note. The UI never waits for it.
 
-use super::action::{Action, EntityTarget};
-use super::services::{ActionSender, EntityService};
 use crate::chart::Chart;
 use crate::nlp::Pipeline;
+use crate::tui::action::{Action, EntityTarget};
+use crate::tui::workers::{ActionSender, EntityService};
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;

@@ -4,8 +4,8 @@
 //! Monochrome is chosen automatically when `NO_COLOR` is set or the terminal has fewer than
 //! 256 colours (TERM=xterm, linux, vt100 …).
 
-use super::color_support::nearest_256;
-pub use super::color_support::ColorSupport;
+use crate::tui::view::color_support::nearest_256;
+pub use crate::tui::view::color_support::ColorSupport;
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -16,13 +16,16 @@ pub const DEFAULT_THEME: &str = "dark";
 pub const MONOCHROME: &str = "monochrome";
 
 const BUILT_IN: [(&str, &str); 4] = [
-    ("dark", include_str!("../../themes/dark.toml")),
-    ("light", include_str!("../../themes/light.toml")),
+    ("dark", include_str!("../../../themes/dark.toml")),
+    ("light", include_str!("../../../themes/light.toml")),
     (
         "high-contrast",
-        include_str!("../../themes/high-contrast.toml"),
+        include_str!("../../../themes/high-contrast.toml"),
     ),
-    ("monochrome", include_str!("../../themes/monochrome.toml")),
+    (
+        "monochrome",
+        include_str!("../../../themes/monochrome.toml"),
+    ),
 ];
 
 /// Parts of the screen a theme styles (`[ui]` keys).

@@ -35,14 +35,14 @@
 //! - [`MetricsHooks::record_document_event`] / [`MetricsHooks::record_sign`] record the same
 //!   events directly (replays, tools).
 
-use super::action::{Action, Effect};
-use super::app::{App, Pane, Screen};
-use super::document_state::DocumentKind;
-use super::draft_view::DraftEvent;
-use super::event_loop::Exit;
-use super::review_state::DocKey;
 use crate::editor::{EditKind as EditorEditKind, EditOutcome};
 use crate::metrics::{DocumentRef, EditKind, EventKind, FocusTarget, Recorder};
+use crate::tui::action::{Action, Effect};
+use crate::tui::event_loop::Exit;
+use crate::tui::state::app::{App, Pane, Screen};
+use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::draft_view::DraftEvent;
+use crate::tui::state::review::DocKey;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 

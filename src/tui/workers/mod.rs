@@ -3,16 +3,25 @@
 //! started here so the draft pane can show its load state; drafting runs in `draft_worker`,
 //! entity extraction (highlights) in `entity_worker`, the Metrics report in `metrics_worker`.
 
-use super::action::{Action, EntityTarget};
-use super::document_service::{DocumentService, DocumentWorker};
-use super::document_state::DocumentKind;
-use super::draft_worker::SessionDraftService;
-use super::entity_worker::PipelineEntityService;
-use super::metrics_worker::MetricsReportLoader;
-use super::model_status::ModelState;
+pub mod document;
+pub mod draft;
+pub mod entities;
+pub mod guard;
+pub mod metrics_hooks;
+pub mod metrics_report;
+pub mod queue;
+pub mod review;
+
 use crate::chart::Chart;
 use crate::cli::Context;
 use crate::llm::{Engine, EngineConfig, ModelManifest};
+use crate::tui::action::{Action, EntityTarget};
+use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::model_status::ModelState;
+use crate::tui::workers::document::{DocumentService, DocumentWorker};
+use crate::tui::workers::draft::SessionDraftService;
+use crate::tui::workers::entities::PipelineEntityService;
+use crate::tui::workers::metrics_report::MetricsReportLoader;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -69,10 +78,10 @@ pub struct Services {
     /// Chart locks, journals and recovery of the documents being edited.
     pub documents: Option<DocumentWorker>,
     /// The metrics recorder, fed by the event loop after each action.
-    pub metrics_hooks: super::metrics_hooks::MetricsHooks,
+    pub metrics_hooks: crate::tui::workers::metrics_hooks::MetricsHooks,
     pub metrics: Option<MetricsReportLoader>,
     /// The provenance guard (re-checks the draft on every change).
-    pub guard: Option<super::guard_worker::GuardService>,
+    pub guard: Option<crate::tui::workers::guard::GuardService>,
 }
 
 impl Services {
@@ -94,7 +103,7 @@ impl Services {
             }
         });
         let (share_pipeline, shared_pipeline) = std::sync::mpsc::channel();
-        let guard = super::guard_worker::GuardService::start(shared_pipeline)
+        let guard = crate::tui::workers::guard::GuardService::start(shared_pipeline)
             .map_err(|error| tracing::warn!("no guard worker thread: {error}"))
             .ok();
         let entities = match PipelineEntityService::start_sharing(
@@ -120,7 +129,7 @@ impl Services {
             documents: DocumentWorker::spawn(DocumentService::from_context(ctx), actions.clone())
                 .map_err(|e| tracing::warn!("no document thread: {e}"))
                 .ok(),
-            metrics_hooks: super::metrics_hooks::MetricsHooks::start(ctx),
+            metrics_hooks: crate::tui::workers::metrics_hooks::MetricsHooks::start(ctx),
             metrics: Some(MetricsReportLoader::from_context(ctx)),
             guard,
         }

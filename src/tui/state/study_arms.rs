@@ -3,11 +3,11 @@
 //! Pure data kept in `App`, so `update` stays testable; the assignment itself is
 //! `metrics::Study` (seeded, reproducible across sessions).
 
-use super::app::App;
-use super::document_state::DocumentKind;
-use super::draft_view::{DraftPhase, DraftSection, DraftView, SectionProgress};
 use crate::draft::{DocumentTemplate, DraftError};
 use crate::metrics::{Arm, DocumentRef, Study, StudyConfig};
+use crate::tui::state::app::App;
+use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::draft_view::{DraftPhase, DraftSection, DraftView, SectionProgress};
 use std::path::Path;
 
 /// Version recorded for every document until signed versions (store/) number them.

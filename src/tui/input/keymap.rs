@@ -3,7 +3,7 @@
 //! string unbinds). Key strings: a character (`j`, `G`, `?`), a named key (`enter`, `esc`,
 //! `tab`, `space`, `up`, `pagedown`, `f1` …), optionally prefixed by `ctrl-`, `alt-`, `shift-`.
 
-use super::command::Command;
+use crate::tui::input::command::Command;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

@@ -2,8 +2,8 @@
 //! when the directory changes (file watcher) or the user asks, and sends the rows to the
 //! event loop as `Action`s. A directory that cannot be read is retried every few seconds.
 
-use super::action::{Action, QueueRow};
 use crate::chart::{watch, Queue};
+use crate::tui::action::{Action, QueueRow};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};

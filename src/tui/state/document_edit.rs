@@ -3,9 +3,9 @@
 //! revert and the metrics), which sections the clinician accepted, and whether this session
 //! may write (chart lock) and journal.
 
-use super::document_state::DocumentKind;
 use crate::editor::Editor;
 use crate::store::SectionText;
+use crate::tui::state::document_state::DocumentKind;
 use std::collections::BTreeSet;
 
 /// The sections of a blank document, as (journal key, heading). Same keys and headings as

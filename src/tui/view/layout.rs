@@ -3,7 +3,7 @@
 //! ones (80 columns) stack the queue above one detail pane (chart or draft, whichever was
 //! focused last).
 
-use super::app::Pane;
+use crate::tui::state::app::Pane;
 use ratatui::layout::Rect;
 
 /// From this width on, the three panes sit side by side.

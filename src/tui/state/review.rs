@@ -3,11 +3,11 @@
 //! characters), the acknowledged findings, the flag last jumped to, the signed version, the
 //! chart span a jump to a source highlights, and the sign confirmation prompt.
 
-use super::document_edit::{heading_of, section_key, DocumentEdit};
-use super::document_state::DocumentKind;
-use super::draft_view::DraftView;
 use crate::review::{GuardItem, GuardReport};
 use crate::store::SignedDocument;
+use crate::tui::state::document_edit::{heading_of, section_key, DocumentEdit};
+use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::draft_view::DraftView;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 

@@ -1,14 +1,14 @@
 //! The screen state. Only `update` changes it; `view` only reads it.
 
-use super::action::{EntityTarget, QueueRow};
-use super::document_edit::DocumentEdit;
-use super::document_state::{DocumentKind, DocumentStates};
-use super::draft_view::DraftView;
-use super::keymap::Keymap;
-use super::model_status::ModelStatus;
-use super::theme::Theme;
 use crate::chart::Chart;
 use crate::nlp::Entity;
+use crate::tui::action::{EntityTarget, QueueRow};
+use crate::tui::input::keymap::Keymap;
+use crate::tui::state::document_edit::DocumentEdit;
+use crate::tui::state::document_state::{DocumentKind, DocumentStates};
+use crate::tui::state::draft_view::DraftView;
+use crate::tui::state::model_status::ModelStatus;
+use crate::tui::view::theme::Theme;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -120,9 +120,9 @@ pub struct App {
     /// Why edits cannot be saved right now (shown until saving works again).
     pub journal_problem: Option<String>,
     /// Provenance guard reports, acknowledgements, signed versions (see `review_state`).
-    pub review: super::review_state::ReviewState,
+    pub review: crate::tui::state::review::ReviewState,
     /// The time study and each document's arm (`[study]` in the config).
-    pub study: super::study_arms::StudySetting,
+    pub study: crate::tui::state::study_arms::StudySetting,
     /// The metrics recorder's warning (DB unusable, events buffered), for the status bar.
     pub metrics_warning: Option<String>,
 }
@@ -132,7 +132,7 @@ pub struct App {
 pub struct RecoveryPrompt {
     pub chart_id: String,
     pub document: DocumentKind,
-    pub draft: super::action::RecoveredDraft,
+    pub draft: crate::tui::action::RecoveredDraft,
     /// The journal was damaged: what was recovered and what was lost.
     pub damage: Option<String>,
 }
@@ -180,8 +180,8 @@ impl App {
             edit_mode: false,
             recovery: None,
             journal_problem: None,
-            review: super::review_state::ReviewState::new(crate::store::os_user_name()),
-            study: super::study_arms::StudySetting::NoStudy,
+            review: crate::tui::state::review::ReviewState::new(crate::store::os_user_name()),
+            study: crate::tui::state::study_arms::StudySetting::NoStudy,
             metrics_warning: None,
         }
     }

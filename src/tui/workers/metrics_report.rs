@@ -1,9 +1,9 @@
 //! Loads the time-study report for the Metrics screen off the UI thread (SQLite reads and
 //! the bootstrap take a moment) and hands it over as `Action::MetricsLoaded`.
 
-use super::action::Action;
-use super::services::ActionSender;
 use crate::metrics::{self, PseudonymKey, ReportOptions};
+use crate::tui::action::Action;
+use crate::tui::workers::ActionSender;
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -4,13 +4,13 @@
 //! the audit log; `flush` saves before exit. One document is open at a time: opening
 //! another closes the previous one (its journal saved, its chart lock released).
 
-use super::action::{OpenedDocument, RecoveredDraft};
-use super::document_edit::Access;
-use super::document_state::DocumentKind;
 use crate::cli::Context;
 use crate::store::{
     self, DocumentSession, DocumentStore, LockDir, Opened, Recovered, SectionText, SessionContext,
 };
+use crate::tui::action::{OpenedDocument, RecoveredDraft};
+use crate::tui::state::document_edit::Access;
+use crate::tui::state::document_state::DocumentKind;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -341,7 +341,7 @@ enum Request {
 
 /// Work run on the document thread with the service; its answer goes to the screen.
 pub type DocumentJob =
-    Box<dyn FnOnce(&DocumentService) -> Option<super::action::Action> + Send + 'static>;
+    Box<dyn FnOnce(&DocumentService) -> Option<crate::tui::action::Action> + Send + 'static>;
 
 /// A [`DocumentService`] on its own thread, so that a slow disk or a hung network lock
 /// directory never stalls the screen: requests go in, answers come back as `Action`s.
@@ -356,9 +356,9 @@ const HEALTH_EVERY: Duration = Duration::from_millis(500);
 impl DocumentWorker {
     pub fn spawn(
         mut service: DocumentService,
-        actions: super::services::ActionSender,
+        actions: crate::tui::workers::ActionSender,
     ) -> std::io::Result<Self> {
-        use super::action::Action;
+        use crate::tui::action::Action;
         let (requests, inbox) = std::sync::mpsc::channel::<Request>();
         let thread = std::thread::Builder::new()
             .name("karte-documents".into())

@@ -3,10 +3,6 @@
 //! `exports/` (0600 files, 0700 dir), and writing the OSC 52 clipboard sequence to the
 //! terminal. `update` never calls these; it asks with `Effect`s.
 
-use super::action::Action;
-use super::document_edit::section_key;
-use super::document_service::DocumentService;
-use super::document_state::DocumentKind;
 use crate::chart::Chart;
 use crate::export::{document_bundle, document_text, osc52_for_terminal};
 use crate::paths::{create_private_dir, write_private_atomic};
@@ -14,6 +10,10 @@ use crate::store::{
     self, chart_fingerprint, chart_key, AuditAction, DocumentSession, DocumentStore, SectionText,
     SessionError, SignedDocument,
 };
+use crate::tui::action::Action;
+use crate::tui::state::document_edit::section_key;
+use crate::tui::state::document_state::DocumentKind;
+use crate::tui::workers::document::DocumentService;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
