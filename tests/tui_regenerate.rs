@@ -50,6 +50,7 @@ async fn one_section_is_written_again_by_the_model() {
         Arc::clone(&chart),
         DocumentKind::Referral,
         "紹介目的".into(),
+        None,
         tx.clone(),
     );
     let (heading, result) = answer(&mut rx).await;
@@ -62,13 +63,20 @@ async fn one_section_is_written_again_by_the_model() {
         Arc::clone(&chart),
         DocumentKind::Referral,
         "アレルギー".into(),
+        None,
         tx.clone(),
     );
     let (heading, result) = answer(&mut rx).await;
     assert_eq!(heading, "アレルギー");
     assert!(result.is_ok(), "{result:?}");
 
-    service.regenerate_section(chart, DocumentKind::Referral, "存在しない見出し".into(), tx);
+    service.regenerate_section(
+        chart,
+        DocumentKind::Referral,
+        "存在しない見出し".into(),
+        None,
+        tx,
+    );
     let (_, result) = answer(&mut rx).await;
     assert!(result.unwrap_err().contains("様式にない"));
 }

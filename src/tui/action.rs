@@ -202,6 +202,8 @@ pub enum Effect {
         chart: Arc<Chart>,
         document: DocumentKind,
         heading: String,
+        /// Write it in this mode (the clinician switched it); `None`: as before.
+        mode: Option<crate::draft::DraftMode>,
     },
     /// Find entities in one text, e.g. a finished draft section (answers with
     /// `Action::Entities` for `target`; offsets are into `text` as sent).

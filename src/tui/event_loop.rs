@@ -294,8 +294,11 @@ fn carry_out(
             chart,
             document,
             heading,
+            mode,
         } => match services.drafts.as_mut() {
-            Some(drafts) => drafts.regenerate_section(chart, document, heading, actions.clone()),
+            Some(drafts) => {
+                drafts.regenerate_section(chart, document, heading, mode, actions.clone())
+            }
             None => {
                 let _ = actions.send(Action::SectionRegenerated {
                     chart_id: chart.id.clone(),

@@ -34,6 +34,8 @@ pub enum Command {
     AcceptSection,
     RevertSection,
     RegenerateSection,
+    CycleSectionMode,
+    ShowEvidence,
     TakeOverLock,
     ToggleGuardPanel,
     NextFlag,
@@ -50,7 +52,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Command; 41] = [
+    pub const ALL: [Command; 43] = [
         Command::MoveDown,
         Command::MoveUp,
         Command::PageDown,
@@ -79,6 +81,8 @@ impl Command {
         Command::AcceptSection,
         Command::RevertSection,
         Command::RegenerateSection,
+        Command::CycleSectionMode,
+        Command::ShowEvidence,
         Command::TakeOverLock,
         Command::ToggleGuardPanel,
         Command::NextFlag,
@@ -126,6 +130,8 @@ impl Command {
             Command::AcceptSection => "accept_section",
             Command::RevertSection => "revert_section",
             Command::RegenerateSection => "regenerate_section",
+            Command::CycleSectionMode => "cycle_section_mode",
+            Command::ShowEvidence => "show_evidence",
             Command::TakeOverLock => "take_over_lock",
             Command::ToggleGuardPanel => "guard_panel",
             Command::NextFlag => "next_flag",
@@ -173,6 +179,8 @@ impl Command {
             Command::AcceptSection => "承認",
             Command::RevertSection => "AI版に戻す",
             Command::RegenerateSection => "再生成",
+            Command::CycleSectionMode => "作成方式",
+            Command::ShowEvidence => "文の根拠",
             Command::TakeOverLock => "ロック引継ぎ",
             Command::ToggleGuardPanel => "照合",
             Command::NextFlag => "次の指摘",
@@ -220,6 +228,8 @@ impl Command {
             Command::AcceptSection => "カーソルのあるセクションを確認済みにする (もう一度で取消)",
             Command::RevertSection => "カーソルのあるセクションを AI の下書きに戻す",
             Command::RegenerateSection => "カーソルのあるセクションをモデルで書き直す",
+            Command::CycleSectionMode => "セクションの作成方式を切り替えて書き直す",
+            Command::ShowEvidence => "カーソルの文の根拠 (記録・日付) を表示",
             Command::TakeOverLock => "応答のない編集者のロックを引き継ぐ",
             Command::ToggleGuardPanel => "根拠照合パネル (未確認・矛盾・省略の一覧) を開く/閉じる",
             Command::NextFlag => "下書きの次の未確認・矛盾へ移動",

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// The built-in bindings, as key strings (the same syntax users write).
-pub const DEFAULT_KEYS: [(Command, &str); 41] = [
+pub const DEFAULT_KEYS: [(Command, &str); 43] = [
     (Command::MoveDown, "j down"),
     (Command::MoveUp, "k up"),
     (Command::PageDown, "pagedown ctrl-d"),
@@ -32,6 +32,8 @@ pub const DEFAULT_KEYS: [(Command, &str); 41] = [
     (Command::AcceptSection, "a"),
     (Command::RevertSection, "u"),
     (Command::RegenerateSection, "R"),
+    (Command::CycleSectionMode, "M"),
+    (Command::ShowEvidence, "v"),
     (Command::TakeOverLock, "T"),
     (Command::ToggleGuardPanel, "p"),
     (Command::NextFlag, "f"),

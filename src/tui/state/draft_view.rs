@@ -2,6 +2,8 @@
 //! is still being written, and how the generation ended. Fed by `Action::Draft` events from
 //! whatever drafts (the `DraftService` in `services`); the clinician's editing comes later.
 
+use crate::chart::Source;
+use crate::draft::DraftMode;
 use crate::nlp::Entity;
 
 /// A section as the drafter announces it. Factual sections arrive filled (from structured
@@ -36,6 +38,15 @@ pub enum DraftEvent {
         section: usize,
         text: Option<String>,
     },
+    /// Where section `section`'s sentences come from (after its `SectionDone`, or after it
+    /// was regenerated): the quoted or rewritten text and its source in the chart, how it
+    /// was written, and how many model sentences were replaced by their evidence.
+    Evidence {
+        section: usize,
+        sources: Vec<(String, Source)>,
+        mode: Option<DraftMode>,
+        replaced: usize,
+    },
     Finished,
     Failed {
         message: String,
@@ -51,6 +62,11 @@ pub struct DraftSection {
     pub progress: SectionProgress,
     /// Highlights for this section's text (char offsets into `text`).
     pub entities: Vec<Entity>,
+    /// The chart text behind each sentence: (the sentence as drafted, its source). Found
+    /// again in the edited text by content, so edits elsewhere do not break the link.
+    pub sources: Vec<(String, Source)>,
+    /// How the section was written (narrative sections).
+    pub mode: Option<DraftMode>,
 }
 
 /// Where a section stands while the draft is written (sections are written in order).
@@ -93,6 +109,8 @@ impl DraftView {
                     text: s.text,
                     generated: s.generated,
                     entities: Vec::new(),
+                    sources: Vec::new(),
+                    mode: None,
                 })
                 .collect(),
             phase: DraftPhase::Generating,
@@ -125,6 +143,17 @@ impl DraftView {
                     if let Some(text) = text {
                         s.text = text;
                     }
+                }
+            }
+            DraftEvent::Evidence {
+                section,
+                sources,
+                mode,
+                ..
+            } => {
+                if let Some(s) = self.sections.get_mut(section) {
+                    s.sources = sources;
+                    s.mode = mode;
                 }
             }
             DraftEvent::Finished => self.end(DraftPhase::Done),

@@ -209,6 +209,8 @@ impl BlankTemplates {
                     generated: true,
                     progress: SectionProgress::Done,
                     entities: Vec::new(),
+                    sources: Vec::new(),
+                    mode: None,
                 })
                 .collect(),
             phase: DraftPhase::Blank,

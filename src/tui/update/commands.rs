@@ -53,6 +53,8 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         Command::AcceptSection => return super::editing::accept_section(app),
         Command::RevertSection => return super::editing::revert_section(app),
         Command::RegenerateSection => return super::editing::regenerate_section(app),
+        Command::CycleSectionMode => return super::evidence::cycle_section_mode(app),
+        Command::ShowEvidence => super::evidence::show_evidence(app),
         Command::TakeOverLock => return super::editing::take_over_lock(app),
         Command::ToggleGuardPanel => super::review::toggle_panel(app),
         Command::ToggleSummary => super::summary::toggle(app),

@@ -398,7 +398,7 @@ pub(super) fn paste(app: &mut App, text: String) -> Vec<Effect> {
 }
 
 /// The edited document of the current tab and the section at its cursor, or a message.
-fn section_here(app: &mut App) -> Option<(DocKey, String, std::ops::Range<usize>)> {
+pub(super) fn section_here(app: &mut App) -> Option<(DocKey, String, std::ops::Range<usize>)> {
     let key = current_key(app)?;
     let found = app
         .edits
@@ -506,10 +506,12 @@ pub(super) fn regenerate_section(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     }
     app.status = Some(format!("【{heading}】の再生成を依頼しました"));
+    let mode = edit.section_modes.get(&heading).copied();
     vec![Effect::RegenerateSection {
         chart,
         document: key.1,
         heading,
+        mode,
     }]
 }
 

@@ -7,6 +7,7 @@ mod background;
 mod commands;
 mod editing;
 mod entity_jump;
+mod evidence;
 mod review;
 mod signing;
 mod summary;

@@ -1,16 +1,47 @@
 //! Drafting for the draft pane: one `draft::DraftSession` per requested document (the model
 //! runs on the engine's thread), its events forwarded to the screen as `Action::Draft`.
 
-use crate::chart::Chart;
-use crate::draft::{self, DocumentTemplate, DraftRequest, DraftSession, SectionKind};
+use crate::chart::{Chart, Source};
+use crate::draft::{self, DocumentTemplate, DraftMode, DraftRequest, DraftSession, SectionKind};
 use crate::llm::{Engine, Sampling};
+use crate::nlp::Pipeline;
 use crate::tui::action::Action;
 use crate::tui::state::document_state::DocumentKind;
 use crate::tui::state::draft_view::{DraftEvent, SectionStart};
 use crate::tui::workers::{ActionSender, DraftService};
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+/// The text and source of each linked span of a drafted section (copied evidence first,
+/// then the evidence a grounded sentence rewrites).
+pub fn section_sources(section: &draft::DraftSection) -> Vec<(String, Source)> {
+    section
+        .provenance
+        .iter()
+        .chain(section.aligned.iter())
+        .filter(|(range, _)| !range.is_empty())
+        .map(|(range, source)| {
+            let text: String = section
+                .text
+                .chars()
+                .skip(range.start)
+                .take(range.len())
+                .collect();
+            (text, source.clone())
+        })
+        .collect()
+}
+
+/// The `Evidence` event that follows a finished section.
+fn evidence_event(index: usize, section: &draft::DraftSection) -> DraftEvent {
+    DraftEvent::Evidence {
+        section: index,
+        sources: section_sources(section),
+        mode: section.mode,
+        replaced: section.fallbacks.len(),
+    }
+}
 
 /// A drafter event as the draft pane's event; `Err` carries a status-bar message instead.
 pub fn screen_event(event: draft::DraftEvent) -> Result<DraftEvent, String> {
@@ -53,6 +84,12 @@ pub struct SessionDraftService {
     max_tokens: Option<usize>,
     /// The latest session per (chart id, document), kept so it can be cancelled.
     sessions: HashMap<(String, DocumentKind), DraftSession>,
+    /// How narrative sections are written unless the clinician chose otherwise (the model
+    /// manifest's mode).
+    mode: DraftMode,
+    /// The NLP pipeline for the guard that checks `grounded` sentences, loaded off the UI
+    /// thread (until it is there, sentences are checked for numbers and the format example).
+    pipeline: Arc<OnceLock<Arc<Pipeline>>>,
 }
 
 impl SessionDraftService {
@@ -63,7 +100,43 @@ impl SessionDraftService {
             sampling,
             max_tokens: None,
             sessions: HashMap::new(),
+            mode: DraftMode::default(),
+            pipeline: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// Narrative sections are written in `mode` unless a section says otherwise.
+    pub fn with_mode(mut self, mode: DraftMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Loads the dictionary at `ipadic_dir` in the background for the grounded-mode guard.
+    pub fn with_guard_dictionary(self, ipadic_dir: &Path) -> Self {
+        let slot = Arc::clone(&self.pipeline);
+        let dir = ipadic_dir.to_path_buf();
+        let spawned = std::thread::Builder::new()
+            .name("karte-draft-guard".into())
+            .spawn(move || match Pipeline::load(&dir) {
+                Ok(p) => {
+                    let _ = slot.set(Arc::new(p));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "grounded drafts are checked without the guard")
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "no thread for the draft guard's dictionary");
+        }
+        self
+    }
+
+    fn request(&self, chart: &Chart, template: DocumentTemplate, mode: DraftMode) -> DraftRequest {
+        let mut request = DraftRequest::new(chart.clone(), template, self.sampling.clone());
+        request.max_tokens = self.max_tokens;
+        request.mode = mode;
+        request.pipeline = self.pipeline.get().cloned();
+        request
     }
 
     pub fn with_max_tokens(mut self, max_tokens: Option<usize>) -> Self {
@@ -91,8 +164,7 @@ impl DraftService for SessionDraftService {
                 return;
             }
         };
-        let mut request = DraftRequest::new((*chart).clone(), template, self.sampling.clone());
-        request.max_tokens = self.max_tokens;
+        let request = self.request(&chart, template, self.mode);
         let mut session = DraftSession::start(Arc::clone(&self.engine), request);
         // The forwarding task owns the events; the session stays here for `cancel`.
         let (_, placeholder) = tokio::sync::mpsc::unbounded_channel();
@@ -101,6 +173,14 @@ impl DraftService for SessionDraftService {
         let task_chart_id = chart_id.clone();
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
+                let evidence = match &event {
+                    draft::DraftEvent::SectionDone { index, section }
+                        if section.kind == SectionKind::Narrative =>
+                    {
+                        Some(evidence_event(*index, section))
+                    }
+                    _ => None,
+                };
                 let action = match screen_event(event) {
                     Ok(event) => Action::Draft {
                         chart_id: task_chart_id.clone(),
@@ -111,6 +191,13 @@ impl DraftService for SessionDraftService {
                 };
                 if task_actions.send(action).is_err() {
                     break;
+                }
+                if let Some(event) = evidence {
+                    let _ = task_actions.send(Action::Draft {
+                        chart_id: task_chart_id.clone(),
+                        document,
+                        event,
+                    });
                 }
             }
         });
@@ -132,10 +219,13 @@ impl DraftService for SessionDraftService {
         chart: Arc<Chart>,
         document: DocumentKind,
         heading: String,
+        mode: Option<DraftMode>,
         actions: ActionSender,
     ) {
         let chart_id = chart.id.clone();
         let title = heading.clone();
+        let evidence_chart_id = chart.id.clone();
+        let evidence_actions = actions.clone();
         let answer = move |result: Result<String, String>| Action::SectionRegenerated {
             chart_id: chart_id.clone(),
             document,
@@ -160,9 +250,11 @@ impl DraftService for SessionDraftService {
             )));
             return;
         };
-        let mut request = DraftRequest::new((*chart).clone(), template, self.sampling.clone());
-        request.max_tokens = self.max_tokens;
+        let mut request = self.request(&chart, template, self.mode);
         request.only_sections = Some(vec![key.clone()]);
+        if let Some(mode) = mode {
+            request.section_modes.insert(key.clone(), mode);
+        }
         request.seed = rand::random();
         let mut session = DraftSession::start(Arc::clone(&self.engine), request);
         let (_, placeholder) = tokio::sync::mpsc::unbounded_channel();
@@ -171,7 +263,14 @@ impl DraftService for SessionDraftService {
             let mut text = None;
             let result = loop {
                 match events.recv().await {
-                    Some(draft::DraftEvent::SectionDone { section, .. }) if section.key == key => {
+                    Some(draft::DraftEvent::SectionDone { index, section })
+                        if section.key == key =>
+                    {
+                        let _ = evidence_actions.send(Action::Draft {
+                            chart_id: evidence_chart_id.clone(),
+                            document,
+                            event: evidence_event(index, &section),
+                        });
                         text = Some(section.text);
                     }
                     Some(draft::DraftEvent::Finished(_)) => {
@@ -239,7 +338,9 @@ mod tests {
             match event {
                 DraftEvent::Started { sections } => started = Some(sections),
                 DraftEvent::Text { text, .. } => streamed += text.chars().count(),
-                DraftEvent::SectionStarted { .. } | DraftEvent::SectionDone { .. } => {}
+                DraftEvent::SectionStarted { .. }
+                | DraftEvent::SectionDone { .. }
+                | DraftEvent::Evidence { .. } => {}
                 DraftEvent::Finished => break,
                 other => panic!("unexpected {other:?}"),
             }

@@ -49,8 +49,10 @@ pub trait DraftService: Send {
         chart: Arc<Chart>,
         document: DocumentKind,
         heading: String,
+        mode: Option<crate::draft::DraftMode>,
         actions: ActionSender,
     ) {
+        let _ = mode;
         let _ = actions.send(Action::SectionRegenerated {
             chart_id: chart.id.clone(),
             document,
@@ -121,7 +123,9 @@ impl Services {
             Arc::clone(&engine),
             ctx.paths.config_dir.clone(),
             ctx.config.llm.sampling(&manifest.sampling),
-        );
+        )
+        .with_mode(manifest.draft.mode.parse().unwrap_or_default())
+        .with_guard_dictionary(&ctx.paths.ipadic_dir());
         Self {
             engine: Some(engine),
             drafts: Some(Box::new(drafts)),
