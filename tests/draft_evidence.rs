@@ -180,6 +180,83 @@ fn the_template_rules_choose_the_evidence() {
     }
 }
 
+/// The dated hospital course of three charts, item by item.
+#[test]
+fn the_hospital_course_item_by_item() {
+    let charts = charts_in("fixtures/demo");
+    let course = |name: &str| {
+        let (_, chart) = charts
+            .iter()
+            .find(|(p, _)| p.to_string_lossy().contains(name))
+            .unwrap();
+        let d = evidence_draft(chart, DocumentKind::Discharge);
+        d.section("hospital_course").unwrap().text.clone()
+    };
+    let lines = |text: &str| text.lines().map(str::to_string).collect::<Vec<_>>();
+
+    // 急性胆嚢炎: the operation with its key finding, antibiotics started and stopped, the
+    // CRP first → worst → last; the infusion (a dose not in the drug's name) once.
+    let c = course("02-geka");
+    let l = lines(&c);
+    assert!(
+        l.iter()
+            .any(|x| x.starts_with("6/9 腹腔鏡下胆嚢摘出術（4ポート）。所見: 胆嚢は緊満し")),
+        "{c}"
+    );
+    assert!(
+        l.iter().any(
+            |x| x.starts_with("6/8 セフメタゾールナトリウム静注用1g 1日3回")
+                && x.ends_with("開始（6/10 まで）")
+        ),
+        "{c}"
+    );
+    assert!(
+        l.contains(&"CRP 9.8（6/8）→12.1（6/10）→3.6（6/13）mg/dL".to_string()),
+        "{c}"
+    );
+    assert!(
+        l.iter()
+            .any(|x| x.starts_with("6/8 アセリオ静注液1000mg 疼痛時")),
+        "{c}"
+    );
+    // Lines are in date order, labs last.
+    let dated: Vec<&String> = l
+        .iter()
+        .filter(|x| x.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .collect();
+    let days: Vec<u32> = dated
+        .iter()
+        .filter_map(|x| x.split(' ').next()?.split('/').nth(1)?.parse().ok())
+        .collect();
+    assert!(days.windows(2).all(|w| w[0] <= w[1]), "{days:?}");
+
+    // 大腿骨頸部骨折: the physician's own course first, then the operation and the
+    // anticoagulant with its stop date.
+    let c = course("04-seikei");
+    assert!(c.starts_with("自宅で転倒し受傷。"), "{c}");
+    assert!(c.contains("3/4 右人工骨頭置換術"), "{c}");
+    assert!(
+        c.contains("3/5 リクシアナ錠15mg 1錠 1日1回朝食後（内服） 開始（3/18 まで）"),
+        "{c}"
+    );
+
+    // 心筋梗塞: the course summary names CK, so no CK line repeats it; heparin stopped.
+    let c = course("06-junkanki");
+    assert!(c.contains("CK ピーク 3,850 IU/L"), "{c}");
+    assert!(!lines(&c).iter().any(|x| x.starts_with("CK ")), "{c}");
+    assert!(
+        c.contains("10/3 ヘパリンナトリウム注 10000単位 持続 24時間（点滴） 開始（10/4 まで）"),
+        "{c}"
+    );
+    for c in [
+        course("02-geka"),
+        course("04-seikei"),
+        course("06-junkanki"),
+    ] {
+        assert!(c.chars().count() <= 700, "{}", c.chars().count());
+    }
+}
+
 /// Bad input: sensible sections, what is missing said so, nothing invented, no crash.
 #[test]
 fn bad_input_gives_sensible_sections() {

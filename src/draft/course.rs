@@ -294,7 +294,9 @@ fn drug_base(drug: &str) -> String {
 
 fn regimen(p: &Prescription) -> String {
     let mut s = p.drug.clone();
-    if !p.dose.is_empty() {
+    // 「アセリオ静注液1000mg」 already says its 1000mg.
+    let strength = format!("{}{}", p.dose, p.unit);
+    if !p.dose.is_empty() && !p.drug.contains(&strength) {
         s.push(' ');
         s.push_str(&p.dose);
         s.push_str(&p.unit);
