@@ -1,5 +1,7 @@
 //! `karte draft --json` on a demo chart: JSON lines with every section, the factual ones
-//! carrying provenance, the generated ones streamed as tokens first.
+//! carrying provenance, the generated ones streamed as tokens first (`--mode free`); and
+//! `--mode evidence` without a model: the document on stdout, every narrative sentence quoted
+//! with its source.
 
 use std::process::Command;
 
@@ -20,6 +22,9 @@ fn karte_draft_json_streams_every_section() {
             "3",
             "--max-tokens",
             "6",
+            // The whole-chart prompt: what streams is what the section says.
+            "--mode",
+            "free",
         ])
         .output()
         .unwrap();
@@ -64,4 +69,46 @@ fn karte_draft_json_streams_every_section() {
         .unwrap()
         .contains("ロキソプロフェン"));
     assert_eq!(allergies["provenance"][0][1]["record"], "allergy");
+}
+
+#[test]
+fn karte_draft_in_evidence_mode_needs_no_model() {
+    let chart = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/demo/02-geka-cholecystitis.json"
+    );
+    let home = tempfile::tempdir().unwrap();
+    // An empty KARTE_HOME has no model: evidence mode does not ask for one.
+    let run = |json: bool| {
+        let mut args = vec!["draft", chart, "--doc", "discharge", "--mode", "evidence"];
+        if json {
+            args.push("--json");
+        }
+        Command::new(env!("CARGO_BIN_EXE_karte"))
+            .args(&args)
+            .env("KARTE_HOME", home.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(false);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("退院時サマリー\n"), "{text}");
+    assert!(text.contains("【主訴】\n右季肋部痛、発熱\n"), "{text}");
+    assert!(text.contains("【手術・処置】\n6/9 腹腔鏡下胆嚢摘出術"), "{text}");
+
+    let out = run(true);
+    assert!(out.status.success());
+    let sections: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["event"] == "section" && l["origin"] == "evidence")
+        .collect();
+    assert!(sections.len() >= 6);
+    for s in &sections {
+        assert_eq!(s["mode"], "evidence");
+        assert!(!s["provenance"].as_array().unwrap().is_empty(), "{s}");
+    }
 }
