@@ -49,7 +49,7 @@ pub use workers::review;
 pub use workers::review::mark_accepted;
 pub use workers::DraftService;
 
-use crate::cli::Context;
+use crate::context::Context;
 use anyhow::Context as _;
 use std::io::IsTerminal;
 use std::process::ExitCode;

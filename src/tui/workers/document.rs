@@ -4,7 +4,7 @@
 //! the audit log; `flush` saves before exit. One document is open at a time: opening
 //! another closes the previous one (its journal saved, its chart lock released).
 
-use crate::cli::Context;
+use crate::context::Context;
 use crate::store::{
     self, DocumentSession, DocumentStore, LockDir, Opened, Recovered, SectionText, SessionContext,
 };
