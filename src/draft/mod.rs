@@ -14,4 +14,4 @@ pub use error::DraftError;
 pub use model::{DocumentKind, Draft, DraftSection, Origin, SectionKind, Truncation};
 pub use prompt::PromptPlan;
 pub use session::{run_blocking, DraftEvent, DraftRequest, DraftSession, SectionOutline};
-pub use template::{DocumentTemplate, FactSource, SectionTemplate};
+pub use template::{DocumentTemplate, DocumentTemplates, FactSource, SectionTemplate};
