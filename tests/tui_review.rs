@@ -352,7 +352,7 @@ fn guard_marks_panel_and_counts_at_80x24_and_200x50() {
         // o on a supported item with a note source: the chart pane shows the span marked.
         let report = h.app.review.guards[&key].report.clone().unwrap();
         let edit = h.app.current_edit().unwrap();
-        let (item, range) = editor_ranges(DocumentKind::Referral, edit, report.items.iter())
+        let (item, range) = editor_ranges(edit, report.items.iter())
             .into_iter()
             .find(|(i, _)| {
                 i.verdict == Verdict::Supported
@@ -668,7 +668,8 @@ fn guard_latency_per_keystroke() {
     let rounds = 50;
     for _ in 0..rounds {
         let edit = h.app.edits.get(&key).unwrap();
-        let sections = karte::tui::guard_sections(key.1, Some(edit), None).unwrap();
+        let sections =
+            karte::tui::guard_sections(h.app.templates.get(key.1), Some(edit), None).unwrap();
         assert!(!sections.is_empty());
         assert!(!karte::tui::editor_marks(&h.app, edit).is_empty());
     }

@@ -7,15 +7,25 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChartError {
     pub path: PathBuf,
+    /// What is wrong, technically and verbatim (parser messages; the CLI and logs).
     pub problem: String,
+    /// What is wrong, in Japanese for the clinician (the queue row, the chart pane).
+    pub summary: String,
+    /// What to do (Japanese; file, field and key names verbatim).
     pub hint: String,
 }
 
 impl ChartError {
-    pub fn new(path: &Path, problem: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub fn new(
+        path: &Path,
+        problem: impl Into<String>,
+        summary: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
         Self {
             path: path.to_path_buf(),
             problem: problem.into(),
+            summary: summary.into(),
             hint: hint.into(),
         }
     }

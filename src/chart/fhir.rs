@@ -12,7 +12,8 @@ use base64::Engine as _;
 use chrono::NaiveDate;
 use serde_json::Value;
 
-pub const HINT: &str = "export a FHIR R4 Bundle (JSON) with a Patient resource, or convert it to the karte chart schema";
+pub const SUMMARY: &str = "FHIR Bundle として読めません";
+pub const HINT: &str = "Patient リソースを含む FHIR R4 Bundle (JSON) で書き出すか、karte のカルテ形式に変換してください";
 
 pub fn from_bundle_json(text: &str, stem: &str) -> Result<Chart, String> {
     let bundle: Value = serde_json::from_str(text).map_err(|e| {

@@ -4,8 +4,9 @@
 use super::Chart;
 use std::collections::HashSet;
 
+pub const SUMMARY: &str = "karte のカルテ JSON として読めません";
 pub const HINT: &str =
-    "fix the file against the chart schema in README.md (section \"Chart files\")";
+    "README.md の「Chart files」にあるカルテの形式に合わせてファイルを直してください";
 
 pub fn from_json(text: &str) -> Result<Chart, String> {
     let chart: Chart = serde_json::from_str(text).map_err(|e| {

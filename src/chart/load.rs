@@ -36,14 +36,16 @@ pub fn load(path: &Path) -> Result<Chart, ChartError> {
         ChartError::new(
             path,
             format!("cannot read the file ({e})"),
-            "check that it exists and that you may read it",
+            "ファイルを読めません",
+            "ファイルがあること、読む権限があることを確認してください",
         )
     })?;
     if !meta.is_file() {
         return Err(ChartError::new(
             path,
             "not a regular file",
-            "put chart files (.json, .txt) directly in the queue directory",
+            "通常のファイルではありません",
+            "カルテのファイル (.json, .txt) をキューのフォルダに直接置いてください",
         ));
     }
     if meta.len() > MAX_CHART_BYTES {
@@ -54,14 +56,20 @@ pub fn load(path: &Path) -> Result<Chart, ChartError> {
                 meta.len() as f64 / 1_048_576.0,
                 MAX_CHART_BYTES / 1_048_576
             ),
-            "export one encounter per file",
+            format!(
+                "ファイルが大きすぎます ({:.1} MB、上限 {} MB)",
+                meta.len() as f64 / 1_048_576.0,
+                MAX_CHART_BYTES / 1_048_576
+            ),
+            "1 ファイルに 1 回の受診分を書き出してください",
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| {
         ChartError::new(
             path,
             format!("cannot read the file ({e})"),
-            "check that you may read it",
+            "ファイルを読めません",
+            "読む権限があることを確認してください",
         )
     })?;
     load_bytes(path, &bytes)
@@ -73,12 +81,14 @@ pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Chart, ChartError> {
         DecodeError::Binary => ChartError::new(
             path,
             "the file is binary (it contains NUL bytes), not a chart",
-            "export the chart as JSON, FHIR JSON or plain text",
+            "バイナリファイルです (NUL を含む)。カルテではありません",
+            "カルテを JSON、FHIR JSON またはテキストで書き出してください",
         ),
         DecodeError::Undecodable => ChartError::new(
             path,
             "the text is not valid UTF-8, Shift_JIS (CP932) or EUC-JP",
-            "re-export it as UTF-8 or CP932",
+            "文字コードが UTF-8、Shift_JIS (CP932)、EUC-JP のどれでもありません",
+            "UTF-8 か CP932 で書き出し直してください",
         ),
     })?;
     if let Some((offset, c)) = sanitize::find_control(&text) {
@@ -89,7 +99,11 @@ pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Chart, ChartError> {
                 "contains a terminal control sequence ({} on line {line})",
                 sanitize::describe_control(c)
             ),
-            "the file was refused so it cannot alter the screen; remove the control characters and re-export",
+            format!(
+                "端末の制御文字 (U+{:04X}) を含みます ({line} 行目)",
+                u32::from(c)
+            ),
+            "画面を書き換えられないよう読み込みを止めました。制御文字を除いて書き出し直してください",
         ));
     }
     let stem = path
@@ -99,10 +113,9 @@ pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Chart, ChartError> {
     match detect_format(path, &text) {
         ChartFormat::PlainText => Ok(text::from_plain_text(&stem, &text, file_time(path))),
         ChartFormat::FhirBundle => fhir::from_bundle_json(&text, &stem)
-            .map_err(|problem| ChartError::new(path, problem, fhir::HINT)),
-        ChartFormat::KarteJson => {
-            json::from_json(&text).map_err(|problem| ChartError::new(path, problem, json::HINT))
-        }
+            .map_err(|problem| ChartError::new(path, problem, fhir::SUMMARY, fhir::HINT)),
+        ChartFormat::KarteJson => json::from_json(&text)
+            .map_err(|problem| ChartError::new(path, problem, json::SUMMARY, json::HINT)),
     }
 }
 

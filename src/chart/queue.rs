@@ -21,6 +21,22 @@ pub enum QueueError {
     Watch { path: PathBuf, message: String },
 }
 
+impl QueueError {
+    /// The same in Japanese, for the review screen (the path verbatim).
+    pub fn japanese(&self) -> String {
+        match self {
+            QueueError::ReadDir { path, source } => format!(
+                "キューのフォルダ {} を読めません ({source}) — パスを確認してください (--queue または設定の queue_dir)",
+                path.display()
+            ),
+            QueueError::Watch { path, message } => format!(
+                "キューのフォルダ {} の変更を監視できません ({message}) — 新しいカルテは再起動後に表示されます",
+                path.display()
+            ),
+        }
+    }
+}
+
 /// One chart file of the queue: the chart, or why it could not be loaded.
 #[derive(Debug, Clone)]
 pub struct QueueEntry {

@@ -163,7 +163,7 @@ fn source_documents(args: &BenchExtractArgs) -> anyhow::Result<Vec<String>> {
 
 /// The notes of the demo charts shipped in the source tree.
 fn demo_notes() -> anyhow::Result<Vec<String>> {
-    let dir = super::context::demo_queue_dir();
+    let dir = crate::context::demo_queue_dir();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))

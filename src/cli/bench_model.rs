@@ -266,7 +266,7 @@ fn chart_context(
     let candidates: Vec<PathBuf> = match &args.chart {
         Some(path) => vec![path.clone()],
         None => {
-            let dir = super::context::demo_queue_dir();
+            let dir = crate::context::demo_queue_dir();
             let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
                 .with_context(|| format!("cannot list the demo charts in {}", dir.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))

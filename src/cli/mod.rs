@@ -6,17 +6,17 @@ pub mod bench_drafts;
 pub mod bench_extract;
 pub mod bench_metrics;
 pub mod bench_model;
-pub mod context;
 pub mod draft;
 pub mod export;
 pub mod extract;
 pub mod report;
+pub mod setup;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub use context::Context;
+pub use crate::context::{Context, Overrides};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,7 +42,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Install what is missing: system packages, the IPADIC dictionary, the default model.
-    Setup(crate::setup::SetupArgs),
+    Setup(setup::SetupArgs),
     /// Draft a document from a chart and stream it to stdout.
     Draft(draft::DraftArgs),
     // Help text: the doc comment of `ExtractArgs` (the CLI contract).
@@ -55,25 +55,38 @@ pub enum Command {
     Bench(crate::cli::bench::BenchArgs),
 }
 
+impl Cli {
+    /// The global flags, as overrides of the config file.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            queue: self.queue.clone(),
+            model: self.model.clone(),
+            config: self.config.clone(),
+        }
+    }
+}
+
 /// Entry point of the `karte` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Setup(ref args)) => crate::setup::run(args, &cli),
-        Some(Command::Draft(ref args)) => Context::resolve(&cli).and_then(|c| draft::run(args, &c)),
+        Some(Command::Setup(ref args)) => setup::run(args, &cli.overrides()),
+        Some(Command::Draft(ref args)) => {
+            Context::resolve(&cli.overrides()).and_then(|c| draft::run(args, &c))
+        }
         Some(Command::Export(ref args)) => {
-            Context::resolve(&cli).and_then(|ctx| export::run(args, &ctx))
+            Context::resolve(&cli.overrides()).and_then(|ctx| export::run(args, &ctx))
         }
         Some(Command::Extract(ref args)) => {
-            Context::resolve(&cli).and_then(|ctx| extract::run(args, &ctx))
+            Context::resolve(&cli.overrides()).and_then(|ctx| extract::run(args, &ctx))
         }
         Some(Command::Report(ref args)) => {
-            Context::resolve(&cli).and_then(|ctx| report::run(args, &ctx))
+            Context::resolve(&cli.overrides()).and_then(|ctx| report::run(args, &ctx))
         }
         Some(Command::Bench(ref args)) => {
-            Context::resolve(&cli).and_then(|ctx| bench::run(args, &ctx))
+            Context::resolve(&cli.overrides()).and_then(|ctx| bench::run(args, &ctx))
         }
-        None => Context::resolve(&cli).and_then(crate::tui::run),
+        None => Context::resolve(&cli.overrides()).and_then(crate::tui::run),
     };
     match result {
         Ok(code) => code,

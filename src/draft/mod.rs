@@ -25,4 +25,4 @@ pub use mode::DraftMode;
 pub use model::{DocumentKind, Draft, DraftSection, Origin, SectionKind, Truncation};
 pub use prompt::PromptPlan;
 pub use session::{run_blocking, DraftEvent, DraftRequest, DraftSession, SectionOutline};
-pub use template::{Composer, DocumentTemplate, FactSource, SectionTemplate};
+pub use template::{Composer, DocumentTemplate, DocumentTemplates, FactSource, SectionTemplate};

@@ -179,6 +179,59 @@ impl DocumentTemplate {
     pub fn section(&self, key: &str) -> Option<&SectionTemplate> {
         self.sections.iter().find(|s| s.key == key)
     }
+
+    /// The journal key of a section title: the template's key when the title is one of the
+    /// template's, else the title itself (titles are unique within a document). A document
+    /// written by hand or edited keeps the same keys as a drafted one, so it exports alike.
+    pub fn section_key(&self, title: &str) -> String {
+        self.sections
+            .iter()
+            .find(|s| s.title == title)
+            .map_or_else(|| title.to_string(), |s| s.key.clone())
+    }
+
+    /// A blank document: every section title with an empty body, in order.
+    pub fn blank_sections(&self) -> Vec<(String, String)> {
+        self.sections
+            .iter()
+            .map(|s| (s.title.clone(), String::new()))
+            .collect()
+    }
+}
+
+/// The templates of both documents as this installation uses them: the config dir's own,
+/// else the built-ins. Loaded once; the editor, the guard and drafting read the same ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentTemplates {
+    referral: DocumentTemplate,
+    discharge: DocumentTemplate,
+}
+
+impl Default for DocumentTemplates {
+    /// The built-in templates.
+    fn default() -> Self {
+        Self {
+            referral: DocumentTemplate::builtin(DocumentKind::Referral),
+            discharge: DocumentTemplate::builtin(DocumentKind::Discharge),
+        }
+    }
+}
+
+impl DocumentTemplates {
+    /// `<config_dir>/templates/<doc>.toml` for each document when it exists, else the built-in.
+    pub fn load(config_dir: &Path) -> Result<Self, DraftError> {
+        Ok(Self {
+            referral: DocumentTemplate::load(DocumentKind::Referral, config_dir)?,
+            discharge: DocumentTemplate::load(DocumentKind::Discharge, config_dir)?,
+        })
+    }
+
+    pub fn get(&self, doc: DocumentKind) -> &DocumentTemplate {
+        match doc {
+            DocumentKind::Referral => &self.referral,
+            DocumentKind::Discharge => &self.discharge,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -225,6 +278,18 @@ mod tests {
         ] {
             assert!(titles.contains(&t), "{t}");
         }
+    }
+
+    #[test]
+    fn section_keys_and_blank_sections_come_from_the_template() {
+        let discharge = DocumentTemplate::builtin(DocumentKind::Discharge);
+        assert_eq!(discharge.section_key("入院後経過"), "hospital_course");
+        assert_eq!(discharge.section_key("独自"), "独自");
+        let blank = DocumentTemplates::default()
+            .get(DocumentKind::Referral)
+            .blank_sections();
+        assert_eq!(blank.len(), 10);
+        assert!(blank.iter().all(|(_, body)| body.is_empty()));
     }
 
     #[test]

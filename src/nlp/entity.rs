@@ -81,6 +81,16 @@ impl Certainty {
         }
     }
 
+    /// The label a clinician reads (確定 / 否定 / 疑い / 一般).
+    pub fn japanese(self) -> &'static str {
+        match self {
+            Certainty::Positive => "確定",
+            Certainty::Negative => "否定",
+            Certainty::Suspicious => "疑い",
+            Certainty::General => "一般",
+        }
+    }
+
     pub fn parse(name: &str) -> Option<Certainty> {
         [
             Certainty::Positive,

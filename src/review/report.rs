@@ -46,10 +46,10 @@ impl GuardItem {
             }
             Reason::OppositeCertainty { draft, chart } => format!(
                 "確実度が逆: 下書き {} / カルテ {}",
-                draft.as_str(),
+                draft.japanese(),
                 chart
                     .iter()
-                    .map(|c| c.as_str())
+                    .map(|c| c.japanese())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

@@ -157,7 +157,7 @@ fn carry_out(
             Some(drafts) => drafts.generate(chart, document, actions.clone()),
             None => {
                 let _ = actions.send(Action::Status(format!(
-                    "{}の下書き生成はまだ接続されていません",
+                    "{}の下書きを生成する処理が動いていません — karte を再起動してください",
                     document.title()
                 )));
             }
@@ -304,7 +304,9 @@ fn carry_out(
                     chart_id: chart.id.clone(),
                     document,
                     heading,
-                    result: Err("下書き生成はまだ接続されていません".into()),
+                    result: Err(
+                        "下書きを生成する処理が動いていません — karte を再起動してください".into(),
+                    ),
                 });
             }
         },

@@ -49,7 +49,7 @@ pub use workers::review;
 pub use workers::review::mark_accepted;
 pub use workers::DraftService;
 
-use crate::cli::Context;
+use crate::context::Context;
 use anyhow::Context as _;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -92,6 +92,16 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
     let (study, study_problem) = StudySetting::for_session(&ctx);
     app.study = study;
     app.status = app.status.take().or(study_problem);
+    match crate::draft::DocumentTemplates::load(&ctx.paths.config_dir) {
+        Ok(templates) => app.templates = templates,
+        Err(error) => {
+            // The built-ins stay; drafting reads the same file and says the same.
+            tracing::warn!("document templates: {error}");
+            let problem =
+                format!("文書テンプレートを使えません (標準のテンプレートで続けます): {error}");
+            app.status = app.status.take().or(Some(problem));
+        }
+    }
     if app.model.state == ModelState::NotLoaded {
         // `Services::connect` starts loading it right away.
         app.model.state = ModelState::Loading { progress: 0.0 };

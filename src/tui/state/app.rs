@@ -125,6 +125,9 @@ pub struct App {
     pub study: crate::tui::state::study_arms::StudySetting,
     /// The metrics recorder's warning (DB unusable, events buffered), for the status bar.
     pub metrics_warning: Option<String>,
+    /// The document templates (the config dir's own, else the built-ins), read at startup:
+    /// section keys and blank documents come from them.
+    pub templates: crate::draft::DocumentTemplates,
 }
 
 /// The recovery question shown over the draft pane.
@@ -183,6 +186,7 @@ impl App {
             review: crate::tui::state::review::ReviewState::new(crate::store::os_user_name()),
             study: crate::tui::state::study_arms::StudySetting::NoStudy,
             metrics_warning: None,
+            templates: crate::draft::DocumentTemplates::default(),
         }
     }
 

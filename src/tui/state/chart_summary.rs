@@ -29,12 +29,7 @@ impl SummaryRow {
 }
 
 pub fn certainty_label(certainty: Certainty) -> &'static str {
-    match certainty {
-        Certainty::Positive => "確定",
-        Certainty::Negative => "否定",
-        Certainty::Suspicious => "疑い",
-        Certainty::General => "一般",
-    }
+    certainty.japanese()
 }
 
 fn heading(rows: &mut Vec<SummaryRow>, title: &str, count: usize) {

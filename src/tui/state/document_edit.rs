@@ -3,58 +3,11 @@
 //! revert and the metrics), which sections the clinician accepted, and whether this session
 //! may write (chart lock) and journal.
 
+use crate::draft::DocumentTemplate;
 use crate::editor::Editor;
 use crate::store::SectionText;
 use crate::tui::state::document_state::DocumentKind;
 use std::collections::BTreeSet;
-
-/// The sections of a blank document, as (journal key, heading). Same keys and headings as
-/// the built-in drafting templates, so a hand-written document exports like a drafted one.
-const REFERRAL_SECTIONS: &[(&str, &str)] = &[
-    ("addressee", "宛先"),
-    ("patient", "患者情報"),
-    ("purpose", "紹介目的"),
-    ("diagnoses", "傷病名"),
-    ("history", "既往歴・家族歴"),
-    ("course", "症状経過・検査結果・治療経過"),
-    ("labs", "主要検査結果"),
-    ("prescriptions", "現在の処方"),
-    ("allergies", "アレルギー"),
-    ("remarks", "備考"),
-];
-
-const DISCHARGE_SECTIONS: &[(&str, &str)] = &[
-    ("patient", "患者情報"),
-    ("admission", "入院日・退院日"),
-    ("diagnoses", "主病名・副病名"),
-    ("chief_complaint", "主訴"),
-    ("present_illness", "現病歴"),
-    ("past_history", "既往歴"),
-    ("allergies", "アレルギー"),
-    ("admission_findings", "入院時所見"),
-    ("labs", "主要検査結果"),
-    ("hospital_course", "入院後経過"),
-    ("procedures", "手術・処置"),
-    ("discharge_prescriptions", "退院時処方"),
-    ("discharge_condition", "退院時の状態"),
-    ("plan", "今後の方針"),
-];
-
-fn template_sections(document: DocumentKind) -> &'static [(&'static str, &'static str)] {
-    match document {
-        DocumentKind::Referral => REFERRAL_SECTIONS,
-        DocumentKind::Discharge => DISCHARGE_SECTIONS,
-    }
-}
-
-/// The journal key of a section heading: the template's key when the heading is one of the
-/// template's, else the heading itself (headings are unique within a document).
-pub fn section_key(document: DocumentKind, heading: &str) -> String {
-    template_sections(document)
-        .iter()
-        .find(|(_, h)| *h == heading)
-        .map_or_else(|| heading.to_string(), |(key, _)| (*key).to_string())
-}
 
 /// The heading inside a header line: `【紹介目的】` → `紹介目的`.
 pub fn heading_of(header_line: &str) -> String {
@@ -78,14 +31,6 @@ pub fn compose(sections: &[(String, String)]) -> String {
         text.push_str(body.trim_end_matches('\n'));
     }
     text
-}
-
-/// A blank document of `document`'s kind: every template heading with an empty body.
-pub fn blank_sections(document: DocumentKind) -> Vec<(String, String)> {
-    template_sections(document)
-        .iter()
-        .map(|(_, heading)| ((*heading).to_string(), String::new()))
-        .collect()
 }
 
 /// Whether this session may change the document.
@@ -122,6 +67,9 @@ pub enum OpenIntent {
 #[derive(Debug, Clone)]
 pub struct DocumentEdit {
     pub document: DocumentKind,
+    /// The document's template (the hospital's own when there is one): section keys and the
+    /// blank document come from it.
+    pub template: DocumentTemplate,
     /// `None` until there is text (a finished draft, a blank document, a recovered one).
     pub editor: Option<Editor>,
     /// The AI's text per heading (what revert restores).
@@ -139,9 +87,10 @@ pub struct DocumentEdit {
 }
 
 impl DocumentEdit {
-    pub fn new(document: DocumentKind, intent: OpenIntent) -> Self {
+    pub fn new(template: &DocumentTemplate, intent: OpenIntent) -> Self {
         Self {
-            document,
+            document: template.doc,
+            template: template.clone(),
             editor: None,
             ai_sections: Vec::new(),
             reviewed: BTreeSet::new(),
@@ -182,9 +131,7 @@ impl DocumentEdit {
         let changed: Vec<SectionText> = current
             .iter()
             .filter(|s| !self.journaled.contains(s))
-            .map(|(heading, body)| {
-                SectionText::new(section_key(self.document, heading), heading, body)
-            })
+            .map(|(heading, body)| SectionText::new(self.section_key(heading), heading, body))
             .collect();
         self.journaled = current;
         changed
@@ -209,6 +156,11 @@ impl DocumentEdit {
             .iter()
             .find(|(h, _)| h == heading)
             .map(|(_, t)| t.as_str())
+    }
+
+    /// The journal key of a section heading, from this document's template.
+    pub fn section_key(&self, heading: &str) -> String {
+        self.template.section_key(heading)
     }
 
     pub fn set_access(&mut self, access: Access) {
@@ -259,7 +211,10 @@ mod tests {
             ("傷病名".to_string(), String::new()),
             ("備考".to_string(), "なし\n二行目".to_string()),
         ];
-        let mut edit = DocumentEdit::new(DocumentKind::Referral, OpenIntent::Edit);
+        let mut edit = DocumentEdit::new(
+            &DocumentTemplate::builtin(DocumentKind::Referral),
+            OpenIntent::Edit,
+        );
         edit.set_access(Access::Editing);
         edit.load(&sections);
         assert_eq!(edit.sections(), sections);
@@ -277,13 +232,8 @@ mod tests {
     }
 
     #[test]
-    fn headings_and_keys() {
+    fn headings() {
+        // Section keys and blank documents: `draft::template`'s tests.
         assert_eq!(heading_of("【入院後経過】"), "入院後経過");
-        assert_eq!(
-            section_key(DocumentKind::Discharge, "入院後経過"),
-            "hospital_course"
-        );
-        assert_eq!(section_key(DocumentKind::Referral, "独自"), "独自");
-        assert_eq!(blank_sections(DocumentKind::Referral).len(), 10);
     }
 }

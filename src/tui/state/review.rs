@@ -3,9 +3,10 @@
 //! characters), the acknowledged findings, the flag last jumped to, the signed version, the
 //! chart span a jump to a source highlights, and the sign confirmation prompt.
 
+use crate::draft::DocumentTemplate;
 use crate::review::{GuardItem, GuardReport};
 use crate::store::SignedDocument;
-use crate::tui::state::document_edit::{heading_of, section_key, DocumentEdit};
+use crate::tui::state::document_edit::{heading_of, DocumentEdit};
 use crate::tui::state::document_state::DocumentKind;
 use crate::tui::state::draft_view::DraftView;
 use std::collections::{BTreeSet, HashMap};
@@ -111,7 +112,7 @@ impl ReviewState {
 /// The sections of a document as the guard sees them: (journal key, body text). From the
 /// editor when the document is being edited, else from a finished draft.
 pub fn guard_sections(
-    document: DocumentKind,
+    template: &DocumentTemplate,
     edit: Option<&DocumentEdit>,
     draft: Option<&DraftView>,
 ) -> Option<Vec<(String, String)>> {
@@ -119,7 +120,7 @@ pub fn guard_sections(
         return Some(
             edit.sections()
                 .into_iter()
-                .map(|(heading, body)| (section_key(document, &heading), body))
+                .map(|(heading, body)| (edit.section_key(&heading), body))
                 .collect(),
         );
     }
@@ -128,7 +129,7 @@ pub fn guard_sections(
         draft
             .sections
             .iter()
-            .map(|s| (section_key(document, &s.title), s.text.clone()))
+            .map(|s| (template.section_key(&s.title), s.text.clone()))
             .collect(),
     )
 }
@@ -136,7 +137,6 @@ pub fn guard_sections(
 /// Byte range in the editor's text of each guard item (by section key and char offsets
 /// into that section's body). Items whose section is missing are left out.
 pub fn editor_ranges<'a>(
-    document: DocumentKind,
     edit: &DocumentEdit,
     items: impl Iterator<Item = &'a GuardItem>,
 ) -> Vec<(&'a GuardItem, Range<usize>)> {
@@ -147,7 +147,7 @@ pub fn editor_ranges<'a>(
     let bodies: HashMap<String, Range<usize>> = editor
         .sections()
         .into_iter()
-        .map(|(header, body)| (section_key(document, &heading_of(&header)), body))
+        .map(|(header, body)| (edit.section_key(&heading_of(&header)), body))
         .collect();
     items
         .filter_map(|item| {

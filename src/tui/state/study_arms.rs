@@ -52,7 +52,7 @@ impl StudySetting {
 
     /// The study of this session from the config, for the OS user, with the blank templates
     /// from the config dir; and what to say in the status bar when something is wrong.
-    pub fn for_session(ctx: &crate::cli::Context) -> (Self, Option<String>) {
+    pub fn for_session(ctx: &crate::context::Context) -> (Self, Option<String>) {
         let mut setting = Self::from_config(
             ctx.config.study.as_ref(),
             crate::metrics::recorder::current_clinician(),
@@ -322,7 +322,7 @@ mod tests {
     #[test]
     fn a_session_says_what_is_wrong_with_its_study() {
         let root = tempfile::tempdir().unwrap();
-        let context = |study: Option<StudyConfig>| crate::cli::Context {
+        let context = |study: Option<StudyConfig>| crate::context::Context {
             paths: crate::paths::AppPaths::under(root.path()),
             config: crate::config::Config {
                 study,

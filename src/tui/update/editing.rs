@@ -9,9 +9,7 @@ use crate::store::SectionText;
 use crate::tui::action::{Effect, OpenedDocument};
 use crate::tui::input::edit_keys::EditKey;
 use crate::tui::state::app::{App, Pane, RecoveryPrompt};
-use crate::tui::state::document_edit::{
-    blank_sections, from_store, section_key, Access, DocumentEdit, OpenIntent,
-};
+use crate::tui::state::document_edit::{from_store, Access, DocumentEdit, OpenIntent};
 use crate::tui::state::document_state::{DocumentKind, DocumentState};
 use crate::tui::state::draft_view::DraftView;
 
@@ -60,7 +58,7 @@ fn open_with(app: &mut App, intent: OpenIntent) -> Vec<Effect> {
     let edit = app
         .edits
         .entry(key.clone())
-        .or_insert_with(|| DocumentEdit::new(key.1, intent));
+        .or_insert_with(|| DocumentEdit::new(app.templates.get(key.1), intent));
     edit.intent = intent;
     if already_open {
         return proceed(app, &key);
@@ -218,7 +216,8 @@ fn proceed(app: &mut App, key: &DocKey) -> Vec<Effect> {
     if edit.editor.is_none() {
         match (edit.intent, draft) {
             (OpenIntent::Blank, _) => {
-                edit.load(&blank_sections(key.1));
+                let blank = edit.template.blank_sections();
+                edit.load(&blank);
                 app.documents
                     .entry(key.0.clone())
                     .or_default()
@@ -243,7 +242,7 @@ fn proceed(app: &mut App, key: &DocKey) -> Vec<Effect> {
                         document: key.1,
                         sections: sections
                             .iter()
-                            .map(|(h, t)| SectionText::new(section_key(key.1, h), h, t))
+                            .map(|(h, t)| SectionText::new(edit.section_key(h), h, t))
                             .collect(),
                         generated: true,
                     });
@@ -566,11 +565,7 @@ pub(super) fn section_regenerated(
         effects.push(Effect::JournalSections {
             chart_id: key.0.clone(),
             document: key.1,
-            sections: vec![SectionText::new(
-                section_key(key.1, &heading),
-                &heading,
-                text,
-            )],
+            sections: vec![SectionText::new(edit.section_key(&heading), &heading, text)],
             generated: true,
         });
     }

@@ -38,7 +38,11 @@ pub(super) fn after_update(app: &mut App, effects: &mut Vec<Effect>) {
             editor.set_read_only(true);
         }
     }
-    let Some(sections) = guard_sections(key.1, app.edits.get(&key), app.drafts.get(&key)) else {
+    let Some(sections) = guard_sections(
+        app.templates.get(key.1),
+        app.edits.get(&key),
+        app.drafts.get(&key),
+    ) else {
         return;
     };
     let state = app.review.guards.entry(key.clone()).or_default();
@@ -70,7 +74,11 @@ pub(super) fn guard_checked(
 /// The current document's sections and its guard report, when the report is up to date.
 pub(super) fn fresh(app: &mut App) -> Option<(DocKey, GuardReport)> {
     let key = current_key(app)?;
-    let sections = guard_sections(key.1, app.edits.get(&key), app.drafts.get(&key));
+    let sections = guard_sections(
+        app.templates.get(key.1),
+        app.edits.get(&key),
+        app.drafts.get(&key),
+    );
     let report = sections.and_then(|sections| {
         app.review
             .guards
@@ -116,7 +124,7 @@ pub(super) fn next_flag(app: &mut App, forward: bool) {
     let edit = app.edits.get(&key).filter(|e| e.editor.is_some());
     let target: &GuardItem = match edit {
         Some(edit) => {
-            let mut ranges = editor_ranges(key.1, edit, flagged.iter().copied());
+            let mut ranges = editor_ranges(edit, flagged.iter().copied());
             ranges.sort_by_key(|(_, r)| r.start);
             let cursor = edit.editor.as_ref().map_or(0, |e| e.cursor());
             let pick = if forward {
@@ -180,7 +188,7 @@ fn item_here<'a>(app: &App, key: &DocKey, report: &'a GuardReport) -> Option<&'a
         .filter(|e| e.editor.is_some())
         .and_then(|edit| {
             let cursor = edit.editor.as_ref()?.cursor();
-            editor_ranges(key.1, edit, report.items.iter())
+            editor_ranges(edit, report.items.iter())
                 .into_iter()
                 .find(|(_, r)| r.start <= cursor && cursor <= r.end)
                 .map(|(item, _)| item)

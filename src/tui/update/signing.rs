@@ -10,7 +10,7 @@ use crate::store::{SectionText, SignedDocument};
 use crate::tui::action::Effect;
 use crate::tui::input::command::Command;
 use crate::tui::state::app::App;
-use crate::tui::state::document_edit::{from_store, section_key, Access};
+use crate::tui::state::document_edit::{from_store, Access};
 use crate::tui::state::document_state::DocumentState;
 use crate::tui::state::review::{DocKey, SignPrompt, SignState};
 use crate::tui::workers::review::ExportFormat;
@@ -122,7 +122,7 @@ pub(super) fn sign_answer(app: &mut App, yes: bool) -> Vec<Effect> {
     let sections: Vec<SectionText> = edit
         .sections()
         .into_iter()
-        .map(|(heading, body)| SectionText::new(section_key(document, &heading), &heading, body))
+        .map(|(heading, body)| SectionText::new(edit.section_key(&heading), &heading, body))
         .collect();
     let acknowledged = app
         .review

@@ -70,8 +70,10 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect, panes: &Panes) {
             lines.push(Line::raw(""));
             let parts = [
                 ("ファイル", error.path.display().to_string(), UiPart::Base),
-                ("問題", error.problem.clone(), UiPart::Error),
+                ("問題", error.summary.clone(), UiPart::Error),
                 ("対処", error.hint.clone(), UiPart::Base),
+                // The parser's own words, for whoever fixes the file (verbatim).
+                ("詳細", error.problem.clone(), UiPart::Muted),
             ];
             for (label, value, part) in parts {
                 let entry = format!("{label}: {}", text::safe_line(&value));

@@ -6,7 +6,7 @@
 use crate::review::{GuardItem, GuardReport, Verdict};
 use crate::tui::input::command::Command;
 use crate::tui::state::app::App;
-use crate::tui::state::document_edit::{section_key, DocumentEdit};
+use crate::tui::state::document_edit::DocumentEdit;
 use crate::tui::state::review::{editor_ranges, guard_sections, DocKey, GuardState, SignState};
 use crate::tui::view::text;
 use crate::tui::view::theme::UiPart;
@@ -25,7 +25,11 @@ fn current_key(app: &App) -> Option<DocKey> {
 fn current(app: &App) -> Option<(&GuardState, &GuardReport)> {
     let key = current_key(app)?;
     let state = app.review.guards.get(&key)?;
-    let sections = guard_sections(key.1, app.edits.get(&key), app.drafts.get(&key))?;
+    let sections = guard_sections(
+        app.templates.get(key.1),
+        app.edits.get(&key),
+        app.drafts.get(&key),
+    )?;
     let report = state.fresh_report(&sections)?;
     Some((state, report))
 }
@@ -45,14 +49,13 @@ pub fn editor_marks(app: &App, edit: &DocumentEdit) -> Vec<(Range<usize>, Style)
     let Some((state, report)) = current(app) else {
         return Vec::new();
     };
-    let mut marks: Vec<(Range<usize>, Style)> =
-        editor_ranges(edit.document, edit, report.items.iter())
-            .into_iter()
-            .map(|(item, range)| {
-                let part = item_part(item, state.is_acknowledged(item));
-                (range, app.theme.ui(part))
-            })
-            .collect();
+    let mut marks: Vec<(Range<usize>, Style)> = editor_ranges(edit, report.items.iter())
+        .into_iter()
+        .map(|(item, range)| {
+            let part = item_part(item, state.is_acknowledged(item));
+            (range, app.theme.ui(part))
+        })
+        .collect();
     marks.sort_by_key(|(r, _)| r.start);
     marks
 }
@@ -62,7 +65,7 @@ pub fn section_marks(app: &App, heading: &str) -> Vec<(usize, usize, Style)> {
     let Some((state, report)) = current(app) else {
         return Vec::new();
     };
-    let key = section_key(app.draft_document, heading);
+    let key = app.templates.get(app.draft_document).section_key(heading);
     report
         .items
         .iter()
@@ -138,7 +141,13 @@ pub fn panel_lines(app: &App, width: usize) -> (Vec<Line<'static>>, Option<usize
     let muted = theme.ui(UiPart::Muted);
     let Some((state, report)) = current(app) else {
         let waiting = if current_key(app)
-            .and_then(|k| guard_sections(k.1, app.edits.get(&k), app.drafts.get(&k)))
+            .and_then(|k| {
+                guard_sections(
+                    app.templates.get(k.1),
+                    app.edits.get(&k),
+                    app.drafts.get(&k),
+                )
+            })
             .is_some()
         {
             "照合中…"

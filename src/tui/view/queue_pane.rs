@@ -152,7 +152,7 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
                     &format!(
                         "読込エラー {}: {}",
                         text::safe_line(&row.file_name),
-                        text::safe_line(&error.problem)
+                        text::safe_line(&error.summary)
                     ),
                     width,
                 ),

@@ -4,7 +4,8 @@
 //! the audit log; `flush` saves before exit. One document is open at a time: opening
 //! another closes the previous one (its journal saved, its chart lock released).
 
-use crate::cli::Context;
+use crate::context::Context;
+use crate::draft::DocumentTemplates;
 use crate::store::{
     self, DocumentSession, DocumentStore, LockDir, Opened, Recovered, SectionText, SessionContext,
 };
@@ -34,6 +35,8 @@ struct OpenSession {
 
 pub struct DocumentService {
     context: SessionContext,
+    /// The document templates (section keys of the accept marks).
+    templates: DocumentTemplates,
     open: Option<OpenSession>,
     /// The health last reported (so only changes are sent to the screen).
     reported: Option<String>,
@@ -43,19 +46,36 @@ impl DocumentService {
     pub fn new(context: SessionContext) -> Self {
         Self {
             context,
+            templates: DocumentTemplates::default(),
             open: None,
             reported: None,
         }
     }
 
-    /// Data dir, lock dir (config `lock_dir`, else beside the queue), signer name.
+    /// Uses `templates` (the config dir's own) for section keys.
+    pub fn with_templates(mut self, templates: DocumentTemplates) -> Self {
+        self.templates = templates;
+        self
+    }
+
+    pub fn templates(&self) -> &DocumentTemplates {
+        &self.templates
+    }
+
+    /// Data dir, lock dir (config `lock_dir`, else beside the queue), signer name, and the
+    /// config dir's templates (the built-ins when they cannot be read: the screen says why).
     pub fn from_context(ctx: &Context) -> Self {
+        let templates = DocumentTemplates::load(&ctx.paths.config_dir).unwrap_or_else(|error| {
+            tracing::warn!("document templates: {error}");
+            DocumentTemplates::default()
+        });
         Self::new(SessionContext {
             data_dir: ctx.paths.data_dir.clone(),
             locks: LockDir::resolve(ctx.config.lock_dir.as_deref(), &ctx.queue_dir),
             user: store::signer_name(&ctx.config),
             session_id: store::new_session_id(),
         })
+        .with_templates(templates)
     }
 
     /// Opens `document` of `chart_id` (closing the one open before).

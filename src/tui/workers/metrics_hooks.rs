@@ -405,7 +405,7 @@ pub struct MetricsHooks {
 
 impl MetricsHooks {
     /// Starts recording as the config says (`[metrics] enabled`); the DB is in the data dir.
-    pub fn start(ctx: &crate::cli::Context) -> Self {
+    pub fn start(ctx: &crate::context::Context) -> Self {
         Self::with_recorder(Recorder::start_for(&ctx.paths, &ctx.config.metrics))
     }
 

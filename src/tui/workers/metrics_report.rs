@@ -17,7 +17,7 @@ pub struct MetricsReportLoader {
 }
 
 impl MetricsReportLoader {
-    pub fn from_context(ctx: &crate::cli::Context) -> Self {
+    pub fn from_context(ctx: &crate::context::Context) -> Self {
         let study = ctx.config.study.as_ref().map(|s| s.name.as_str());
         Self {
             db_path: metrics::db_path(&ctx.paths),

@@ -13,7 +13,7 @@ pub mod queue;
 pub mod review;
 
 use crate::chart::Chart;
-use crate::cli::Context;
+use crate::context::Context;
 use crate::llm::{Engine, EngineConfig, ModelManifest};
 use crate::tui::action::{Action, EntityTarget};
 use crate::tui::state::document_state::DocumentKind;

@@ -37,7 +37,7 @@ async fn run(dir: PathBuf, actions: UnboundedSender<Action>, mut rescan_rx: Unbo
                     tracing::warn!("queue watcher: {error}");
                     if !watch_failure_shown {
                         watch_failure_shown = true;
-                        let _ = actions.send(Action::Status(error.to_string()));
+                        let _ = actions.send(Action::Status(error.japanese()));
                     }
                     // Without a watcher, fall back to polling via the retry timer below.
                 }
@@ -69,7 +69,7 @@ async fn run(dir: PathBuf, actions: UnboundedSender<Action>, mut rescan_rx: Unbo
                 queue = Some(scanned);
                 message
             }
-            Ok(Err(error)) => Action::QueueUnavailable(error.to_string()),
+            Ok(Err(error)) => Action::QueueUnavailable(error.japanese()),
             Err(join_error) => {
                 tracing::error!("queue scan task failed: {join_error}");
                 Action::QueueUnavailable(format!(

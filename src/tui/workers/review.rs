@@ -11,7 +11,6 @@ use crate::store::{
     SessionError, SignedDocument,
 };
 use crate::tui::action::Action;
-use crate::tui::state::document_edit::section_key;
 use crate::tui::state::document_state::DocumentKind;
 use crate::tui::workers::document::DocumentService;
 use std::collections::BTreeSet;
@@ -162,7 +161,13 @@ pub fn mark_accepted(
         chart_id,
         document,
         "確認済みの印を記録できません (画面上は反映済み)",
-        |session| session.mark_accepted(&section_key(document, heading), accepted),
+        |session| {
+            let key = documents.map_or_else(
+                || heading.to_string(),
+                |d| d.templates().get(document).section_key(heading),
+            );
+            session.mark_accepted(&key, accepted)
+        },
     )
 }
 

@@ -7,7 +7,7 @@
 mod dictionary;
 mod model;
 
-use crate::cli::{Cli, Context};
+use crate::context::{Context, Overrides};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -20,8 +20,8 @@ pub struct SetupArgs {
     pub skip_model: bool,
 }
 
-pub fn run(args: &SetupArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
-    let ctx = Context::resolve(cli)?;
+pub fn run(args: &SetupArgs, overrides: &Overrides) -> anyhow::Result<ExitCode> {
+    let ctx = Context::resolve(overrides)?;
     let mut all_ready = true;
     all_ready &= dictionary::ensure(&ctx.paths, args.check)?;
     if !args.skip_model {

@@ -1,15 +1,22 @@
-//! What every command needs, resolved once: paths, config, queue directory, model file.
-//! Precedence: command-line flag, then config file, then the built-in default.
+//! What every front end needs, resolved once: paths, config, queue directory, model file.
+//! Precedence: an override (a command-line flag), then the config file, then the built-in
+//! default.
 
 use crate::config::Config;
 use crate::paths::AppPaths;
 use anyhow::Context as _;
 use std::path::PathBuf;
 
-use super::Cli;
-
 /// File name of the default model inside the models dir (see models/).
 pub const DEFAULT_MODEL_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
+
+/// What the user chose for this run (the CLI's global flags); `None` = not given.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub queue: Option<PathBuf>,
+    pub model: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -21,16 +28,19 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn resolve(cli: &Cli) -> anyhow::Result<Self> {
+    pub fn resolve(overrides: &Overrides) -> anyhow::Result<Self> {
         let paths = AppPaths::discover().context("cannot find the user's directories")?;
-        let config_path = cli.config.clone().unwrap_or_else(|| paths.config_file());
+        let config_path = overrides
+            .config
+            .clone()
+            .unwrap_or_else(|| paths.config_file());
         let config = Config::load(&config_path)?;
-        let queue_dir = cli
+        let queue_dir = overrides
             .queue
             .clone()
             .or_else(|| config.queue_dir.clone())
             .unwrap_or_else(demo_queue_dir);
-        let model_path = cli
+        let model_path = overrides
             .model
             .clone()
             .or_else(|| config.model.clone())
