@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_extract;
 pub mod bench_metrics;
 pub mod bench_model;
+pub mod check;
 pub mod context;
 pub mod draft;
 pub mod export;
@@ -52,6 +53,8 @@ pub enum Command {
     Report(crate::cli::report::ReportArgs),
     /// Measure performance: the model engine, extraction against MeCab, the metrics recorder.
     Bench(crate::cli::bench::BenchArgs),
+    // Help text: the doc comment of `CheckArgs` (exit codes 0 / 1 / 2).
+    Check(check::CheckArgs),
 }
 
 /// Entry point of the `karte` binary.
@@ -71,6 +74,9 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Bench(ref args)) => {
             Context::resolve(&cli).and_then(|ctx| bench::run(args, &ctx))
+        }
+        Some(Command::Check(ref args)) => {
+            Context::resolve(&cli).and_then(|ctx| check::run(args, &ctx))
         }
         None => Context::resolve(&cli).and_then(crate::tui::run),
     };
