@@ -144,10 +144,12 @@ impl Harness {
                         chart,
                         document,
                         sections,
+                        provenance,
                     } => queue.push_back(self.guard.check(GuardRequest {
                         chart,
                         document,
                         sections,
+                        provenance,
                     })),
                     Effect::LookUpSigned { chart_id } => {
                         for document in DocumentKind::ALL {
@@ -648,6 +650,7 @@ fn guard_latency_per_keystroke() {
                 chart,
                 document,
                 sections,
+                provenance,
             } = effect
             {
                 // The worker's part: incremental re-check + report.
@@ -655,6 +658,7 @@ fn guard_latency_per_keystroke() {
                     chart,
                     document,
                     sections,
+                    provenance,
                 });
                 let Action::GuardChecked { micros, .. } = answer else {
                     panic!("guard answered something else");

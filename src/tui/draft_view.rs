@@ -2,7 +2,9 @@
 //! is still being written, and how the generation ended. Fed by `Action::Draft` events from
 //! whatever drafts (the `DraftService` in `services`); the clinician's editing comes later.
 
+use crate::chart::Source;
 use crate::nlp::Entity;
+use std::ops::Range;
 
 /// A section as the drafter announces it. Factual sections arrive filled (from structured
 /// chart data); narrative ones arrive empty and stream in.
@@ -41,6 +43,12 @@ pub enum DraftEvent {
         message: String,
     },
     Cancelled,
+    /// The spans of section `section`'s final text copied from the chart (factual and
+    /// evidence sections), sent right after its `SectionDone`.
+    SectionProvenance {
+        section: usize,
+        spans: Vec<(Range<usize>, Source)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +59,9 @@ pub struct DraftSection {
     pub progress: SectionProgress,
     /// Highlights for this section's text (char offsets into `text`).
     pub entities: Vec<Entity>,
+    /// Char ranges of `text` copied from the chart, with their record (the guard counts
+    /// facts inside them as supported).
+    pub provenance: Vec<(Range<usize>, Source)>,
 }
 
 /// Where a section stands while the draft is written (sections are written in order).
@@ -93,6 +104,7 @@ impl DraftView {
                     text: s.text,
                     generated: s.generated,
                     entities: Vec::new(),
+                    provenance: Vec::new(),
                 })
                 .collect(),
             phase: DraftPhase::Generating,
@@ -117,6 +129,7 @@ impl DraftView {
                 if let Some(s) = self.sections.get_mut(section) {
                     s.progress = SectionProgress::Writing;
                     s.text.push_str(&text);
+                    s.provenance.clear();
                 }
             }
             DraftEvent::SectionDone { section, text } => {
@@ -125,6 +138,12 @@ impl DraftView {
                     if let Some(text) = text {
                         s.text = text;
                     }
+                    s.provenance.clear(); // its own event follows
+                }
+            }
+            DraftEvent::SectionProvenance { section, spans } => {
+                if let Some(s) = self.sections.get_mut(section) {
+                    s.provenance = spans;
                 }
             }
             DraftEvent::Finished => self.end(DraftPhase::Done),

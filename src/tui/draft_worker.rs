@@ -43,6 +43,19 @@ pub fn screen_event(event: draft::DraftEvent) -> Result<DraftEvent, String> {
     })
 }
 
+/// The copied spans of a finished section, as the event that follows its `SectionDone`.
+pub fn provenance_event(event: &draft::DraftEvent) -> Option<DraftEvent> {
+    match event {
+        draft::DraftEvent::SectionDone { index, section } if !section.provenance.is_empty() => {
+            Some(DraftEvent::SectionProvenance {
+                section: *index,
+                spans: section.provenance.clone(),
+            })
+        }
+        _ => None,
+    }
+}
+
 pub struct SessionDraftService {
     engine: Arc<Engine>,
     /// Where user templates override the built-in ones (`<config_dir>/templates/`).
@@ -100,6 +113,11 @@ impl DraftService for SessionDraftService {
         let task_chart_id = chart_id.clone();
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
+                let provenance = provenance_event(&event).map(|event| Action::Draft {
+                    chart_id: task_chart_id.clone(),
+                    document,
+                    event,
+                });
                 let action = match screen_event(event) {
                     Ok(event) => Action::Draft {
                         chart_id: task_chart_id.clone(),
@@ -110,6 +128,11 @@ impl DraftService for SessionDraftService {
                 };
                 if task_actions.send(action).is_err() {
                     break;
+                }
+                if let Some(provenance) = provenance {
+                    if task_actions.send(provenance).is_err() {
+                        break;
+                    }
                 }
             }
         });

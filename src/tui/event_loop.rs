@@ -203,12 +203,14 @@ fn carry_out(
             chart,
             document,
             sections,
+            provenance,
         } => {
             if let Some(guard) = services.guard.as_ref() {
                 let request = guard_worker::GuardRequest {
                     chart,
                     document,
                     sections,
+                    provenance,
                 };
                 guard.check(request, actions.clone());
             }

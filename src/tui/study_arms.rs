@@ -209,6 +209,7 @@ impl BlankTemplates {
                     generated: true,
                     progress: SectionProgress::Done,
                     entities: Vec::new(),
+                    provenance: Vec::new(),
                 })
                 .collect(),
             phase: DraftPhase::Blank,
