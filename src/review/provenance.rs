@@ -14,9 +14,6 @@ pub fn provenance_after_edit(
     current: &str,
     provenance: &[(Range<usize>, Source)],
 ) -> Vec<(Range<usize>, Source)> {
-    if drafted == current {
-        return provenance.to_vec();
-    }
     let old: Vec<char> = drafted.chars().collect();
     let new: Vec<char> = current.chars().collect();
     let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
@@ -106,5 +103,46 @@ mod tests {
     fn spans_beyond_the_text_are_dropped() {
         let beyond = Range { start: 0, end: 9 };
         assert!(spans("肺炎", "肺炎。", std::slice::from_ref(&beyond)).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Whatever one edit does, every span kept holds exactly the text it held before.
+        #[test]
+        fn kept_spans_hold_the_copied_text(
+            drafted in "[肺炎。熱ab]{0,12}",
+            cuts in proptest::collection::vec((0usize..13, 0usize..13), 0..4),
+            at in 0usize..13,
+            removed in 0usize..4,
+            inserted in "[肺炎。x]{0,3}",
+        ) {
+            let old: Vec<char> = drafted.chars().collect();
+            // Each span's source carries its index, to find the copied text again.
+            let provenance: Vec<(Range<usize>, Source)> = cuts
+                .iter()
+                .enumerate()
+                .map(|(i, &(a, b))| {
+                    let range = a.min(b).min(old.len())..a.max(b).min(old.len());
+                    (range, Source::Note { id: "n".into(), start: i, end: i })
+                })
+                .collect();
+            let at = at.min(old.len());
+            let end = (at + removed).min(old.len());
+            let current: String = old[..at]
+                .iter()
+                .copied()
+                .chain(inserted.chars())
+                .chain(old[end..].iter().copied())
+                .collect();
+            let new: Vec<char> = current.chars().collect();
+            for (range, source) in provenance_after_edit(&drafted, &current, &provenance) {
+                let Source::Note { start: i, .. } = source else {
+                    unreachable!("only note sources were given");
+                };
+                let kept: String = new[range.clone()].iter().collect();
+                let copied: String = old[provenance[i].0.clone()].iter().collect();
+                proptest::prop_assert_eq!(kept, copied);
+                proptest::prop_assert!(!range.is_empty());
+            }
+        }
     }
 }
