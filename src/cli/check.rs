@@ -20,9 +20,9 @@ use crate::review::{check_draft_with_provenance, ChartIndex, GuardItem, GuardRep
 /// `karte draft --json` (the "section" events; their "provenance" spans count as copied
 /// from the chart). `-` reads the draft from standard input.
 ///
-/// Every entity and number of the draft is listed, by section, with its verdict
-/// (supported, unsupported, contradicted), the reason and the chart source; then the chart
-/// facts the draft leaves out.
+/// Every entity of the draft, and every bare number the chart does not write, is listed
+/// by section with its verdict (supported, unsupported, contradicted), the reason and the
+/// chart source; then the chart facts the draft leaves out.
 ///
 /// Exit status: 0 when nothing blocks signing, 1 when an unsupported or contradicted item
 /// does, 2 when the chart or the draft cannot be read (the message says why).
