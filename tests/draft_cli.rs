@@ -96,7 +96,10 @@ fn karte_draft_in_evidence_mode_needs_no_model() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("退院時サマリー\n"), "{text}");
     assert!(text.contains("【主訴】\n右季肋部痛、発熱\n"), "{text}");
-    assert!(text.contains("【手術・処置】\n6/9 腹腔鏡下胆嚢摘出術"), "{text}");
+    assert!(
+        text.contains("【手術・処置】\n6/9 腹腔鏡下胆嚢摘出術"),
+        "{text}"
+    );
 
     let out = run(true);
     assert!(out.status.success());

@@ -144,10 +144,12 @@ impl Harness {
                         chart,
                         document,
                         sections,
+                        provenance,
                     } => queue.push_back(self.guard.check(GuardRequest {
                         chart,
                         document,
                         sections,
+                        provenance,
                     })),
                     Effect::LookUpSigned { chart_id } => {
                         for document in DocumentKind::ALL {
@@ -639,6 +641,7 @@ fn guard_latency_per_keystroke() {
                 chart,
                 document,
                 sections,
+                provenance,
             } = effect
             {
                 // The worker's part: incremental re-check + report.
@@ -646,6 +649,7 @@ fn guard_latency_per_keystroke() {
                     chart,
                     document,
                     sections,
+                    provenance,
                 });
                 let Action::GuardChecked { micros, .. } = answer else {
                     panic!("guard answered something else");
@@ -902,4 +906,86 @@ fn reviewing_signing_and_exporting_are_recorded_and_measured() {
     assert!(edited > 0.0 && edited < 0.2, "{edited}");
     let retained = row.retained_share.expect("retained share");
     assert!(retained > 0.9, "{retained}");
+}
+
+/// A sentence the drafter copied from the chart (its provenance comes with the draft) is
+/// supported by construction, even a drug the guard would flag as written by the model; once
+/// the clinician edits inside it, it is the clinician's text and is checked again.
+#[test]
+fn copied_spans_are_supported_until_the_clinician_edits_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path(), 200, 50);
+    let chart = h.app.selected_chart().unwrap().clone();
+    let note = chart.notes[0].id.clone();
+    let body = format!("{FAITHFUL}\n{INJECTED}");
+    let start = FAITHFUL.chars().count() + 1;
+    let source = Source::Note {
+        id: note,
+        start: 0,
+        end: 8,
+    };
+    for event in [
+        DraftEvent::Started {
+            sections: vec![SectionStart {
+                title: HEADING.into(),
+                text: String::new(),
+                generated: true,
+            }],
+        },
+        DraftEvent::SectionDone {
+            section: 0,
+            text: Some(body.clone()),
+        },
+        DraftEvent::SectionProvenance {
+            section: 0,
+            spans: vec![(start..body.chars().count(), source.clone())],
+        },
+        DraftEvent::Finished,
+    ] {
+        h.act(Action::Draft {
+            chart_id: chart.id.clone(),
+            document: DocumentKind::Referral,
+            event,
+        });
+    }
+    let key = (chart.id.clone(), DocumentKind::Referral);
+    let drug = |h: &Harness| {
+        h.app.review.guards[&key]
+            .report
+            .as_ref()
+            .unwrap()
+            .items
+            .iter()
+            .find(|i| i.text == "ワルファリン")
+            .cloned()
+            .expect("the drug is checked")
+    };
+    let copied = drug(&h);
+    assert_eq!(copied.verdict, Verdict::Supported);
+    assert_eq!(copied.reason, karte::review::Reason::CopiedFromChart);
+    assert_eq!(copied.sources, vec![source]);
+
+    // Typing after the copied sentence leaves it copied.
+    h.command(Command::EditDraft);
+    assert!(h.app.is_editing(), "{}", h.status());
+    h.act(Action::Edit(EditKey::Move {
+        motion: karte::editor::Motion::DocumentEnd,
+        extend: false,
+    }));
+    h.act(Action::Edit(EditKey::Type("追記".into())));
+    assert_eq!(drug(&h).verdict, Verdict::Supported);
+    // Deleting into it makes it the clinician's text: flagged again.
+    for _ in 0..4 {
+        if !h.editor_text().contains(INJECTED) {
+            break;
+        }
+        h.act(Action::Edit(EditKey::DeleteBackward));
+    }
+    assert!(!h.editor_text().contains(INJECTED));
+    assert_eq!(
+        drug(&h).verdict,
+        Verdict::Unsupported,
+        "{}",
+        h.editor_text()
+    );
 }

@@ -6,6 +6,7 @@ pub mod bench_drafts;
 pub mod bench_extract;
 pub mod bench_metrics;
 pub mod bench_model;
+pub mod check;
 pub mod draft;
 pub mod export;
 pub mod extract;
@@ -53,6 +54,8 @@ pub enum Command {
     Report(crate::cli::report::ReportArgs),
     /// Measure performance: the model engine, extraction against MeCab, the metrics recorder.
     Bench(crate::cli::bench::BenchArgs),
+    // Help text: the doc comment of `CheckArgs` (exit codes 0 / 1 / 2).
+    Check(check::CheckArgs),
 }
 
 impl Cli {
@@ -85,6 +88,9 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Bench(ref args)) => {
             Context::resolve(&cli.overrides()).and_then(|ctx| bench::run(args, &ctx))
+        }
+        Some(Command::Check(ref args)) => {
+            Context::resolve(&cli.overrides()).and_then(|ctx| check::run(args, &ctx))
         }
         None => Context::resolve(&cli.overrides()).and_then(crate::tui::run),
     };

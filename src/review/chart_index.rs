@@ -3,6 +3,7 @@
 //! its certainty, values, sides, dates and source. Draft facts are looked up here.
 
 use super::facts::{facts_of, DateValue, Fact, Side};
+use super::numbers::all_numbers;
 use crate::chart::{Chart, DiagnosisStatus, Source};
 use crate::nlp::{Certainty, EntityType, Pipeline};
 use std::collections::HashMap;
@@ -62,6 +63,11 @@ pub struct ChartIndex {
     pub(crate) all_values: HashMap<EntityType, Vec<ChartValue>>,
     pub(crate) dates: Vec<ChartDate>,
     pub(crate) expected: Vec<ExpectedFact>,
+    /// Every number written in the chart (comparable form, see `numbers::number_key`) →
+    /// where: note spans and records.
+    pub(crate) numbers: HashMap<String, Vec<(Option<&'static str>, Source)>>,
+    /// The chart's ICD-10 codes (always read as codes in a draft).
+    pub(crate) icd_codes: Vec<String>,
     /// Entities indexed (for reporting).
     pub entity_count: usize,
 }
@@ -70,6 +76,13 @@ impl ChartIndex {
     /// Reads the whole chart once (a few ms per note); do it off the UI thread.
     pub fn build(pipeline: &Pipeline, chart: &Chart) -> ChartIndex {
         let mut index = ChartIndex::default();
+        index.index_numbers(chart);
+        index.icd_codes = chart
+            .diagnoses
+            .iter()
+            .filter_map(|d| d.icd10.clone())
+            .filter(|c| !c.trim().is_empty())
+            .collect();
         for note in &chart.notes {
             let entities = pipeline.extract(&note.text);
             let facts = facts_of(&note.text, &entities);
@@ -218,6 +231,115 @@ impl ChartIndex {
             });
         }
         index
+    }
+
+    /// Every number of the notes and records, with its source.
+    fn index_numbers(&mut self, chart: &Chart) {
+        for note in &chart.notes {
+            for n in all_numbers(&note.text) {
+                let source = Source::Note {
+                    id: note.id.clone(),
+                    start: n.start,
+                    end: n.end,
+                };
+                self.numbers
+                    .entry(n.key)
+                    .or_default()
+                    .push((n.family, source));
+            }
+        }
+        let mut records: Vec<(String, Source)> = Vec::new();
+        let p = &chart.patient;
+        let mut patient = format!("{} {} {}", p.id, p.name, p.kana);
+        if let Some(birth) = p.birth_date {
+            patient.push_str(&format!(" {}", birth.format("%Y-%m-%d")));
+            let e = &chart.encounter;
+            for on in [e.admission_date, e.discharge_date].into_iter().flatten() {
+                if let Some(age) = chart.age_on(on) {
+                    patient.push_str(&format!(" {age}歳"));
+                }
+            }
+        }
+        records.push((patient, Source::Patient));
+        let e = &chart.encounter;
+        let mut encounter = format!("{} {} {}", e.department, e.ward, e.attending);
+        for date in [e.admission_date, e.discharge_date].into_iter().flatten() {
+            encounter.push_str(&format!(" {}", date.format("%Y-%m-%d")));
+        }
+        if let (Some(a), Some(d)) = (e.admission_date, e.discharge_date) {
+            // The length of stay, counted both ways (nights, and days including both ends).
+            let nights = (d - a).num_days();
+            encounter.push_str(&format!(" {nights}泊 {}日間", nights + 1));
+        }
+        records.push((encounter, Source::Encounter));
+        if let Some(r) = &chart.referral {
+            let line = format!("{} {} {}", r.facility, r.department, r.doctor);
+            records.push((line, Source::Encounter));
+        }
+        for p in &chart.prescriptions {
+            let mut line = format!(
+                "{} {}{} {} {}",
+                p.drug, p.dose, p.unit, p.route, p.frequency
+            );
+            if let Some(days) = p.days {
+                line.push_str(&format!(" {days}日分"));
+            }
+            for date in [p.start, p.end].into_iter().flatten() {
+                line.push_str(&format!(" {}", date.format("%Y-%m-%d")));
+            }
+            records.push((line, Source::Prescription { id: p.id.clone() }));
+        }
+        for l in &chart.labs {
+            let line = format!(
+                "{} {} {} {} {}",
+                l.datetime.format("%Y-%m-%d %H:%M"),
+                l.item,
+                l.value,
+                l.unit,
+                l.reference_range
+            );
+            records.push((line, Source::Lab { id: l.id.clone() }));
+        }
+        for d in &chart.diagnoses {
+            let line = format!("{} {}", d.name, d.icd10.as_deref().unwrap_or_default());
+            records.push((line, Source::Diagnosis { id: d.id.clone() }));
+        }
+        for a in &chart.allergies {
+            let line = format!("{} {} {}", a.substance, a.reaction, a.severity);
+            records.push((line, Source::Allergy { id: a.id.clone() }));
+        }
+        for (line, source) in records {
+            for n in all_numbers(&line) {
+                let found = self.numbers.entry(n.key).or_default();
+                let entry = (n.family, source.clone());
+                if !found.contains(&entry) {
+                    found.push(entry);
+                }
+            }
+        }
+    }
+
+    /// The chart's ICD-10 codes.
+    pub fn icd_codes(&self) -> &[String] {
+        &self.icd_codes
+    }
+
+    /// Where the chart writes this number (comparable form); empty when it never does.
+    pub fn number_sources(&self, key: &str) -> Vec<Source> {
+        self.number_sources_counting(key, None)
+    }
+
+    /// Where the chart writes this number counting the same thing (`family`: see
+    /// `NumberSpan::family`; 「7日間」 is found as 「7日目」 or 「7日分」, not as 「7回」 or a
+    /// bare 7). A bare number (`None`) is found with any counter or none.
+    pub fn number_sources_counting(&self, key: &str, family: Option<&str>) -> Vec<Source> {
+        self.numbers
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter(|(f, _)| family.is_none() || *f == family)
+            .map(|(_, source)| source.clone())
+            .collect()
     }
 
     fn add_facts(

@@ -45,6 +45,13 @@ pub enum Reason {
     },
     /// A drug the chart knows only as an allergy, written as if given.
     ChartAllergy,
+    /// Inside a span the draft copied from the chart (a section's provenance): supported
+    /// by construction, the span's record is the evidence.
+    CopiedFromChart,
+    /// A number (count, duration, score) the chart never writes.
+    NumberNotInChart {
+        number: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,6 +63,18 @@ pub struct Check {
 }
 
 impl Check {
+    pub(crate) fn copied(source: Source) -> Self {
+        Self {
+            verdict: Verdict::Supported,
+            reason: Reason::CopiedFromChart,
+            sources: vec![source],
+        }
+    }
+    pub(crate) fn number_not_in_chart(number: &str) -> Self {
+        Self::unsupported(Reason::NumberNotInChart {
+            number: number.to_string(),
+        })
+    }
     fn supported(sources: impl IntoIterator<Item = Source>) -> Self {
         Self {
             verdict: Verdict::Supported,

@@ -1,20 +1,49 @@
 //! The provenance guard, incremental: the chart is indexed once; each draft section is
 //! split into sentences and only sentences whose text changed are extracted and checked
 //! again, so re-running it on every keystroke costs one short sentence.
+//!
+//! Besides the typed entities, every bare number of a sentence (「3回」, 「7日間」, scores)
+//! must appear in the chart. ICD-10 codes, department and ward names are not facts and are
+//! skipped. Spans a section copied from the chart (its provenance) are supported by
+//! construction, with their record as the evidence.
 
 use super::chart_index::ChartIndex;
-use super::check::{check_fact, Check};
-use super::facts::{facts_of, sentence_spans, Fact};
-use super::report::{GuardItem, GuardReport, OmittedFact};
-use crate::nlp::Pipeline;
+use super::check::{check_fact, Check, Verdict};
+use super::codes::{code_spans, overlaps};
+use super::facts::{facts_of, sentence_spans, DateValue};
+use super::numbers::quantities;
+use super::report::{GuardItem, GuardReport, ItemKind, OmittedFact};
+use crate::chart::Source;
+use crate::nlp::{Certainty, EntityType, Pipeline};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
+
+/// Char ranges of a section's text and the chart record each was copied from.
+pub type Provenance = [(Range<usize>, Source)];
+
+/// A section (key, text) with its copied spans.
+pub type SectionWithSpans = (String, String, Vec<(Range<usize>, Source)>);
+
+/// Copied spans per section key.
+pub type SectionSpans = Vec<(String, Vec<(Range<usize>, Source)>)>;
 
 /// One checked fact of a sentence (offsets relative to the sentence).
 #[derive(Debug, Clone)]
 struct CheckedFact {
-    fact: Fact,
+    kind: ItemKind,
+    /// As written in the draft.
+    text: String,
+    normalized: String,
+    certainty: Option<Certainty>,
+    start: usize,
+    end: usize,
+    /// The lookup key that counts as mentioning a chart fact (the omission check).
+    key: Option<String>,
+    /// For doses and test values: the head and the comparable value (the item's identity).
+    head: Option<String>,
+    value: Option<String>,
     check: Check,
 }
 
@@ -30,6 +59,7 @@ struct Sentence {
 struct SectionCheck {
     key: String,
     text: String,
+    provenance: Vec<(Range<usize>, Source)>,
     sentences: Vec<Sentence>,
 }
 
@@ -69,9 +99,22 @@ impl ProvenanceGuard {
     /// Sets a section's text; returns whether anything changed. Unchanged sentences keep
     /// their earlier result.
     pub fn update_section(&mut self, key: &str, text: &str) -> bool {
+        self.update_section_with_provenance(key, text, &[])
+    }
+
+    /// Like `update_section`, with the spans of `text` the draft copied from the chart
+    /// (char ranges, end exclusive, and their record): every fact wholly inside one is
+    /// supported, with that record as its evidence. Pass only spans that still hold the
+    /// copied text (see `review::provenance_after_edit`).
+    pub fn update_section_with_provenance(
+        &mut self,
+        key: &str,
+        text: &str,
+        provenance: &Provenance,
+    ) -> bool {
         let position = self.sections.iter().position(|s| s.key == key);
         if let Some(i) = position {
-            if self.sections[i].text == text {
+            if self.sections[i].text == text && self.sections[i].provenance == provenance {
                 return false;
             }
         }
@@ -111,6 +154,7 @@ impl ProvenanceGuard {
         let section = SectionCheck {
             key: key.to_string(),
             text: text.to_string(),
+            provenance: provenance.to_vec(),
             sentences,
         };
         match position {
@@ -134,14 +178,83 @@ impl ProvenanceGuard {
         self.sections.retain(|s| keep.contains(&s.key));
     }
 
+    /// Sets every section at once with its provenance (sections not listed are dropped).
+    pub fn update_all_with_provenance<'a>(
+        &mut self,
+        sections: impl IntoIterator<Item = (&'a str, &'a str, &'a Provenance)>,
+    ) {
+        let mut keep = HashSet::new();
+        for (key, text, provenance) in sections {
+            self.update_section_with_provenance(key, text, provenance);
+            keep.insert(key.to_string());
+        }
+        self.sections.retain(|s| keep.contains(&s.key));
+    }
+
     fn check_sentence(&self, sentence: &str) -> Vec<CheckedFact> {
-        let entities = self.pipeline.extract(sentence);
-        facts_of(sentence, &entities)
+        let codes = code_spans(sentence, self.index.icd_codes());
+        // Entities inside a code or a department / ward name are not facts (K80.0 is not
+        // the test K with the value 80.0).
+        let entities: Vec<_> = self
+            .pipeline
+            .extract(sentence)
+            .into_iter()
+            .filter(|e| !overlaps(&codes, e.start, e.end))
+            .collect();
+        let mut checked: Vec<CheckedFact> = facts_of(sentence, &entities)
             .into_iter()
             .filter_map(|fact| {
-                check_fact(&self.index, &fact).map(|check| CheckedFact { fact, check })
+                let check = check_fact(&self.index, &fact)?;
+                Some(CheckedFact {
+                    kind: ItemKind::Entity(fact.entity.kind),
+                    text: fact.entity.text.clone(),
+                    normalized: fact.entity.normalized.clone(),
+                    certainty: fact.entity.certainty,
+                    start: fact.entity.start,
+                    end: fact.entity.end,
+                    key: Some(fact.key),
+                    head: fact.head,
+                    value: fact.value,
+                    check,
+                })
             })
-            .collect()
+            .collect();
+        // Bare numbers: those not part of an entity (typed and checked above), a code or a
+        // name must be written somewhere in the chart.
+        // A relative date (入院15日目, 第3病日, POD 5) resolves to no chart date: its number
+        // is checked like a bare one.
+        let typed: Vec<_> = entities
+            .iter()
+            .filter(|e| e.kind != EntityType::Date || DateValue::parse(&e.normalized).is_some())
+            .collect();
+        for number in quantities(sentence) {
+            let inside_entity = typed
+                .iter()
+                .any(|e| number.start < e.end && e.start < number.end);
+            if inside_entity || overlaps(&codes, number.start, number.end) {
+                continue;
+            }
+            let found = self
+                .index
+                .number_sources_counting(&number.key, number.family);
+            if !found.is_empty() {
+                continue;
+            }
+            checked.push(CheckedFact {
+                kind: ItemKind::Number,
+                check: Check::number_not_in_chart(&number.text),
+                text: number.text,
+                normalized: number.key,
+                certainty: None,
+                start: number.start,
+                end: number.end,
+                key: None,
+                head: None,
+                value: None,
+            });
+        }
+        checked.sort_by_key(|c| (c.start, c.end));
+        checked
     }
 
     /// The findings for the current text (cheap: no extraction happens here).
@@ -152,16 +265,34 @@ impl ProvenanceGuard {
             let mut occurrences: HashMap<String, usize> = HashMap::new();
             for sentence in &section.sentences {
                 for checked in sentence.facts.iter() {
-                    let fact = &checked.fact;
-                    mentioned.insert(fact.key.as_str());
+                    let start = sentence.start + checked.start;
+                    let end = sentence.start + checked.end;
+                    let copied = section
+                        .provenance
+                        .iter()
+                        .find(|(range, _)| range.start <= start && end <= range.end);
+                    let check = match copied {
+                        Some((_, source)) => Check::copied(source.clone()),
+                        None => checked.check.clone(),
+                    };
+                    if checked.kind == ItemKind::Number && check.verdict == Verdict::Supported {
+                        continue; // numbers are listed only when the chart lacks them
+                    }
+                    if let Some(key) = &checked.key {
+                        mentioned.insert(key.as_str());
+                    }
+                    let kind = match checked.kind {
+                        ItemKind::Entity(kind) => kind.to_string(),
+                        ItemKind::Number => "number".to_string(),
+                    };
                     let identity = format!(
                         "{}\u{0}{:?}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
                         section.key,
-                        checked.check.verdict,
-                        fact.entity.kind,
-                        fact.entity.normalized,
-                        fact.head.as_deref().unwrap_or_default(),
-                        fact.value.as_deref().unwrap_or_default(),
+                        check.verdict,
+                        kind,
+                        checked.normalized,
+                        checked.head.as_deref().unwrap_or_default(),
+                        checked.value.as_deref().unwrap_or_default(),
                     );
                     let n = occurrences.entry(identity.clone()).or_insert(0);
                     *n += 1;
@@ -169,15 +300,15 @@ impl ProvenanceGuard {
                     items.push(GuardItem {
                         id: format!("g-{}", &hex::encode(digest)[..16]),
                         section: section.key.clone(),
-                        verdict: checked.check.verdict,
-                        kind: fact.entity.kind,
-                        text: fact.entity.text.clone(),
-                        normalized: fact.entity.normalized.clone(),
-                        certainty: fact.entity.certainty,
-                        start: sentence.start + fact.entity.start,
-                        end: sentence.start + fact.entity.end,
-                        reason: checked.check.reason.clone(),
-                        sources: checked.check.sources.clone(),
+                        verdict: check.verdict,
+                        kind: checked.kind,
+                        text: checked.text.clone(),
+                        normalized: checked.normalized.clone(),
+                        certainty: checked.certainty,
+                        start,
+                        end,
+                        reason: check.reason,
+                        sources: check.sources,
                     });
                 }
             }
@@ -200,6 +331,21 @@ impl ProvenanceGuard {
             .collect();
         GuardReport { items, omitted }
     }
+}
+
+/// Checks a whole draft in one go, with each section's provenance (no incremental state).
+pub fn check_draft_with_provenance(
+    pipeline: Arc<Pipeline>,
+    index: Arc<ChartIndex>,
+    sections: &[SectionWithSpans],
+) -> GuardReport {
+    let mut guard = ProvenanceGuard::new(pipeline, index);
+    guard.update_all_with_provenance(
+        sections
+            .iter()
+            .map(|(k, t, p)| (k.as_str(), t.as_str(), p.as_slice())),
+    );
+    guard.report()
 }
 
 /// Checks a whole draft in one go (no incremental state kept).

@@ -8,6 +8,36 @@ use crate::nlp::{Certainty, EntityType};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
+/// What a finding is about: an entity the pipeline typed, or a bare number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemKind {
+    Entity(EntityType),
+    /// A count, duration or score that is not a typed entity (「3回」, 「7日間」).
+    Number,
+}
+
+impl ItemKind {
+    /// The name used in JSON: the entity type's ("disease", "dose" …) or "number".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Entity(kind) => kind.as_str(),
+            ItemKind::Number => "number",
+        }
+    }
+}
+
+impl Serialize for ItemKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<EntityType> for ItemKind {
+    fn eq(&self, other: &EntityType) -> bool {
+        *self == ItemKind::Entity(*other)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GuardItem {
     /// Stable across edits elsewhere in the draft: section, verdict, entity, value and
@@ -15,7 +45,7 @@ pub struct GuardItem {
     pub id: String,
     pub section: String,
     pub verdict: Verdict,
-    pub kind: EntityType,
+    pub kind: ItemKind,
     /// As written in the draft.
     pub text: String,
     pub normalized: String,
@@ -66,6 +96,8 @@ impl GuardItem {
                 format!("日付が違う: カルテでは {}", chart_dates.join(", "))
             }
             Reason::ChartAllergy => "カルテではアレルギー（禁忌）として記載".into(),
+            Reason::CopiedFromChart => "カルテから転記（出典あり）".into(),
+            Reason::NumberNotInChart { number } => format!("カルテにない数値: {number}"),
         }
     }
 }

@@ -216,6 +216,8 @@ pub enum Effect {
         chart: Arc<Chart>,
         document: DocumentKind,
         sections: Vec<(String, String)>,
+        /// Per section key: the spans still copied from the chart (see `guard_provenance`).
+        provenance: crate::review::SectionSpans,
     },
     /// Read what is signed of both documents of chart `chart_id` (answers:
     /// `Action::SignedVersion`), without opening them.

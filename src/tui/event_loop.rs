@@ -205,12 +205,14 @@ fn carry_out(
             chart,
             document,
             sections,
+            provenance,
         } => {
             if let Some(guard) = services.guard.as_ref() {
                 let request = guard::GuardRequest {
                     chart,
                     document,
                     sections,
+                    provenance,
                 };
                 guard.check(request, actions.clone());
             }

@@ -5,6 +5,7 @@
 use crate::chart::Source;
 use crate::draft::DraftMode;
 use crate::nlp::Entity;
+use std::ops::Range;
 
 /// A section as the drafter announces it. Factual sections arrive filled (from structured
 /// chart data); narrative ones arrive empty and stream in.
@@ -52,6 +53,12 @@ pub enum DraftEvent {
         message: String,
     },
     Cancelled,
+    /// The spans of section `section`'s final text copied from the chart (factual and
+    /// evidence sections), sent right after its `SectionDone`.
+    SectionProvenance {
+        section: usize,
+        spans: Vec<(Range<usize>, Source)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +74,9 @@ pub struct DraftSection {
     pub sources: Vec<(String, Source)>,
     /// How the section was written (narrative sections).
     pub mode: Option<DraftMode>,
+    /// Char ranges of `text` copied from the chart, with their record (the guard counts
+    /// facts inside them as supported).
+    pub provenance: Vec<(Range<usize>, Source)>,
 }
 
 /// Where a section stands while the draft is written (sections are written in order).
@@ -111,6 +121,7 @@ impl DraftView {
                     entities: Vec::new(),
                     sources: Vec::new(),
                     mode: None,
+                    provenance: Vec::new(),
                 })
                 .collect(),
             phase: DraftPhase::Generating,
@@ -135,6 +146,7 @@ impl DraftView {
                 if let Some(s) = self.sections.get_mut(section) {
                     s.progress = SectionProgress::Writing;
                     s.text.push_str(&text);
+                    s.provenance.clear();
                 }
             }
             DraftEvent::SectionDone { section, text } => {
@@ -143,6 +155,12 @@ impl DraftView {
                     if let Some(text) = text {
                         s.text = text;
                     }
+                    s.provenance.clear(); // its own event follows
+                }
+            }
+            DraftEvent::SectionProvenance { section, spans } => {
+                if let Some(s) = self.sections.get_mut(section) {
+                    s.provenance = spans;
                 }
             }
             DraftEvent::Evidence {

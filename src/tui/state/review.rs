@@ -19,6 +19,8 @@ pub type DocKey = (String, DocumentKind);
 pub struct GuardState {
     /// The sections (journal key, text) last sent to the guard worker.
     pub sent: Vec<(String, String)>,
+    /// The copied spans last sent with them.
+    pub sent_provenance: crate::review::SectionSpans,
     /// The latest report and the sections it was computed for.
     pub report: Option<GuardReport>,
     pub checked: Vec<(String, String)>,
@@ -134,6 +136,46 @@ pub fn guard_sections(
     )
 }
 
+/// The spans of each section (journal key) that still hold text copied from the chart:
+/// the draft's provenance, shifted past the clinician's edits, and dropped where an edit
+/// touched it (`review::provenance_after_edit`). Sections without any are left out.
+pub fn guard_provenance(
+    template: &DocumentTemplate,
+    edit: Option<&DocumentEdit>,
+    draft: Option<&DraftView>,
+) -> crate::review::SectionSpans {
+    let Some(draft) = draft else {
+        return Vec::new();
+    };
+    let drafted = |key: &str| {
+        draft
+            .sections
+            .iter()
+            .find(|s| template.section_key(&s.title) == key)
+    };
+    let current: Vec<(String, String)> = match edit.filter(|e| e.editor.is_some()) {
+        Some(edit) => edit
+            .sections()
+            .into_iter()
+            .map(|(heading, body)| (edit.section_key(&heading), body))
+            .collect(),
+        None => draft
+            .sections
+            .iter()
+            .map(|s| (template.section_key(&s.title), s.text.clone()))
+            .collect(),
+    };
+    current
+        .into_iter()
+        .filter_map(|(key, body)| {
+            let section = drafted(&key)?;
+            let spans =
+                crate::review::provenance_after_edit(&section.text, &body, &section.provenance);
+            (!spans.is_empty()).then_some((key, spans))
+        })
+        .collect()
+}
+
 /// Byte range in the editor's text of each guard item (by section key and char offsets
 /// into that section's body). Items whose section is missing are left out.
 pub fn editor_ranges<'a>(
@@ -171,6 +213,59 @@ pub fn char_to_byte(text: &str, index: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chart::Source;
+    use crate::tui::state::document_edit::OpenIntent;
+    use crate::tui::state::draft_view::{DraftEvent, SectionStart};
+
+    #[test]
+    fn copied_spans_follow_the_text_through_edits() {
+        let document = DocumentKind::Discharge;
+        let mut draft = DraftView::new(vec![SectionStart {
+            title: "入院後経過".into(),
+            text: String::new(),
+            generated: true,
+        }]);
+        let text = "肺炎で入院。抗菌薬で軽快。";
+        let source = Source::Note {
+            id: "n1".into(),
+            start: 3,
+            end: 9,
+        };
+        draft.apply(DraftEvent::SectionDone {
+            section: 0,
+            text: Some(text.into()),
+        });
+        draft.apply(DraftEvent::SectionProvenance {
+            section: 0,
+            spans: vec![(0..6, source.clone()), (6..13, source.clone())],
+        });
+        draft.apply(DraftEvent::Finished);
+        let template = DocumentTemplate::builtin(document);
+        let key = template.section_key("入院後経過");
+        // Not edited: every span, under the section's journal key.
+        let spans = guard_provenance(&template, None, Some(&draft));
+        assert_eq!(
+            spans,
+            vec![(
+                key.clone(),
+                vec![(0..6, source.clone()), (6..13, source.clone())]
+            )]
+        );
+        // Edited inside the second sentence: only the first still counts as copied.
+        let mut edit = DocumentEdit::new(&template, OpenIntent::Edit);
+        edit.load(&[("入院後経過".into(), "肺炎で入院。抗菌薬で改善。".into())]);
+        let spans = guard_provenance(&template, Some(&edit), Some(&draft));
+        assert_eq!(spans, vec![(key, vec![(0..6, source.clone())])]);
+        // Rewritten entirely: nothing is copied any more.
+        edit.load(&[("入院後経過".into(), "自宅退院。".into())]);
+        assert!(guard_provenance(&template, Some(&edit), Some(&draft)).is_empty());
+        // Streaming text replaces the provenance until its own event comes.
+        draft.apply(DraftEvent::Text {
+            section: 0,
+            text: "追記".into(),
+        });
+        assert!(draft.sections[0].provenance.is_empty());
+    }
 
     #[test]
     fn char_offsets_become_byte_offsets() {

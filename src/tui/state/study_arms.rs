@@ -211,6 +211,7 @@ impl BlankTemplates {
                     entities: Vec::new(),
                     sources: Vec::new(),
                     mode: None,
+                    provenance: Vec::new(),
                 })
                 .collect(),
             phase: DraftPhase::Blank,

@@ -7,7 +7,9 @@ use crate::review::{GuardItem, GuardReport};
 use crate::tui::action::Effect;
 use crate::tui::input::command::Command;
 use crate::tui::state::app::{App, ChartTab, Pane};
-use crate::tui::state::review::{editor_ranges, guard_sections, DocKey, SourceMark};
+use crate::tui::state::review::{
+    editor_ranges, guard_provenance, guard_sections, DocKey, SourceMark,
+};
 
 pub(super) fn current_key(app: &App) -> Option<DocKey> {
     Some((app.selected_chart()?.id.clone(), app.draft_document))
@@ -45,15 +47,22 @@ pub(super) fn after_update(app: &mut App, effects: &mut Vec<Effect>) {
     ) else {
         return;
     };
+    let provenance = guard_provenance(
+        app.templates.get(key.1),
+        app.edits.get(&key),
+        app.drafts.get(&key),
+    );
     let state = app.review.guards.entry(key.clone()).or_default();
-    if state.sent == sections {
+    if state.sent == sections && state.sent_provenance == provenance {
         return;
     }
     state.sent.clone_from(&sections);
+    state.sent_provenance.clone_from(&provenance);
     effects.push(Effect::CheckGuard {
         chart,
         document: key.1,
         sections,
+        provenance,
     });
 }
 

@@ -75,6 +75,19 @@ pub fn screen_event(event: draft::DraftEvent) -> Result<DraftEvent, String> {
     })
 }
 
+/// The copied spans of a finished section, as the event that follows its `SectionDone`.
+pub fn provenance_event(event: &draft::DraftEvent) -> Option<DraftEvent> {
+    match event {
+        draft::DraftEvent::SectionDone { index, section } if !section.provenance.is_empty() => {
+            Some(DraftEvent::SectionProvenance {
+                section: *index,
+                spans: section.provenance.clone(),
+            })
+        }
+        _ => None,
+    }
+}
+
 pub struct SessionDraftService {
     engine: Arc<Engine>,
     /// Where user templates override the built-in ones (`<config_dir>/templates/`).
@@ -181,6 +194,11 @@ impl DraftService for SessionDraftService {
                     }
                     _ => None,
                 };
+                let provenance = provenance_event(&event).map(|event| Action::Draft {
+                    chart_id: task_chart_id.clone(),
+                    document,
+                    event,
+                });
                 let action = match screen_event(event) {
                     Ok(event) => Action::Draft {
                         chart_id: task_chart_id.clone(),
@@ -198,6 +216,11 @@ impl DraftService for SessionDraftService {
                         document,
                         event,
                     });
+                }
+                if let Some(provenance) = provenance {
+                    if task_actions.send(provenance).is_err() {
+                        break;
+                    }
                 }
             }
         });
@@ -340,7 +363,8 @@ mod tests {
                 DraftEvent::Text { text, .. } => streamed += text.chars().count(),
                 DraftEvent::SectionStarted { .. }
                 | DraftEvent::SectionDone { .. }
-                | DraftEvent::Evidence { .. } => {}
+                | DraftEvent::Evidence { .. }
+                | DraftEvent::SectionProvenance { .. } => {}
                 DraftEvent::Finished => break,
                 other => panic!("unexpected {other:?}"),
             }

@@ -22,6 +22,8 @@ pub struct GuardRequest {
     pub chart: Arc<Chart>,
     pub document: DocumentKind,
     pub sections: Vec<(String, String)>,
+    /// Per section key: spans copied from the chart (facts inside are supported).
+    pub provenance: crate::review::SectionSpans,
 }
 
 /// The guard's state for every chart and document seen, without a thread (tests use it
@@ -48,6 +50,7 @@ impl GuardRunner {
             chart,
             document,
             sections,
+            provenance,
         } = request;
         let key = (chart.id.clone(), document);
         let current = self
@@ -79,7 +82,17 @@ impl GuardRunner {
             .entry(key.clone())
             .or_insert_with(|| ProvenanceGuard::new(pipeline, index));
         let started = Instant::now();
-        guard.update_all(sections.iter().map(|(k, t)| (k.as_str(), t.as_str())));
+        let spans_of = |key: &str| {
+            provenance
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or(&[][..], |(_, spans)| spans.as_slice())
+        };
+        guard.update_all_with_provenance(
+            sections
+                .iter()
+                .map(|(k, t)| (k.as_str(), t.as_str(), spans_of(k))),
+        );
         let report = guard.report();
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         Action::GuardChecked {
