@@ -239,6 +239,15 @@ fn bare_numbers_must_be_in_the_chart() {
             .unwrap_or_else(|| panic!("{text}: the number is not flagged: {:?}", report.items));
         assert_eq!(item.verdict, Verdict::Unsupported, "{text}");
         assert_eq!(item.text, number, "{text}");
+        let slice: String = text
+            .chars()
+            .skip(item.start)
+            .take(item.end - item.start)
+            .collect();
+        assert_eq!(
+            slice, number,
+            "the item's offsets span the number and its counter"
+        );
         assert_eq!(item.explanation(), format!("カルテにない数値: {number}"));
         assert!(!report.can_sign(&Default::default()));
     }
@@ -276,7 +285,7 @@ fn bare_numbers_must_be_in_the_chart() {
         .age_on(chart.encounter.admission_date.unwrap())
         .unwrap();
     let report = check(&format!(
-        "1. 経過\n{age}歳女性。2026年1月14日入院、1/24退院。SpO2 と HbA1c を確認。"
+        "1. 経過\n{age}歳女性。2026年1月14日入院、1/24退院。SpO2 と HbA1c を確認。\n.2026年に初診。"
     ));
     assert!(
         !report.items.iter().any(|i| i.kind == ItemKind::Number),

@@ -233,9 +233,23 @@ impl ChartIndex {
         index
     }
 
-    /// Every number of the notes and records, with its source.
+    /// Every number of the notes and records, with its source. Record dates count as
+    /// written 「2026年3月2日」 (a year, a month, a day), as do the dates of the notes.
     fn index_numbers(&mut self, chart: &Chart) {
         for note in &chart.notes {
+            let date = japanese_date(note.datetime.date());
+            let time = note.datetime.format("%H:%M").to_string();
+            for n in all_numbers(&format!("{date} {time}")) {
+                let source = Source::Note {
+                    id: note.id.clone(),
+                    start: 0,
+                    end: 0,
+                };
+                self.numbers
+                    .entry(n.key)
+                    .or_default()
+                    .push((n.family, source));
+            }
             for n in all_numbers(&note.text) {
                 let source = Source::Note {
                     id: note.id.clone(),
@@ -252,7 +266,7 @@ impl ChartIndex {
         let p = &chart.patient;
         let mut patient = format!("{} {} {}", p.id, p.name, p.kana);
         if let Some(birth) = p.birth_date {
-            patient.push_str(&format!(" {}", birth.format("%Y-%m-%d")));
+            patient.push_str(&format!(" {}", japanese_date(birth)));
             let e = &chart.encounter;
             for on in [e.admission_date, e.discharge_date].into_iter().flatten() {
                 if let Some(age) = chart.age_on(on) {
@@ -264,7 +278,7 @@ impl ChartIndex {
         let e = &chart.encounter;
         let mut encounter = format!("{} {} {}", e.department, e.ward, e.attending);
         for date in [e.admission_date, e.discharge_date].into_iter().flatten() {
-            encounter.push_str(&format!(" {}", date.format("%Y-%m-%d")));
+            encounter.push_str(&format!(" {}", japanese_date(date)));
         }
         if let (Some(a), Some(d)) = (e.admission_date, e.discharge_date) {
             // The length of stay, counted both ways (nights, and days including both ends).
@@ -285,14 +299,15 @@ impl ChartIndex {
                 line.push_str(&format!(" {days}日分"));
             }
             for date in [p.start, p.end].into_iter().flatten() {
-                line.push_str(&format!(" {}", date.format("%Y-%m-%d")));
+                line.push_str(&format!(" {}", japanese_date(date)));
             }
             records.push((line, Source::Prescription { id: p.id.clone() }));
         }
         for l in &chart.labs {
             let line = format!(
-                "{} {} {} {} {}",
-                l.datetime.format("%Y-%m-%d %H:%M"),
+                "{} {} {} {} {} {}",
+                japanese_date(l.datetime.date()),
+                l.datetime.format("%H:%M"),
                 l.item,
                 l.value,
                 l.unit,
@@ -464,6 +479,12 @@ impl ChartIndex {
         keys.sort();
         keys
     }
+}
+
+/// 「2026年3月2日」: its numbers read as a year, a month and a day.
+fn japanese_date(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}年{}月{}日", date.year(), date.month(), date.day())
 }
 
 fn keys_of(facts: &[Fact], kinds: &[EntityType]) -> Vec<String> {

@@ -243,11 +243,12 @@ impl ProvenanceGuard {
             checked.push(CheckedFact {
                 kind: ItemKind::Number,
                 check: Check::number_not_in_chart(&number.text),
+                // The item spans the number and its counter (「7日間」).
+                end: number.start + number.text.chars().count(),
                 text: number.text,
                 normalized: number.key,
                 certainty: None,
                 start: number.start,
-                end: number.end,
                 key: None,
                 head: None,
                 value: None,

@@ -341,6 +341,7 @@ mod tests {
 
         let mut started = None;
         let mut streamed = 0;
+        let mut with_provenance = 0;
         loop {
             let action = tokio::time::timeout(Duration::from_secs(300), rx.recv())
                 .await
@@ -363,8 +364,11 @@ mod tests {
                 DraftEvent::Text { text, .. } => streamed += text.chars().count(),
                 DraftEvent::SectionStarted { .. }
                 | DraftEvent::SectionDone { .. }
-                | DraftEvent::Evidence { .. }
-                | DraftEvent::SectionProvenance { .. } => {}
+                | DraftEvent::Evidence { .. } => {}
+                DraftEvent::SectionProvenance { spans, .. } => {
+                    assert!(!spans.is_empty());
+                    with_provenance += 1;
+                }
                 DraftEvent::Finished => break,
                 other => panic!("unexpected {other:?}"),
             }
@@ -379,5 +383,9 @@ mod tests {
             "factual sections come from the chart"
         );
         assert!(streamed > 0, "the model wrote something");
+        assert!(
+            with_provenance > 0,
+            "factual sections come with the records they were copied from"
+        );
     }
 }
