@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::chart::{Chart, DiagnosisStatus};
 use crate::nlp::sectionizer;
 use crate::nlp::Pipeline;
-use crate::review::{ChartIndex, ProvenanceGuard, Verdict};
+use crate::review::{check_draft_with_provenance, ChartIndex, Verdict};
 
 use super::evidence::dedup_key;
 use super::grounded::numbers_in;
@@ -36,17 +36,17 @@ pub struct DraftQuality {
     pub flagged: Vec<(String, String, String)>,
 }
 
-/// Measures `draft` against `chart`.
+/// Measures `draft` against `chart` (the guard sees each section's provenance: what was
+/// copied from the chart is supported by construction).
 pub fn assess(chart: &Chart, draft: &Draft, pipeline: &Arc<Pipeline>) -> DraftQuality {
     let index = Arc::new(ChartIndex::build(pipeline, chart));
-    let mut guard = ProvenanceGuard::new(Arc::clone(pipeline), index);
-    guard.update_all(
-        draft
-            .sections
-            .iter()
-            .map(|s| (s.key.as_str(), s.text.as_str())),
-    );
-    let report = guard.report();
+    // Copied spans count as supported, as in the TUI and `karte check`.
+    let sections: Vec<_> = draft
+        .sections
+        .iter()
+        .map(|s| (s.key.clone(), s.text.clone(), s.provenance.clone()))
+        .collect();
+    let report = check_draft_with_provenance(Arc::clone(pipeline), index, &sections);
     let mut q = DraftQuality::default();
     for item in report
         .items
