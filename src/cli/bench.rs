@@ -18,6 +18,8 @@ pub enum BenchTarget {
     Extract(super::bench_extract::BenchExtractArgs),
     /// Recorder cost per event on the calling thread; report time over a large metrics DB.
     Metrics(super::bench_metrics::MetricsBenchArgs),
+    /// Entity extraction accuracy on gold sets: P/R/F1 per type, certainty confusion.
+    ExtractAccuracy(super::bench_accuracy::BenchAccuracyArgs),
 }
 
 pub fn run(args: &BenchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -25,5 +27,6 @@ pub fn run(args: &BenchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         BenchTarget::Model(model) => super::bench_model::run(model, ctx),
         BenchTarget::Extract(extract) => super::bench_extract::run(extract, ctx),
         BenchTarget::Metrics(metrics) => super::bench_metrics::run(metrics, ctx),
+        BenchTarget::ExtractAccuracy(accuracy) => super::bench_accuracy::run(accuracy, ctx),
     }
 }

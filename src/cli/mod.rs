@@ -2,6 +2,7 @@
 //! file with its clap `Args` and a `run` function; this file only dispatches.
 
 pub mod bench;
+pub mod bench_accuracy;
 pub mod bench_extract;
 pub mod bench_metrics;
 pub mod bench_model;

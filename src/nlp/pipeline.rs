@@ -39,6 +39,10 @@ impl Pipeline {
         let candidates = self.candidates(normalized.as_str());
         let mut candidates = candidates;
         drop_diseases_inside_drug_classes(normalized.as_str(), &mut candidates);
+        candidates.retain(|c| {
+            c.kind != EntityType::Disease
+                || !rules::compound::is_non_finding(&normalized.as_str()[c.start..c.end])
+        });
         let mut accepted = resolve_overlaps(candidates);
         drop_measurement_conditions(normalized.as_str(), &mut accepted);
         let certainties = context::assign(normalized.as_str(), &accepted);

@@ -176,15 +176,70 @@ const STOP_WORDS: &[&str] = &[
     "重",
     "無",
     "周囲",
+    "発症",
+    "現症",
+    "合併症",
+    "既往症",
+    "背景",
+    "基礎",
 ];
 
-/// Words stripped from the end of a run before looking for a head (喀痰吸引実施).
+/// Words stripped from the end of a run before looking for a head (喀痰吸引実施, 脳梗塞発症).
 const TRAILING_RECORD_WORDS: &[&str] = &[
-    "実施", "施行", "開始", "継続", "予定", "中止", "終了", "後", "中", "済", "時", "前",
+    "実施", "施行", "開始", "継続", "予定", "中止", "終了", "後", "中", "済", "時", "前", "発症",
 ];
+
+/// Record words that look like disease words (they end in 症, 疾患 …) but name no finding:
+/// 「発症」, 「現症」, 「既往」, 「背景疾患」, 「合併症」 on their own are never a disease entity.
+pub const NON_FINDINGS: &[&str] = &[
+    "発症",
+    "新規発症",
+    "初発症状",
+    "現症",
+    "既往",
+    "既往症",
+    "既往歴",
+    "背景疾患",
+    "基礎疾患",
+    "併存疾患",
+    "併存症",
+    "合併症",
+    "原疾患",
+    "疾患",
+    "主病名",
+    "病名",
+    "症状",
+    "病状",
+    "病歴",
+    "病態",
+    "症例",
+    "重症度",
+    "発症時",
+    "術後合併症",
+    "既往疾患",
+    "対象疾患",
+    "関連疾患",
+    "周術期合併症",
+];
+
+/// Whether a disease candidate's surface names no finding ([`NON_FINDINGS`]).
+pub fn is_non_finding(surface: &str) -> bool {
+    NON_FINDINGS.contains(&surface)
+}
+
+/// One-character suffixes that make the word before them a modifier: 化膿 + 性, B + 型, III + 度.
+const MODIFIER_SUFFIXES: &[&str] = &["性", "型", "度"];
 
 /// One-character disease suffixes that make a site into a disease word.
 const SITE_SUFFIXES: [char; 4] = ['痛', '炎', '症', '癌'];
+
+/// A type or grade code written before 型 / 度: 1, 2, A, B, C, II, III, IV.
+fn is_type_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 4
+        && (s.bytes().all(|b| b.is_ascii_digit()) && s.len() <= 2
+            || s.bytes().all(|b| b.is_ascii_uppercase()))
+}
 
 /// Laterality that joins the anatomy after it.
 const LATERALITY: &[&str] = &["左右", "両側", "右側", "左側", "右", "左", "両"];
@@ -437,6 +492,10 @@ impl RunContext<'_> {
             let blocked = start == self.run_start || in_run.iter().any(|c| c.end == start);
             while let Some(i) = (!blocked).then(|| self.word_ending_at(start)).flatten() {
                 let word = &self.words()[i];
+                if let Some(modifier_start) = self.suffixed_modifier_start(i) {
+                    start = modifier_start;
+                    continue;
+                }
                 let takes = if is_finding {
                     !self.is_anatomy(word)
                         && !self.is_stop(word)
@@ -475,11 +534,51 @@ impl RunContext<'_> {
     fn digit_type_prefix(&self, i: usize) -> bool {
         let word = &self.words()[i];
         self.surface(word) == "型"
-            || (self.surface(word).chars().all(|c| c.is_ascii_digit())
+            || (is_type_code(self.surface(word))
                 && self
                     .words()
                     .get(i + 1)
-                    .is_some_and(|next| self.surface(next).starts_with('型')))
+                    .is_some_and(|next| self.surface(next).starts_with(['型', '度'])))
+    }
+
+    /// Where a modifier made of a word and a suffix starts, when word `i` is that suffix
+    /// (性, 型, 度) glued to the word before it: 化膿 + 性, 閉塞 + 性, B + 型, II + 型, III + 度.
+    /// Anatomy (肝 + 性 is rare, 右 + 側 is not a suffix here) and record words never qualify.
+    fn suffixed_modifier_start(&self, i: usize) -> Option<usize> {
+        let words = self.words();
+        let suffix = self.surface(&words[i]);
+        let (stem_start, stem) = if MODIFIER_SUFFIXES.contains(&suffix) {
+            let stem = words.get(i.checked_sub(1)?)?;
+            if stem.end != words[i].start {
+                return None;
+            }
+            (stem.start, stem)
+        } else {
+            // lindera sometimes keeps the suffix on the stem (III度, 出血性).
+            let (head, last) =
+                suffix.split_at(suffix.len() - suffix.chars().next_back()?.len_utf8());
+            if !MODIFIER_SUFFIXES.contains(&last) || head.is_empty() {
+                return None;
+            }
+            if !is_type_code(head) {
+                return None;
+            }
+            return Some(words[i].start);
+        };
+        let stem_text = self.surface(stem);
+        let takes = if is_type_code(stem_text) {
+            // 2型, B型, III度; a degree only after a roman numeral or one digit (not 38度).
+            suffix != "度"
+                || stem_text.chars().count() == 1
+                || stem_text.bytes().all(|b| b.is_ascii_uppercase())
+        } else {
+            suffix == "性"
+                && !self.is_anatomy(stem)
+                && !self.is_stop(stem)
+                && !LATERALITY.contains(&stem_text)
+                && stem_text.chars().all(|c| !c.is_ascii())
+        };
+        takes.then_some(stem_start)
     }
 
     /// Compounds ending in a disease, finding or procedure head that the lexicon lacks.

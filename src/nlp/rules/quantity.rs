@@ -12,6 +12,55 @@ use crate::nlp::EntityType;
 
 /// Units of administered amounts and rates.
 pub const DOSE_UNITS: &[&str] = &[
+    "mg/body/day",
+    "mg/body/日",
+    "mg/body/回",
+    "mg/m2/週",
+    "mg/m2/回",
+    "mg/kg/回",
+    "mg/kg/dose",
+    "mL/kg/日",
+    "mL/kg/day",
+    "mL/kg",
+    "g/kg/日",
+    "g/kg/day",
+    "g/kg",
+    "μg/kg/日",
+    "μg/kg/day",
+    "μg/kg/h",
+    "μg/kg",
+    "μg/m2",
+    "ng/kg/min",
+    "ng/kg/分",
+    "IU/kg/日",
+    "IU/kg/day",
+    "IU/kg",
+    "IU/日",
+    "U/kg/日",
+    "U/kg/h",
+    "U/kg",
+    "単位/kg/日",
+    "単位/kg/時",
+    "単位/回",
+    "単位/時間",
+    "mg/週",
+    "mg/h",
+    "mg/hr",
+    "mg/時",
+    "mg/時間",
+    "mg/min",
+    "μg/min",
+    "μg/時",
+    "mEq/日",
+    "mEq/h",
+    "mmol/日",
+    "mL/回",
+    "mL/分/kg",
+    "L/分",
+    "L/min",
+    "J/cm2",
+    "mJ/cm2",
+    "kcal/日",
     "mg/m2/日",
     "mg/m2/day",
     "mL/kg/h",
@@ -155,9 +204,16 @@ const SCHEDULE_WORDS: &[&str] = &[
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
     let mut units: Vec<&str> = DOSE_UNITS.to_vec();
     units.extend_from_slice(VALUE_UNITS);
+    // A space or a line break may sit around the slash of a unit (２０ｍｇ／　ｄａｙ).
+    let units = alternation(&units).replace('/', r"[ \t\n]{0,2}/[ \t\n]{0,2}");
+    compile(&format!(r"({NUMBER})(?:\s?[~-]\s?({NUMBER}))?\s?({units})"))
+});
+
+/// Radiation doses: 60Gy/30Fr, 50.4Gy/28回, 計40Gy, 2Gy×25回 (the fraction count is part of
+/// the dose).
+static RADIATION: LazyLock<Regex> = LazyLock::new(|| {
     compile(&format!(
-        r"({NUMBER})(?:\s?[~-]\s?({NUMBER}))?\s?({})",
-        alternation(&units)
+        r"{NUMBER}\s?c?Gy(?:\s?/\s?{NUMBER}\s?(?:Fr|fr|回|分割))?"
     ))
 });
 
@@ -182,14 +238,28 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
         if glued_before(text, whole.start()) || glued_after(text, whole.end()) {
             continue;
         }
-        let kind = if is_value_unit(unit.as_str()) {
+        let unit: String = unit
+            .as_str()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let kind = if is_value_unit(&unit) {
             EntityType::TestValue
         } else {
             EntityType::Dose
         };
         out.push(
             Candidate::new(kind, whole.start(), whole.end(), rank::RULE)
-                .with_normalized(whole.as_str().replace([' ', ','], "")),
+                .with_normalized(whole.as_str().replace([' ', ',', '\t', '\n'], "")),
+        );
+    }
+    for m in RADIATION.find_iter(text) {
+        if glued_before(text, m.start()) || glued_after(text, m.end()) {
+            continue;
+        }
+        out.push(
+            Candidate::new(EntityType::Dose, m.start(), m.end(), rank::RULE)
+                .with_normalized(m.as_str().replace([' ', ','], "")),
         );
     }
     for m in SCHEDULE.find_iter(text) {
