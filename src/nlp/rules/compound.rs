@@ -101,6 +101,11 @@ const DISEASE_MODIFIERS: &[&str] = &[
     "家族性",
     "先天性",
     "感染性",
+    "術後",
+    "微細",
+    "壁在",
+    "晩期",
+    "遠隔",
     "非",
     "再",
     "急",
@@ -573,6 +578,7 @@ impl RunContext<'_> {
                 || stem_text.bytes().all(|b| b.is_ascii_uppercase())
         } else {
             suffix == "性"
+                && stem_text.chars().count() >= 2
                 && !self.is_anatomy(stem)
                 && !self.is_stop(stem)
                 && !LATERALITY.contains(&stem_text)
@@ -596,6 +602,13 @@ impl RunContext<'_> {
             return;
         }
         let ending = &self.text[run_start..end];
+        let is_finding = FINDING_HEADS.iter().any(|h| ending.ends_with(*h))
+            && !DISEASE_HEADS.iter().any(|h| ending.ends_with(*h));
+        let is_disease_word = |word: &Word| {
+            in_run.iter().any(|c| {
+                c.kind == EntityType::Disease && (c.start, c.end) == (word.start, word.end)
+            })
+        };
         let (kind, head) = if let Some(h) = PROCEDURE_HEADS.iter().find(|h| ending.ends_with(*h)) {
             (EntityType::Procedure, *h)
         } else if let Some(h) = DISEASE_HEADS.iter().find(|h| ending.ends_with(*h)) {
@@ -617,6 +630,9 @@ impl RunContext<'_> {
             let joins = match kind {
                 // Procedures keep their site: 腹腔鏡下胆嚢摘出術, 経鼻胃管挿入.
                 EntityType::Procedure => !self.is_stop(word) || self.surface(word) == "下",
+                // 腹痛 + 増強: a finding head after a disease says how it went, it makes no
+                // new finding.
+                _ if is_finding && is_disease_word(word) => false,
                 _ => !self.is_anatomy(word) && !self.is_stop(word),
             };
             if !joins {

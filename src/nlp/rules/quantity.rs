@@ -86,6 +86,8 @@ pub const DOSE_UNITS: &[&str] = &[
     "mL/日",
     "ml/h",
     "ml/hr",
+    "単位/m2/日",
+    "単位/m2",
     "単位/日",
     "単位/時",
     "単位/kg",
@@ -170,6 +172,16 @@ pub const VALUE_UNITS: &[&str] = &[
     "mOsm/kg",
 ];
 
+/// Timings named after a symptom (疼痛時): a dose beside a drug, else the symptom itself.
+const SYMPTOM_TIMINGS: &[&str] = &["疼痛時", "発熱時", "不眠時", "便秘時"];
+
+/// Whether `surface` is a dose only beside a drug: a timing named after a symptom
+/// ([`SYMPTOM_TIMINGS`]) or an interval (8時間毎, 3週毎), which also schedules care
+/// (体位変換を2時間毎に).
+pub fn needs_a_drug(surface: &str) -> bool {
+    SYMPTOM_TIMINGS.contains(&surface) || surface.ends_with('毎') || surface.ends_with("ごと")
+}
+
 /// Dosing schedules and timings, each its own entity (1日1回 + 朝食後).
 const SCHEDULE_WORDS: &[&str] = &[
     "毎食後",
@@ -219,7 +231,7 @@ static RADIATION: LazyLock<Regex> = LazyLock::new(|| {
 
 static SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
     compile(&format!(
-        r"分[1-6]|1日[0-9]+(?:~[0-9]+)?回|週[0-9]+回|q[0-9]+h|{}",
+        r"分[1-6]|1日[0-9]+(?:~[0-9]+)?回|週[0-9]+回|q[0-9]+h|[0-9]+(?:時間|日|週|週間|か月|ヶ月|カ月|ヵ月)(?:毎|ごと)|毎週|{}",
         alternation(SCHEDULE_WORDS)
     ))
 });
