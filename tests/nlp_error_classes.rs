@@ -121,8 +121,9 @@ fn record_words_are_not_diseases() {
 
 #[test]
 fn patients_words_for_symptoms_are_found_and_normalized() {
-    let text = "S)「背中が痛い」「朝から体がだるい」「昨夜は眠れない感じ」「歩くと息苦しい」\
-                「しんどい」「一人では動けない」「食欲がない」\n\
+    // As nurses write them outside a quote (a quote itself is not annotated, see below).
+    let text = "S)背中が痛いと訴える。朝から体がだるい、夜は眠れないとのこと。歩くと息苦しい、\
+                しんどいと話す。一人では動けない。食欲がない様子。\n\
                 O)食事中ムセあり。歩行時ふらつく様子。夜間落ち着きがない。";
     let entities = extract(text);
     for (surface, normalized) in [
@@ -190,4 +191,99 @@ fn dose_normalized_forms_drop_spaces_and_breaks() {
         .find(|e| e.kind == EntityType::Dose)
         .unwrap();
     assert_eq!(dose.normalized, "60mg/回");
+}
+
+#[test]
+fn sites_keep_their_areas_segments_and_sides() {
+    for (text, site) in [
+        ("左前大脳動脈領域に梗塞巣を認める。", "左前大脳動脈領域"),
+        ("左肺下葉S6に結節あり。", "左肺下葉S6"),
+        ("胆嚢頸部の壁肥厚。", "胆嚢頸部"),
+    ] {
+        assert!(
+            of_kind(text, EntityType::Anatomy).contains(&site.to_string()),
+            "{text}"
+        );
+    }
+    assert!(
+        of_kind("左人工股関節全置換術を施行。", EntityType::Procedure)
+            .contains(&"左人工股関節全置換術".to_string())
+    );
+    assert!(of_kind("頸部MRIで異常なし。", EntityType::Test).contains(&"頸部MRI".to_string()));
+}
+
+// ---- quotes, schedules and comparators ---------------------------------------------------
+
+#[test]
+fn patient_quotes_carry_no_entities_but_the_nurses_words_do() {
+    let entities =
+        extract("S)「胸が苦しくて息苦しい」と。O)呼吸困難あり、SpO2 93%。「CRP」の再検を依頼。");
+    assert!(
+        entities.iter().all(|e| e.text != "息苦しい"),
+        "{entities:#?}"
+    );
+    assert!(
+        entities.iter().any(|e| e.text == "呼吸困難"),
+        "{entities:#?}"
+    );
+    // A quoted term without kana is not speech: it keeps its entity.
+    assert!(entities
+        .iter()
+        .any(|e| e.text == "CRP" && e.kind == EntityType::Test));
+}
+
+#[test]
+fn symptom_timings_and_intervals_are_doses_only_beside_a_drug() {
+    assert_eq!(
+        of_kind(
+            "セフメタゾール 1g 6時間毎 点滴。アセトアミノフェン 400mg 疼痛時",
+            EntityType::Dose
+        ),
+        ["1g", "6時間毎", "400mg", "疼痛時"]
+    );
+    let entities = extract("体位変換を3時間毎に行う。疼痛時はナースコールするよう説明。");
+    assert!(
+        entities.iter().all(|e| e.kind != EntityType::Dose),
+        "{entities:#?}"
+    );
+    let pain = find(&entities, "疼痛");
+    assert_eq!(pain.kind, EntityType::Disease);
+}
+
+#[test]
+fn comparators_belong_to_values_not_doses() {
+    let values = of_kind(
+        "HBV-DNA ＜１．３ LogIU/mL、尿蛋白 >0.5%",
+        EntityType::TestValue,
+    );
+    assert!(values.contains(&">0.5%".to_string()), "{values:?}");
+    assert_eq!(
+        of_kind("トラネキサム酸 >250mg", EntityType::Dose),
+        ["250mg"]
+    );
+}
+
+#[test]
+fn certainty_cues_of_other_hospitals() {
+    let entities = extract(
+        "骨転移を示唆する所見はない。虫垂炎？腸閉塞なし。急性骨髄性白血病（高リスク群）の寛解期。",
+    );
+    assert_eq!(
+        find(&entities, "骨転移").certainty,
+        Some(Certainty::Negative)
+    );
+    assert_eq!(
+        find(&entities, "虫垂炎").certainty,
+        Some(Certainty::Suspicious)
+    );
+    assert_eq!(
+        find(&entities, "腸閉塞").certainty,
+        Some(Certainty::Negative)
+    );
+    assert_eq!(
+        find(&entities, "急性骨髄性白血病").certainty,
+        Some(Certainty::Positive)
+    );
+    let worse = extract("頭痛増強あり。");
+    assert_eq!(find(&worse, "頭痛").kind, EntityType::Disease);
 }

@@ -69,6 +69,7 @@ const PROCEDURE_HEADS: &[&str] = &[
     "吻合",
     "固定",
     "生検",
+    "照射",
 ];
 
 /// Modifiers a disease compound may start with.
@@ -366,6 +367,8 @@ pub fn find(
         compound.head_compounds(run_start, run_end, &in_run, out);
         grow_anatomy(text, &in_run, out);
     }
+    imaging_regions(text, found, out);
+    sided_procedures(text, found, out);
 }
 
 /// Runs that end in a disease or procedure head (found without any lexicon hit).
@@ -653,6 +656,114 @@ impl RunContext<'_> {
     }
 }
 
+/// Words that continue a site: 右中大脳動脈 + 領域, 右乳房 + U領域, 右肺上葉 + S2, 両肺 + 上葉,
+/// 虫垂 + 根部. Returns their length in bytes at the start of `rest` (0 if none).
+fn site_extension(rest: &str) -> usize {
+    for word in ["領域", "根部", "基部", "上葉", "中葉", "下葉"] {
+        if rest.starts_with(word) {
+            return word.len();
+        }
+    }
+    let bytes = rest.as_bytes();
+    let letter_area =
+        bytes.first().is_some_and(|b| b.is_ascii_uppercase()) && rest[1..].starts_with("領域");
+    if letter_area {
+        return 1 + "領域".len();
+    }
+    // A lung segment: S1, S10, S1+2.
+    if bytes.first() == Some(&b'S') {
+        let digits = |from: usize| {
+            bytes[from..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count()
+        };
+        let mut len = 1 + digits(1);
+        if len == 1 || len > 3 {
+            return 0;
+        }
+        if bytes.get(len) == Some(&b'+') && digits(len + 1) > 0 {
+            len += 1 + digits(len + 1);
+        }
+        if !bytes.get(len).is_some_and(|b| b.is_ascii_alphanumeric()) {
+            return len;
+        }
+    }
+    0
+}
+
+/// Imaging words a body region may precede as one test (骨盤部 + MRI, 胸部 + HRCT).
+const IMAGING: &[&str] = &[
+    "CT",
+    "HRCT",
+    "MRI",
+    "MRA",
+    "X線",
+    "単純CT",
+    "造影CT",
+    "単純MRI",
+    "造影MRI",
+    "エコー",
+    "超音波",
+    "PET",
+    "PET-CT",
+    "PET/CT",
+    "単純X線",
+];
+
+/// 骨盤部MRI, 胸部HRCT: a region ending in 部 right before an imaging test is part of it
+/// (the annotation convention keeps an imaging test's body region).
+fn imaging_regions(text: &str, found: &[Candidate], out: &mut Vec<Candidate>) {
+    for test in found.iter().filter(|c| c.kind == EntityType::Test) {
+        if !IMAGING.contains(&&text[test.start..test.end]) || !text[..test.start].ends_with('部') {
+            continue;
+        }
+        let mut start = test.start;
+        for (i, c) in text[..test.start].char_indices().rev().take(6) {
+            if !matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF) {
+                break;
+            }
+            start = i;
+        }
+        if test.start - start >= "頭部".len() {
+            out.push(Candidate::new(
+                EntityType::Test,
+                start,
+                test.end,
+                rank::COMPOUND,
+            ));
+        }
+    }
+}
+
+/// 右人工膝関節全置換術, 両側付属器摘出術: laterality written before a procedure is part of it.
+fn sided_procedures(text: &str, found: &[Candidate], out: &mut Vec<Candidate>) {
+    let mut sided = Vec::new();
+    for procedure in found
+        .iter()
+        .chain(out.iter())
+        .filter(|c| c.kind == EntityType::Procedure)
+    {
+        let Some(side) = LATERALITY
+            .iter()
+            .find(|l| text[..procedure.start].ends_with(*l))
+        else {
+            continue;
+        };
+        let start = procedure.start - side.len();
+        let glued = text[..start].chars().next_back().is_some_and(is_run_char);
+        if !glued {
+            sided.push(Candidate::new(
+                EntityType::Procedure,
+                start,
+                procedure.end,
+                rank::COMPOUND,
+            ));
+        }
+    }
+    out.extend(sided);
+}
+
 /// 右 + 下肺野, 頸部 + リンパ節: laterality and adjacent anatomy join.
 fn grow_anatomy(text: &str, in_run: &[&Candidate], out: &mut Vec<Candidate>) {
     let mut anatomy: Vec<&Candidate> = in_run
@@ -677,6 +788,7 @@ fn grow_anatomy(text: &str, in_run: &[&Candidate], out: &mut Vec<Candidate>) {
         if text[end..].starts_with('部') {
             end += '部'.len_utf8();
         }
+        end += site_extension(&text[end..]);
         if (start, end) != (anatomy[i].start, anatomy[i].end) {
             out.push(Candidate::new(
                 EntityType::Anatomy,

@@ -218,7 +218,10 @@ static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
     units.extend_from_slice(VALUE_UNITS);
     // A space or a line break may sit around the slash of a unit (２０ｍｇ／　ｄａｙ).
     let units = alternation(&units).replace('/', r"[ \t\n]{0,2}/[ \t\n]{0,2}");
-    compile(&format!(r"({NUMBER})(?:\s?[~-]\s?({NUMBER}))?\s?({units})"))
+    // A comparator belongs to a measured value (<0.01%), never to a dose.
+    compile(&format!(
+        r"((?:[<>≦≧≤≥]=?\s?)?)({NUMBER})(?:\s?[~-]\s?({NUMBER}))?\s?({units})"
+    ))
 });
 
 /// Radiation doses: 60Gy/30Fr, 50.4Gy/28回, 計40Gy, 2Gy×25回 (the fraction count is part of
@@ -244,10 +247,11 @@ pub fn is_value_unit(unit: &str) -> bool {
 /// Finds quantities and schedules in `text` (normalized).
 pub fn find(text: &str, out: &mut Vec<Candidate>) {
     for caps in QUANTITY.captures_iter(text) {
-        let (Some(whole), Some(unit)) = (caps.get(0), caps.get(3)) else {
+        let (Some(whole), Some(number), Some(unit)) = (caps.get(0), caps.get(2), caps.get(4))
+        else {
             continue;
         };
-        if glued_before(text, whole.start()) || glued_after(text, whole.end()) {
+        if glued_before(text, number.start()) || glued_after(text, whole.end()) {
             continue;
         }
         let unit: String = unit
@@ -255,14 +259,14 @@ pub fn find(text: &str, out: &mut Vec<Candidate>) {
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect();
-        let kind = if is_value_unit(&unit) {
-            EntityType::TestValue
+        let (kind, start) = if is_value_unit(&unit) {
+            (EntityType::TestValue, whole.start())
         } else {
-            EntityType::Dose
+            (EntityType::Dose, number.start())
         };
         out.push(
-            Candidate::new(kind, whole.start(), whole.end(), rank::RULE)
-                .with_normalized(whole.as_str().replace([' ', ',', '\t', '\n'], "")),
+            Candidate::new(kind, start, whole.end(), rank::RULE)
+                .with_normalized(text[start..whole.end()].replace([' ', ',', '\t', '\n'], "")),
         );
     }
     for m in RADIATION.find_iter(text) {

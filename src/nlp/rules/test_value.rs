@@ -57,7 +57,7 @@ static VALUE: LazyLock<Regex> = LazyLock::new(|| {
     units.extend_from_slice(DOSE_UNITS);
     units.extend_from_slice(ADJACENT_ONLY_UNITS);
     compile(&format!(
-        r"^(?:(?:III|II|I)-[0-9]+|弱陽性|陽性|陰性|野生型|変異型|[1-4]\+|±|{NUMBER}(?:[-~×x/]{NUMBER})?\s?(?:{units})?)",
+        r"^(?:(?:III|II|I)-[0-9]+|弱陽性|陽性|陰性|野生型|変異型|[1-4]\+|±|(?:[<>≦≧≤≥]=?\s?)?{NUMBER}(?:[-~×x/]{NUMBER})?\s?(?:{units})?)",
         units = alternation(&units)
     ))
 });
