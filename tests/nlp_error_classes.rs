@@ -64,6 +64,8 @@ fn modifiers_ending_in_sei_are_kept() {
         ("急性壊死性膵炎の診断で入院。", "急性壊死性膵炎"),
         ("急性化膿性虫垂炎にて手術。", "急性化膿性虫垂炎"),
         ("閉塞性動脈硬化症の既往。", "閉塞性動脈硬化症"),
+        // A site + 炎 compound takes its modifiers too.
+        ("放射線性膀胱炎を認めた。", "放射線性膀胱炎"),
     ] {
         let diseases = of_kind(text, EntityType::Disease);
         assert!(
@@ -210,6 +212,10 @@ fn sites_keep_their_areas_segments_and_sides() {
             .contains(&"左人工股関節全置換術".to_string())
     );
     assert!(of_kind("頸部MRIで異常なし。", EntityType::Test).contains(&"頸部MRI".to_string()));
+    // A specimen before a test on it is part of the test, not a finding.
+    let entities = extract("腹水細胞診は陰性。");
+    assert_eq!(find(&entities, "腹水細胞診").kind, EntityType::Test);
+    assert!(entities.iter().all(|e| e.kind != EntityType::Disease));
 }
 
 // ---- quotes, schedules and comparators ---------------------------------------------------

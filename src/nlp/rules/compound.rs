@@ -365,9 +365,21 @@ pub fn find(
         };
         compound.grow_diseases(&in_run, out);
         compound.head_compounds(run_start, run_end, &in_run, out);
+        let before = out.len();
         grow_anatomy(text, &in_run, out);
+        // Site + 炎 made a disease (直腸炎): it takes modifiers too (放射線性直腸炎).
+        let grown: Vec<Candidate> = out[before..]
+            .iter()
+            .filter(|c| c.kind == EntityType::Disease && c.start > run_start)
+            .filter_map(|c| {
+                let start = compound.modifiers_before(c.start);
+                (start < c.start).then(|| Candidate::new(c.kind, start, c.end, rank::COMPOUND))
+            })
+            .collect();
+        out.extend(grown);
     }
     imaging_regions(text, found, out);
+    specimen_tests(text, found, out);
     sided_procedures(text, found, out);
 }
 
@@ -536,6 +548,22 @@ impl RunContext<'_> {
                 ));
             }
         }
+    }
+
+    /// Where the modifiers (急性, 放射線性, 2型) written right before `start` begin.
+    fn modifiers_before(&self, mut start: usize) -> usize {
+        while let Some(i) = self.word_ending_at(start) {
+            if let Some(modifier_start) = self.suffixed_modifier_start(i) {
+                start = modifier_start;
+                continue;
+            }
+            let word = &self.words()[i];
+            if !(self.is_modifier(word) || self.digit_type_prefix(i)) {
+                break;
+            }
+            start = word.start;
+        }
+        start
     }
 
     /// "2" before "型": lindera splits 2型 into a number and a suffix.
@@ -733,6 +761,55 @@ fn imaging_regions(text: &str, found: &[Candidate], out: &mut Vec<Candidate>) {
                 rank::COMPOUND,
             ));
         }
+    }
+}
+
+/// Specimens a test may be named after (胸水 + 細胞診, 喀痰 + 抗酸菌塗抹, 尿 + 培養).
+const SPECIMENS: &[&str] = &[
+    "胸水",
+    "腹水",
+    "喀痰",
+    "髄液",
+    "胆汁",
+    "心嚢液",
+    "関節液",
+    "胃液",
+    "膿",
+    "便",
+    "尿",
+    "痰",
+];
+/// Tests done on a specimen.
+const SPECIMEN_TESTS: &[&str] = &[
+    "細胞診",
+    "培養",
+    "塗抹",
+    "抗酸菌塗抹",
+    "抗酸菌培養",
+    "細菌培養",
+    "グラム染色",
+    "鏡検",
+    "沈渣",
+    "定性",
+    "検査",
+];
+
+/// 胸水細胞診, 喀痰抗酸菌塗抹: a specimen right before a test on it is part of the test's name
+/// (not a finding: 胸水 there is what was sent, not what was seen).
+fn specimen_tests(text: &str, found: &[Candidate], out: &mut Vec<Candidate>) {
+    for test in found.iter().filter(|c| c.kind == EntityType::Test) {
+        if !SPECIMEN_TESTS.contains(&&text[test.start..test.end]) {
+            continue;
+        }
+        let Some(specimen) = SPECIMENS.iter().find(|s| text[..test.start].ends_with(*s)) else {
+            continue;
+        };
+        out.push(Candidate::new(
+            EntityType::Test,
+            test.start - specimen.len(),
+            test.end,
+            rank::COMPOUND,
+        ));
     }
 }
 
