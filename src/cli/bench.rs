@@ -21,6 +21,8 @@ pub enum BenchTarget {
     /// Drafts of every chart and both documents, measured against their charts (flagged
     /// facts, numbers not in the chart, key-fact recall, time), the modes side by side.
     Drafts(super::bench_drafts::BenchDraftsArgs),
+    /// Entity extraction accuracy on gold sets: P/R/F1 per type, certainty confusion.
+    ExtractAccuracy(super::bench_accuracy::BenchAccuracyArgs),
 }
 
 pub fn run(args: &BenchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -29,5 +31,6 @@ pub fn run(args: &BenchArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         BenchTarget::Extract(extract) => super::bench_extract::run(extract, ctx),
         BenchTarget::Metrics(metrics) => super::bench_metrics::run(metrics, ctx),
         BenchTarget::Drafts(drafts) => super::bench_drafts::run(drafts, ctx),
+        BenchTarget::ExtractAccuracy(accuracy) => super::bench_accuracy::run(accuracy, ctx),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_drafts;
+pub mod bench_accuracy;
 pub mod bench_extract;
 pub mod bench_metrics;
 pub mod bench_model;

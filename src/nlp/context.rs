@@ -50,6 +50,20 @@ const NEGATIVE_AFTER: &[&str] = &[
     "除外済み",
     // "Unlikely" reads as a negation in ConText (but 可能性は低い stays a possibility).
     "考えにくい",
+    "はない",
+    "はなく",
+    "認めていない",
+    "認めていません",
+    "認めません",
+    "みとめない",
+    // 「〜を示唆する所見はない」 negates, although 示唆 alone is a possibility.
+    "示唆する所見はない",
+    "示唆する所見はなく",
+    "示唆する所見なし",
+    "示唆する所見は認めない",
+    "示唆する集積はない",
+    "示唆する集積なし",
+    "示唆する所見を認めない",
 ];
 const SUSPICIOUS_AFTER: &[&str] = &[
     "疑い",
@@ -207,6 +221,14 @@ static BEFORE: LazyLock<CueSet> = LazyLock::new(|| {
     ])
 });
 
+/// 標準リスク, 高リスク群: a risk group names the patient's category, not a risk explained.
+fn is_risk_group(text: &str, cue_start: usize) -> bool {
+    text[cue_start..].starts_with("リスク")
+        && ["標準", "高", "低", "中間"]
+            .iter()
+            .any(|w| text[..cue_start].ends_with(w))
+}
+
 fn is_sentence_end(c: char) -> bool {
     matches!(c, '。' | '\n' | '\r' | '!')
 }
@@ -241,6 +263,7 @@ impl GeneralSentences {
             .collect();
         let cues = SENTENCE_GENERAL_CUES
             .find_iter(text)
+            .filter(|m| !is_risk_group(text, m.start()))
             .map(|m| m.end())
             .collect();
         GeneralSentences {
@@ -374,6 +397,7 @@ fn cue_after(text: &str, entities: &[Candidate], index: usize) -> Option<Cue> {
         .automaton
         .find_iter(window)
         .filter(|m| !inside_other(m.start(), m.end()))
+        .filter(|m| !is_risk_group(text, from + m.start()))
         .map(|m| (m.start(), m.end(), AFTER.kinds[m.pattern().as_usize()]));
     let (first_start, first_end, first) = cues.next()?;
     if !cue_reaches(window, &others, first_start) {
@@ -384,7 +408,15 @@ fn cue_after(text: &str, entities: &[Candidate], index: usize) -> Option<Cue> {
     }
     if let Some((next_start, _, next)) = cues.next() {
         let gap = &window[first_end..next_start];
-        if next != Cue::Terminator && gap.len() <= OVERRIDE_GAP_BYTES && !gap.contains('、') {
+        // Another term between the cues has its own cue (無気肺？気胸なし).
+        let term_between = others
+            .iter()
+            .any(|&(s, e, _)| s >= first_end && e <= next_start);
+        if next != Cue::Terminator
+            && gap.len() <= OVERRIDE_GAP_BYTES
+            && !gap.contains('、')
+            && !term_between
+        {
             return Some(next);
         }
     }

@@ -24,6 +24,7 @@
 //! Offsets in every [`Entity`] are character offsets into the ORIGINAL text (end exclusive),
 //! and `entity.text` is exactly that slice.
 
+pub mod accuracy;
 pub mod candidate;
 pub mod context;
 pub mod dictionary;

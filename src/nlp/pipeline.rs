@@ -45,8 +45,14 @@ impl Pipeline {
         let candidates = self.candidates(normalized.as_str());
         let mut candidates = candidates;
         drop_diseases_inside_drug_classes(normalized.as_str(), &mut candidates);
+        candidates.retain(|c| {
+            c.kind != EntityType::Disease
+                || !rules::compound::is_non_finding(&normalized.as_str()[c.start..c.end])
+        });
+        drop_schedules_without_drugs(normalized.as_str(), &mut candidates);
         let mut accepted = resolve_overlaps(candidates);
         drop_measurement_conditions(normalized.as_str(), &mut accepted);
+        drop_patient_quotes(normalized.as_str(), &mut accepted);
         let certainties = context::assign(normalized.as_str(), &accepted);
         accepted
             .into_iter()
@@ -130,6 +136,58 @@ fn drop_measurement_conditions(text: &str, entities: &mut Vec<Candidate>) {
     }
     let mut flags = keep.into_iter();
     entities.retain(|_| flags.next().unwrap_or(true));
+}
+
+/// 「お腹が痛くて眠れない」: what a patient says, quoted, is not annotated (fixtures/gold/README.md:
+/// patient quotes are not entities); the nurse's own words around it are. A quote is a 「…」 on
+/// one line with kana in it (「肺炎」 or 「CRP」 quoting a term keeps its entity).
+fn drop_patient_quotes(text: &str, entities: &mut Vec<Candidate>) {
+    let mut quotes: Vec<(usize, usize)> = Vec::new();
+    let mut search = 0;
+    while let Some(open) = text[search..].find('「').map(|i| i + search) {
+        let inner_start = open + '「'.len_utf8();
+        let Some(close) = text[inner_start..]
+            .find(['」', '\n'])
+            .map(|i| i + inner_start)
+            .filter(|&i| text[i..].starts_with('」'))
+        else {
+            search = inner_start;
+            continue;
+        };
+        quotes.push((inner_start, close));
+        search = close;
+    }
+    if quotes.is_empty() {
+        return;
+    }
+    let spoken = |(start, end): (usize, usize)| {
+        text[start..end]
+            .chars()
+            .any(|c| matches!(c as u32, 0x3041..=0x3096))
+    };
+    quotes.retain(|&q| spoken(q));
+    entities.retain(|e| !quotes.iter().any(|&(s, end)| s <= e.start && e.end <= end));
+}
+
+/// 疼痛時, 発熱時, 不眠時 are dosing timings beside a drug (ロキソプロフェン60mg 疼痛時); without a
+/// drug on the line they are the symptom (「発熱時は知らせる」 → 発熱). Intervals (8時間毎) are
+/// doses beside a drug only (体位変換を2時間毎に is care, not a dose).
+fn drop_schedules_without_drugs(text: &str, candidates: &mut Vec<Candidate>) {
+    let medications: Vec<usize> = candidates
+        .iter()
+        .filter(|c| c.kind == EntityType::Medication)
+        .map(|c| c.start)
+        .collect();
+    candidates.retain(|c| {
+        if c.kind != EntityType::Dose || !rules::quantity::needs_a_drug(&text[c.start..c.end]) {
+            return true;
+        }
+        let line_start = text[..c.start].rfind(['\n', '。']).map_or(0, |i| i + 1);
+        let line_end = text[c.end..]
+            .find(['\n', '。'])
+            .map_or(text.len(), |i| i + c.end);
+        medications.iter().any(|&m| line_start <= m && m < line_end)
+    });
 }
 
 /// 抗血栓薬, 抗凝固剤, 血栓溶解薬: a disease word inside a drug-class word is not a finding.

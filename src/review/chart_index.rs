@@ -11,6 +11,8 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartMention {
     pub certainty: Option<Certainty>,
+    /// A disease's side (its own laterality or that of the site written before it).
+    pub side: Option<Side>,
     pub source: Source,
     /// Mentioned as an allergy (an allergy record, or a sentence about a reaction).
     pub allergy_context: bool,
@@ -417,6 +419,7 @@ impl ChartIndex {
                         .or_default()
                         .push(ChartMention {
                             certainty,
+                            side: fact.side,
                             source,
                             allergy_context: allergy_record || fact.allergy_context,
                         });

@@ -141,6 +141,21 @@ pub fn check_fact(index: &ChartIndex, fact: &Fact) -> Option<Check> {
                 return Some(Check::unsupported(Reason::NotInChart));
             };
             if kind == EntityType::Disease {
+                if let Some(side) = fact.side {
+                    let chart_sides: Vec<Side> = distinct(mentions.iter().filter_map(|m| m.side));
+                    if !chart_sides.is_empty() && !chart_sides.contains(&side) {
+                        return Some(Check::contradicted(
+                            Reason::OtherSide {
+                                draft: side,
+                                chart: chart_sides,
+                            },
+                            mentions
+                                .iter()
+                                .filter(|m| m.side.is_some())
+                                .map(|m| m.source.clone()),
+                        ));
+                    }
+                }
                 let chart: Vec<Certainty> = distinct(mentions.iter().filter_map(|m| m.certainty));
                 if certainty_conflict(fact.entity.certainty, &chart) {
                     let draft = fact.entity.certainty.unwrap_or(Certainty::Positive);

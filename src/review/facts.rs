@@ -43,6 +43,23 @@ pub fn split_side(normalized: &str) -> (Option<Side>, &str) {
     (None, normalized)
 }
 
+/// The side of a disease: its own laterality (右膝痛, 左片麻痺) or that of the anatomical site
+/// written right before it, which the annotation convention splits off (左大腿骨転子部 + 骨折,
+/// 右中大脳動脈 + 閉塞, 両側下腿 + 浮腫). The key stays the disease without its side.
+fn disease_side(entities: &[Entity], i: usize) -> (Option<Side>, &str) {
+    let entity = &entities[i];
+    let (own, base) = split_side(&entity.normalized);
+    if own.is_some() {
+        return (own, base);
+    }
+    let site = i
+        .checked_sub(1)
+        .map(|p| &entities[p])
+        .filter(|p| p.kind == EntityType::Anatomy && p.end == entity.start);
+    let site_side = site.and_then(|p| split_side(&p.normalized).0.or(split_side(&p.text).0));
+    (site_side, base)
+}
+
 /// A date as the pipeline normalizes it: full, month-day, year-month or year.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DateValue {
@@ -257,10 +274,10 @@ pub fn facts_of(text: &str, entities: &[Entity]) -> Vec<Fact> {
                 .take_while(|e| e.start >= sentence.0)
                 .find(|e| e.kind == kind)
         };
-        let (side, base) = if entity.kind == EntityType::Anatomy {
-            split_side(&entity.normalized)
-        } else {
-            (None, entity.normalized.as_str())
+        let (side, base) = match entity.kind {
+            EntityType::Anatomy => split_side(&entity.normalized),
+            EntityType::Disease => disease_side(entities, i),
+            _ => (None, entity.normalized.as_str()),
         };
         let mut fact = Fact {
             entity: entity.clone(),

@@ -69,6 +69,7 @@ const PROCEDURE_HEADS: &[&str] = &[
     "吻合",
     "固定",
     "生検",
+    "照射",
 ];
 
 /// Modifiers a disease compound may start with.
@@ -101,6 +102,11 @@ const DISEASE_MODIFIERS: &[&str] = &[
     "家族性",
     "先天性",
     "感染性",
+    "術後",
+    "微細",
+    "壁在",
+    "晩期",
+    "遠隔",
     "非",
     "再",
     "急",
@@ -176,15 +182,70 @@ const STOP_WORDS: &[&str] = &[
     "重",
     "無",
     "周囲",
+    "発症",
+    "現症",
+    "合併症",
+    "既往症",
+    "背景",
+    "基礎",
 ];
 
-/// Words stripped from the end of a run before looking for a head (喀痰吸引実施).
+/// Words stripped from the end of a run before looking for a head (喀痰吸引実施, 脳梗塞発症).
 const TRAILING_RECORD_WORDS: &[&str] = &[
-    "実施", "施行", "開始", "継続", "予定", "中止", "終了", "後", "中", "済", "時", "前",
+    "実施", "施行", "開始", "継続", "予定", "中止", "終了", "後", "中", "済", "時", "前", "発症",
 ];
+
+/// Record words that look like disease words (they end in 症, 疾患 …) but name no finding:
+/// 「発症」, 「現症」, 「既往」, 「背景疾患」, 「合併症」 on their own are never a disease entity.
+pub const NON_FINDINGS: &[&str] = &[
+    "発症",
+    "新規発症",
+    "初発症状",
+    "現症",
+    "既往",
+    "既往症",
+    "既往歴",
+    "背景疾患",
+    "基礎疾患",
+    "併存疾患",
+    "併存症",
+    "合併症",
+    "原疾患",
+    "疾患",
+    "主病名",
+    "病名",
+    "症状",
+    "病状",
+    "病歴",
+    "病態",
+    "症例",
+    "重症度",
+    "発症時",
+    "術後合併症",
+    "既往疾患",
+    "対象疾患",
+    "関連疾患",
+    "周術期合併症",
+];
+
+/// Whether a disease candidate's surface names no finding ([`NON_FINDINGS`]).
+pub fn is_non_finding(surface: &str) -> bool {
+    NON_FINDINGS.contains(&surface)
+}
+
+/// One-character suffixes that make the word before them a modifier: 化膿 + 性, B + 型, III + 度.
+const MODIFIER_SUFFIXES: &[&str] = &["性", "型", "度"];
 
 /// One-character disease suffixes that make a site into a disease word.
 const SITE_SUFFIXES: [char; 4] = ['痛', '炎', '症', '癌'];
+
+/// A type or grade code written before 型 / 度: 1, 2, A, B, C, II, III, IV.
+fn is_type_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 4
+        && (s.bytes().all(|b| b.is_ascii_digit()) && s.len() <= 2
+            || s.bytes().all(|b| b.is_ascii_uppercase()))
+}
 
 /// Laterality that joins the anatomy after it.
 const LATERALITY: &[&str] = &["左右", "両側", "右側", "左側", "右", "左", "両"];
@@ -304,8 +365,22 @@ pub fn find(
         };
         compound.grow_diseases(&in_run, out);
         compound.head_compounds(run_start, run_end, &in_run, out);
+        let before = out.len();
         grow_anatomy(text, &in_run, out);
+        // Site + 炎 made a disease (直腸炎): it takes modifiers too (放射線性直腸炎).
+        let grown: Vec<Candidate> = out[before..]
+            .iter()
+            .filter(|c| c.kind == EntityType::Disease && c.start > run_start)
+            .filter_map(|c| {
+                let start = compound.modifiers_before(c.start);
+                (start < c.start).then(|| Candidate::new(c.kind, start, c.end, rank::COMPOUND))
+            })
+            .collect();
+        out.extend(grown);
     }
+    imaging_regions(text, found, out);
+    specimen_tests(text, found, out);
+    sided_procedures(text, found, out);
 }
 
 /// Runs that end in a disease or procedure head (found without any lexicon hit).
@@ -437,6 +512,10 @@ impl RunContext<'_> {
             let blocked = start == self.run_start || in_run.iter().any(|c| c.end == start);
             while let Some(i) = (!blocked).then(|| self.word_ending_at(start)).flatten() {
                 let word = &self.words()[i];
+                if let Some(modifier_start) = self.suffixed_modifier_start(i) {
+                    start = modifier_start;
+                    continue;
+                }
                 let takes = if is_finding {
                     !self.is_anatomy(word)
                         && !self.is_stop(word)
@@ -471,15 +550,72 @@ impl RunContext<'_> {
         }
     }
 
+    /// Where the modifiers (急性, 放射線性, 2型) written right before `start` begin.
+    fn modifiers_before(&self, mut start: usize) -> usize {
+        while let Some(i) = self.word_ending_at(start) {
+            if let Some(modifier_start) = self.suffixed_modifier_start(i) {
+                start = modifier_start;
+                continue;
+            }
+            let word = &self.words()[i];
+            if !(self.is_modifier(word) || self.digit_type_prefix(i)) {
+                break;
+            }
+            start = word.start;
+        }
+        start
+    }
+
     /// "2" before "型": lindera splits 2型 into a number and a suffix.
     fn digit_type_prefix(&self, i: usize) -> bool {
         let word = &self.words()[i];
         self.surface(word) == "型"
-            || (self.surface(word).chars().all(|c| c.is_ascii_digit())
+            || (is_type_code(self.surface(word))
                 && self
                     .words()
                     .get(i + 1)
-                    .is_some_and(|next| self.surface(next).starts_with('型')))
+                    .is_some_and(|next| self.surface(next).starts_with(['型', '度'])))
+    }
+
+    /// Where a modifier made of a word and a suffix starts, when word `i` is that suffix
+    /// (性, 型, 度) glued to the word before it: 化膿 + 性, 閉塞 + 性, B + 型, II + 型, III + 度.
+    /// Anatomy (肝 + 性 is rare, 右 + 側 is not a suffix here) and record words never qualify.
+    fn suffixed_modifier_start(&self, i: usize) -> Option<usize> {
+        let words = self.words();
+        let suffix = self.surface(&words[i]);
+        let (stem_start, stem) = if MODIFIER_SUFFIXES.contains(&suffix) {
+            let stem = words.get(i.checked_sub(1)?)?;
+            if stem.end != words[i].start {
+                return None;
+            }
+            (stem.start, stem)
+        } else {
+            // lindera sometimes keeps the suffix on the stem (III度, 出血性).
+            let (head, last) =
+                suffix.split_at(suffix.len() - suffix.chars().next_back()?.len_utf8());
+            if !MODIFIER_SUFFIXES.contains(&last) || head.is_empty() {
+                return None;
+            }
+            if !is_type_code(head) {
+                return None;
+            }
+            return Some(words[i].start);
+        };
+        let stem_text = self.surface(stem);
+        let takes = if is_type_code(stem_text) {
+            // 2型, B型, III度; a degree only after a roman numeral or one digit (not 38度).
+            suffix != "度"
+                || stem_text.chars().count() == 1
+                || stem_text.bytes().all(|b| b.is_ascii_uppercase())
+        } else {
+            suffix == "性"
+                && stem_text.chars().count() >= 2
+                && !self.is_anatomy(stem)
+                && !self.is_stop(stem)
+                && !LATERALITY.contains(&stem_text)
+                && stem_text.chars().all(|c| !c.is_ascii())
+        };
+        takes.then_some(stem_start)
     }
 
     /// Compounds ending in a disease, finding or procedure head that the lexicon lacks.
@@ -497,6 +633,13 @@ impl RunContext<'_> {
             return;
         }
         let ending = &self.text[run_start..end];
+        let is_finding = FINDING_HEADS.iter().any(|h| ending.ends_with(*h))
+            && !DISEASE_HEADS.iter().any(|h| ending.ends_with(*h));
+        let is_disease_word = |word: &Word| {
+            in_run.iter().any(|c| {
+                c.kind == EntityType::Disease && (c.start, c.end) == (word.start, word.end)
+            })
+        };
         let (kind, head) = if let Some(h) = PROCEDURE_HEADS.iter().find(|h| ending.ends_with(*h)) {
             (EntityType::Procedure, *h)
         } else if let Some(h) = DISEASE_HEADS.iter().find(|h| ending.ends_with(*h)) {
@@ -518,6 +661,9 @@ impl RunContext<'_> {
             let joins = match kind {
                 // Procedures keep their site: 腹腔鏡下胆嚢摘出術, 経鼻胃管挿入.
                 EntityType::Procedure => !self.is_stop(word) || self.surface(word) == "下",
+                // 腹痛 + 増強: a finding head after a disease says how it went, it makes no
+                // new finding.
+                _ if is_finding && is_disease_word(word) => false,
                 _ => !self.is_anatomy(word) && !self.is_stop(word),
             };
             if !joins {
@@ -536,6 +682,163 @@ impl RunContext<'_> {
         }
         out.push(Candidate::new(kind, start, end, rank::COMPOUND));
     }
+}
+
+/// Words that continue a site: 右中大脳動脈 + 領域, 右乳房 + U領域, 右肺上葉 + S2, 両肺 + 上葉,
+/// 虫垂 + 根部. Returns their length in bytes at the start of `rest` (0 if none).
+fn site_extension(rest: &str) -> usize {
+    for word in ["領域", "根部", "基部", "上葉", "中葉", "下葉"] {
+        if rest.starts_with(word) {
+            return word.len();
+        }
+    }
+    let bytes = rest.as_bytes();
+    let letter_area =
+        bytes.first().is_some_and(|b| b.is_ascii_uppercase()) && rest[1..].starts_with("領域");
+    if letter_area {
+        return 1 + "領域".len();
+    }
+    // A lung segment: S1, S10, S1+2.
+    if bytes.first() == Some(&b'S') {
+        let digits = |from: usize| {
+            bytes[from..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count()
+        };
+        let mut len = 1 + digits(1);
+        if len == 1 || len > 3 {
+            return 0;
+        }
+        if bytes.get(len) == Some(&b'+') && digits(len + 1) > 0 {
+            len += 1 + digits(len + 1);
+        }
+        if !bytes.get(len).is_some_and(|b| b.is_ascii_alphanumeric()) {
+            return len;
+        }
+    }
+    0
+}
+
+/// Imaging words a body region may precede as one test (骨盤部 + MRI, 胸部 + HRCT).
+const IMAGING: &[&str] = &[
+    "CT",
+    "HRCT",
+    "MRI",
+    "MRA",
+    "X線",
+    "単純CT",
+    "造影CT",
+    "単純MRI",
+    "造影MRI",
+    "エコー",
+    "超音波",
+    "PET",
+    "PET-CT",
+    "PET/CT",
+    "単純X線",
+];
+
+/// 骨盤部MRI, 胸部HRCT: a region ending in 部 right before an imaging test is part of it
+/// (the annotation convention keeps an imaging test's body region).
+fn imaging_regions(text: &str, found: &[Candidate], out: &mut Vec<Candidate>) {
+    for test in found.iter().filter(|c| c.kind == EntityType::Test) {
+        if !IMAGING.contains(&&text[test.start..test.end]) || !text[..test.start].ends_with('部') {
+            continue;
+        }
+        let mut start = test.start;
+        for (i, c) in text[..test.start].char_indices().rev().take(6) {
+            if !matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF) {
+                break;
+            }
+            start = i;
+        }
+        if test.start - start >= "頭部".len() {
+            out.push(Candidate::new(
+                EntityType::Test,
+                start,
+                test.end,
+                rank::COMPOUND,
+            ));
+        }
+    }
+}
+
+/// Specimens a test may be named after (胸水 + 細胞診, 喀痰 + 抗酸菌塗抹, 尿 + 培養).
+const SPECIMENS: &[&str] = &[
+    "胸水",
+    "腹水",
+    "喀痰",
+    "髄液",
+    "胆汁",
+    "心嚢液",
+    "関節液",
+    "胃液",
+    "膿",
+    "便",
+    "尿",
+    "痰",
+];
+/// Tests done on a specimen.
+const SPECIMEN_TESTS: &[&str] = &[
+    "細胞診",
+    "培養",
+    "塗抹",
+    "抗酸菌塗抹",
+    "抗酸菌培養",
+    "細菌培養",
+    "グラム染色",
+    "鏡検",
+    "沈渣",
+    "定性",
+    "検査",
+];
+
+/// 胸水細胞診, 喀痰抗酸菌塗抹: a specimen right before a test on it is part of the test's name
+/// (not a finding: 胸水 there is what was sent, not what was seen).
+fn specimen_tests(text: &str, found: &[Candidate], out: &mut Vec<Candidate>) {
+    for test in found.iter().filter(|c| c.kind == EntityType::Test) {
+        if !SPECIMEN_TESTS.contains(&&text[test.start..test.end]) {
+            continue;
+        }
+        let Some(specimen) = SPECIMENS.iter().find(|s| text[..test.start].ends_with(*s)) else {
+            continue;
+        };
+        out.push(Candidate::new(
+            EntityType::Test,
+            test.start - specimen.len(),
+            test.end,
+            rank::COMPOUND,
+        ));
+    }
+}
+
+/// 右人工膝関節全置換術, 両側付属器摘出術: laterality written before a procedure is part of it.
+fn sided_procedures(text: &str, found: &[Candidate], out: &mut Vec<Candidate>) {
+    let mut sided = Vec::new();
+    for procedure in found
+        .iter()
+        .chain(out.iter())
+        .filter(|c| c.kind == EntityType::Procedure)
+    {
+        let Some(side) = LATERALITY
+            .iter()
+            .find(|l| text[..procedure.start].ends_with(*l))
+        else {
+            continue;
+        };
+        let start = procedure.start - side.len();
+        let glued = text[..start].chars().next_back().is_some_and(is_run_char);
+        if !glued {
+            sided.push(Candidate::new(
+                EntityType::Procedure,
+                start,
+                procedure.end,
+                rank::COMPOUND,
+            ));
+        }
+    }
+    out.extend(sided);
 }
 
 /// 右 + 下肺野, 頸部 + リンパ節: laterality and adjacent anatomy join.
@@ -562,6 +865,7 @@ fn grow_anatomy(text: &str, in_run: &[&Candidate], out: &mut Vec<Candidate>) {
         if text[end..].starts_with('部') {
             end += '部'.len_utf8();
         }
+        end += site_extension(&text[end..]);
         if (start, end) != (anatomy[i].start, anatomy[i].end) {
             out.push(Candidate::new(
                 EntityType::Anatomy,

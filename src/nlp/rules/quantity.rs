@@ -12,6 +12,55 @@ use crate::nlp::EntityType;
 
 /// Units of administered amounts and rates.
 pub const DOSE_UNITS: &[&str] = &[
+    "mg/body/day",
+    "mg/body/日",
+    "mg/body/回",
+    "mg/m2/週",
+    "mg/m2/回",
+    "mg/kg/回",
+    "mg/kg/dose",
+    "mL/kg/日",
+    "mL/kg/day",
+    "mL/kg",
+    "g/kg/日",
+    "g/kg/day",
+    "g/kg",
+    "μg/kg/日",
+    "μg/kg/day",
+    "μg/kg/h",
+    "μg/kg",
+    "μg/m2",
+    "ng/kg/min",
+    "ng/kg/分",
+    "IU/kg/日",
+    "IU/kg/day",
+    "IU/kg",
+    "IU/日",
+    "U/kg/日",
+    "U/kg/h",
+    "U/kg",
+    "単位/kg/日",
+    "単位/kg/時",
+    "単位/回",
+    "単位/時間",
+    "mg/週",
+    "mg/h",
+    "mg/hr",
+    "mg/時",
+    "mg/時間",
+    "mg/min",
+    "μg/min",
+    "μg/時",
+    "mEq/日",
+    "mEq/h",
+    "mmol/日",
+    "mL/回",
+    "mL/分/kg",
+    "L/分",
+    "L/min",
+    "J/cm2",
+    "mJ/cm2",
+    "kcal/日",
     "mg/m2/日",
     "mg/m2/day",
     "mL/kg/h",
@@ -37,6 +86,8 @@ pub const DOSE_UNITS: &[&str] = &[
     "mL/日",
     "ml/h",
     "ml/hr",
+    "単位/m2/日",
+    "単位/m2",
     "単位/日",
     "単位/時",
     "単位/kg",
@@ -121,6 +172,16 @@ pub const VALUE_UNITS: &[&str] = &[
     "mOsm/kg",
 ];
 
+/// Timings named after a symptom (疼痛時): a dose beside a drug, else the symptom itself.
+const SYMPTOM_TIMINGS: &[&str] = &["疼痛時", "発熱時", "不眠時", "便秘時"];
+
+/// Whether `surface` is a dose only beside a drug: a timing named after a symptom
+/// ([`SYMPTOM_TIMINGS`]) or an interval (8時間毎, 3週毎), which also schedules care
+/// (体位変換を2時間毎に).
+pub fn needs_a_drug(surface: &str) -> bool {
+    SYMPTOM_TIMINGS.contains(&surface) || surface.ends_with('毎') || surface.ends_with("ごと")
+}
+
 /// Dosing schedules and timings, each its own entity (1日1回 + 朝食後).
 const SCHEDULE_WORDS: &[&str] = &[
     "毎食後",
@@ -155,15 +216,25 @@ const SCHEDULE_WORDS: &[&str] = &[
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
     let mut units: Vec<&str> = DOSE_UNITS.to_vec();
     units.extend_from_slice(VALUE_UNITS);
+    // A space or a line break may sit around the slash of a unit (２０ｍｇ／　ｄａｙ).
+    let units = alternation(&units).replace('/', r"[ \t\n]{0,2}/[ \t\n]{0,2}");
+    // A comparator belongs to a measured value (<0.01%), never to a dose.
     compile(&format!(
-        r"({NUMBER})(?:\s?[~-]\s?({NUMBER}))?\s?({})",
-        alternation(&units)
+        r"((?:[<>≦≧≤≥]=?\s?)?)({NUMBER})(?:\s?[~-]\s?({NUMBER}))?\s?({units})"
+    ))
+});
+
+/// Radiation doses: 60Gy/30Fr, 50.4Gy/28回, 計40Gy, 2Gy×25回 (the fraction count is part of
+/// the dose).
+static RADIATION: LazyLock<Regex> = LazyLock::new(|| {
+    compile(&format!(
+        r"{NUMBER}\s?c?Gy(?:\s?/\s?{NUMBER}\s?(?:Fr|fr|回|分割))?"
     ))
 });
 
 static SCHEDULE: LazyLock<Regex> = LazyLock::new(|| {
     compile(&format!(
-        r"分[1-6]|1日[0-9]+(?:~[0-9]+)?回|週[0-9]+回|q[0-9]+h|{}",
+        r"分[1-6]|1日[0-9]+(?:~[0-9]+)?回|週[0-9]+回|q[0-9]+h|[0-9]+(?:時間|日|週|週間|か月|ヶ月|カ月|ヵ月)(?:毎|ごと)|毎週|{}",
         alternation(SCHEDULE_WORDS)
     ))
 });
@@ -176,20 +247,35 @@ pub fn is_value_unit(unit: &str) -> bool {
 /// Finds quantities and schedules in `text` (normalized).
 pub fn find(text: &str, out: &mut Vec<Candidate>) {
     for caps in QUANTITY.captures_iter(text) {
-        let (Some(whole), Some(unit)) = (caps.get(0), caps.get(3)) else {
+        let (Some(whole), Some(number), Some(unit)) = (caps.get(0), caps.get(2), caps.get(4))
+        else {
             continue;
         };
-        if glued_before(text, whole.start()) || glued_after(text, whole.end()) {
+        if glued_before(text, number.start()) || glued_after(text, whole.end()) {
             continue;
         }
-        let kind = if is_value_unit(unit.as_str()) {
-            EntityType::TestValue
+        let unit: String = unit
+            .as_str()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let (kind, start) = if is_value_unit(&unit) {
+            (EntityType::TestValue, whole.start())
         } else {
-            EntityType::Dose
+            (EntityType::Dose, number.start())
         };
         out.push(
-            Candidate::new(kind, whole.start(), whole.end(), rank::RULE)
-                .with_normalized(whole.as_str().replace([' ', ','], "")),
+            Candidate::new(kind, start, whole.end(), rank::RULE)
+                .with_normalized(text[start..whole.end()].replace([' ', ',', '\t', '\n'], "")),
+        );
+    }
+    for m in RADIATION.find_iter(text) {
+        if glued_before(text, m.start()) || glued_after(text, m.end()) {
+            continue;
+        }
+        out.push(
+            Candidate::new(EntityType::Dose, m.start(), m.end(), rank::RULE)
+                .with_normalized(m.as_str().replace([' ', ','], "")),
         );
     }
     for m in SCHEDULE.find_iter(text) {

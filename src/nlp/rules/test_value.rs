@@ -57,7 +57,7 @@ static VALUE: LazyLock<Regex> = LazyLock::new(|| {
     units.extend_from_slice(DOSE_UNITS);
     units.extend_from_slice(ADJACENT_ONLY_UNITS);
     compile(&format!(
-        r"^(?:(?:III|II|I)-[0-9]+|弱陽性|陽性|陰性|野生型|変異型|[1-4]\+|±|{NUMBER}(?:[-~×x/]{NUMBER})?\s?(?:{units})?)",
+        r"^(?:(?:III|II|I)-[0-9]+|弱陽性|陽性|陰性|野生型|変異型|[1-4]\+|±|(?:[<>≦≧≤≥]=?\s?)?{NUMBER}(?:[-~×x/]{NUMBER})?\s?(?:{units})?)",
         units = alternation(&units)
     ))
 });
@@ -68,7 +68,7 @@ static GAP: LazyLock<Regex> = LazyLock::new(|| compile(r"^(?:[ \t:=]|は){0,3}")
 static BRACKETED: LazyLock<Regex> =
     LazyLock::new(|| compile(r"^\((-|\+|±|[1-4]\+|陰性|陽性|弱陽性)\)"));
 /// Between two values of one test: an arrow (12.5→3.2) or a slash-free separator.
-static CHAIN: LazyLock<Regex> = LazyLock::new(|| compile(r"^\s?(?:[HL]\s?)?(?:→|->|⇒)\s?"));
+static CHAIN: LazyLock<Regex> = LazyLock::new(|| compile(r"^\s?(?:[HL]\s?)?(?:→|->|⇒|から)\s?"));
 
 /// A blood pressure anywhere: 120/80mmHg.
 static BLOOD_PRESSURE: LazyLock<Regex> = LazyLock::new(|| compile(r"[0-9]{2,3}/[0-9]{2,3}\s?mmHg"));
