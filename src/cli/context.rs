@@ -25,6 +25,7 @@ impl Context {
         let paths = AppPaths::discover().context("cannot find the user's directories")?;
         let config_path = cli.config.clone().unwrap_or_else(|| paths.config_file());
         let config = Config::load(&config_path)?;
+        crate::chart::ssmix2::configure(config.ssmix2.clone());
         let queue_dir = cli
             .queue
             .clone()
