@@ -30,6 +30,10 @@ use super::model::{Draft, DraftSection, Origin, SectionKind, Truncation};
 use super::prompt::{section_stops, without_heading, PromptPlan};
 use super::template::{DocumentTemplate, SectionTemplate};
 
+/// The text of a narrative section when the chart has no notes to draw it from.
+pub const NO_NOTES_TEXT: &str =
+    "（記録（経過記録・サマリー等）が読み込まれていないため、この項目の根拠となる記載がありません。記入してください。）";
+
 #[derive(Debug, Clone)]
 pub struct DraftRequest {
     pub chart: Chart,
@@ -215,7 +219,8 @@ impl Driver {
             .template
             .sections
             .iter()
-            .any(|s| wanted(s) && s.kind == SectionKind::Narrative);
+            .any(|s| wanted(s) && s.kind == SectionKind::Narrative)
+            && !r.chart.notes.is_empty();
         let plan = if needs_model {
             match PromptPlan::build(
                 &r.chart,
@@ -289,6 +294,20 @@ impl Driver {
                         kind: SectionKind::Factual,
                         text,
                         provenance,
+                        origin: Origin::Factual,
+                        finish: None,
+                        timing: None,
+                    })
+                }
+                // A chart with structured records only (e.g. SS-MIX2 without notes): the
+                // model is not asked, the section says it has no evidence.
+                (SectionKind::Narrative, _, None) if r.chart.notes.is_empty() => {
+                    SectionOutcome::Done(DraftSection {
+                        key: section.key.clone(),
+                        title: section.title.clone(),
+                        kind: SectionKind::Narrative,
+                        text: NO_NOTES_TEXT.to_owned(),
+                        provenance: Vec::new(),
                         origin: Origin::Factual,
                         finish: None,
                         timing: None,
