@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_extract;
 pub mod bench_metrics;
 pub mod bench_model;
+pub mod chart;
 pub mod context;
 pub mod draft;
 pub mod export;
@@ -25,7 +26,8 @@ pub use context::Context;
     long_about = "Without a subcommand, karte opens the review TUI on the chart queue."
 )]
 pub struct Cli {
-    /// Directory of charts to show in the queue (default: config's queue_dir, else the demo queue).
+    /// Directory of charts to show in the queue, or `ssmix2:ROOT` for an SS-MIX2 storage
+    /// (default: config's queue_dir, else the demo queue).
     #[arg(long, global = true, value_name = "DIR")]
     pub queue: Option<PathBuf>,
     /// GGUF model file (default: config's model, else the model installed by `karte setup`).
@@ -52,6 +54,8 @@ pub enum Command {
     Report(crate::cli::report::ReportArgs),
     /// Measure performance: the model engine, extraction against MeCab, the metrics recorder.
     Bench(crate::cli::bench::BenchArgs),
+    /// Print the chart(s) karte loads from a file or SS-MIX2 patient folder, and what was skipped.
+    Chart(chart::ChartArgs),
 }
 
 /// Entry point of the `karte` binary.
@@ -72,6 +76,7 @@ pub fn main() -> ExitCode {
         Some(Command::Bench(ref args)) => {
             Context::resolve(&cli).and_then(|ctx| bench::run(args, &ctx))
         }
+        Some(Command::Chart(ref args)) => Context::resolve(&cli).and_then(|_| chart::run(args)),
         None => Context::resolve(&cli).and_then(crate::tui::run),
     };
     match result {
