@@ -408,3 +408,26 @@ fn a_chart_without_notes_drafts_its_facts_and_says_the_narrative_has_no_evidence
         assert_eq!(section.text, karte::draft::session::NO_NOTES_TEXT);
     }
 }
+
+#[test]
+fn charts_are_found_by_id_in_the_storage() {
+    configure();
+    let root = storage_root();
+    let visit = ssmix2::find_chart(&root, "9000001-O20260401")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        visit.encounter.admission_date,
+        chrono::NaiveDate::from_ymd_opt(2026, 4, 1)
+    );
+    assert!(ssmix2::find_chart(&root, "9000001-I20990101")
+        .unwrap()
+        .is_none());
+    assert!(ssmix2::find_chart(&root, "no-such-patient")
+        .unwrap()
+        .is_none());
+    let stay = ssmix2::find_chart(&root, "P-0010233-I20260114")
+        .unwrap()
+        .unwrap();
+    assert_eq!(stay.patient.name, "藤巻 スミ子");
+}
