@@ -431,3 +431,62 @@ fn charts_are_found_by_id_in_the_storage() {
         .unwrap();
     assert_eq!(stay.patient.name, "藤巻 スミ子");
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_queue_picks_up_new_files_of_a_patient_already_read() {
+    configure();
+    let tmp = tempfile::tempdir().unwrap();
+    let rel = Path::new("900/000/9000001");
+    copy_tree(&storage_root().join(rel), &tmp.path().join(rel));
+    let mut queue =
+        Queue::scan(&PathBuf::from(format!("ssmix2:{}", tmp.path().display()))).unwrap();
+    while !queue.is_complete() {
+        queue.rescan();
+    }
+    let labs = |q: &Queue| {
+        let entry = q
+            .entries()
+            .iter()
+            .find(|e| e.file_name == "9000001-O20260415")
+            .unwrap();
+        entry.chart.as_ref().unwrap().labs.len()
+    };
+    assert_eq!(labs(&queue), 1);
+    assert!(!queue.rescan(), "nothing changed yet");
+
+    // A second result of that day arrives (an ASCII-only message is valid ISO-2022-JP).
+    let folder = tmp.path().join(rel).join("20260415/OML-11");
+    std::fs::write(
+        folder.join("9000001_20260415_OML-11_000000000000999_20260415190000000_01_1"),
+        "MSH|^~\\&|LAB|X|GW|RCV|20260415190000||OUL^R22^OUL_R22|n1|P|2.5\rPID|||9000001^^^^PI\rOBX|1|NM|3D010000001927201^GLU^JC10||98|mg/dL|73-109||||F|||202604151800\r",
+    )
+    .unwrap();
+    assert!(queue.rescan(), "the changed patient is read again");
+    assert_eq!(labs(&queue), 2);
+    let ids: Vec<&str> = queue
+        .entries()
+        .iter()
+        .map(|e| e.file_name.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "9000001-I20260302",
+            "9000001-O20260401",
+            "9000001-O20260415"
+        ]
+    );
+}

@@ -47,6 +47,10 @@ struct Ssmix2Source {
     patients: Vec<String>,
     /// Patients before this index are read.
     next: usize,
+    /// The folder stamp of each patient read (see `ssmix2::patient_stamp`).
+    stamps: HashMap<String, u64>,
+    /// Where the next pass looking for changed patients goes on.
+    refresh: usize,
 }
 
 /// How long one scan or rescan of an SS-MIX2 queue reads patients before it returns rows.
@@ -67,6 +71,8 @@ impl Queue {
                 patients: list_patients(&root)?,
                 root,
                 next: 0,
+                stamps: HashMap::new(),
+                refresh: 0,
             });
             queue.read_ssmix2_batch();
             return Ok(queue);
@@ -93,7 +99,41 @@ impl Queue {
             let pid = &source.patients[source.next];
             source.next += 1;
             let dir = super::ssmix2::storage::patient_dir(&source.root, pid);
+            source
+                .stamps
+                .insert(pid.clone(), super::ssmix2::patient_stamp(&dir));
             self.entries.extend(ssmix2_entries(&dir));
+            changed = true;
+        }
+        changed
+    }
+
+    /// Once every patient is read: looks, time-boxed and round-robin, for patients whose
+    /// folders changed (a new or renamed file changes its folder's time) and reads them
+    /// again in place.
+    fn refresh_ssmix2_batch(&mut self) -> bool {
+        let Some(source) = self.ssmix2.as_mut() else {
+            return false;
+        };
+        let started = std::time::Instant::now();
+        let total = source.next.min(source.patients.len());
+        let mut changed = false;
+        let mut checked = 0;
+        while checked < total && started.elapsed() < SSMIX2_BATCH {
+            let pid = &source.patients[source.refresh % total];
+            source.refresh = (source.refresh + 1) % total;
+            checked += 1;
+            let dir = super::ssmix2::storage::patient_dir(&source.root, pid);
+            let stamp = super::ssmix2::patient_stamp(&dir);
+            if source.stamps.get(pid) == Some(&stamp) {
+                continue;
+            }
+            source.stamps.insert(pid.clone(), stamp);
+            let at = self.entries.iter().position(|e| e.path == dir);
+            self.entries.retain(|e| e.path != dir);
+            let fresh = ssmix2_entries(&dir);
+            let at = at.unwrap_or(self.entries.len()).min(self.entries.len());
+            self.entries.splice(at..at, fresh);
             changed = true;
         }
         changed
@@ -124,7 +164,13 @@ impl Queue {
                     Err(e) => tracing::warn!("ss-mix2 queue rescan failed: {e}"),
                 }
             }
-            return self.read_ssmix2_batch();
+            let complete = source.next >= source.patients.len();
+            let read = self.read_ssmix2_batch();
+            return if complete {
+                self.refresh_ssmix2_batch() || read
+            } else {
+                read
+            };
         }
         self.reload_changed().unwrap_or_else(|e| {
             tracing::warn!("queue rescan failed: {e}");

@@ -514,6 +514,31 @@ pub fn find_chart(root: &Path, id: &str) -> Result<Option<Chart>, ChartError> {
     Ok(charts(&record).into_iter().find(|c| c.id == id))
 }
 
+/// A stamp of a patient's folders (the patient, date and data-type folders, and the notes
+/// folder): it changes when a file is added, renamed (flag 1 → 2 / 0) or removed.
+pub fn patient_stamp(dir: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut add = |path: &Path| {
+        if let Ok(modified) = std::fs::metadata(path).and_then(|m| m.modified()) {
+            path.hash(&mut hasher);
+            modified.hash(&mut hasher);
+        }
+    };
+    add(dir);
+    for date in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let date = date.path();
+        add(&date);
+        for kind in std::fs::read_dir(&date).into_iter().flatten().flatten() {
+            add(&kind.path());
+        }
+    }
+    if let (Some(notes), Some(pid)) = (config().notes_dir, dir.file_name()) {
+        add(&notes.join(pid));
+    }
+    hasher.finish()
+}
+
 /// Logs what was skipped (file names and reasons only; never content).
 pub fn log_skipped(skipped: &[Skipped]) {
     for s in skipped {
