@@ -490,3 +490,38 @@ fn the_queue_picks_up_new_files_of_a_patient_already_read() {
         ]
     );
 }
+
+#[test]
+fn karte_draft_takes_a_chart_id_of_an_ssmix2_queue() {
+    let queue = format!("ssmix2:{}", storage_root().display());
+    let out = Command::new(env!("CARGO_BIN_EXE_karte"))
+        .args([
+            "--queue",
+            &queue,
+            "draft",
+            "9000001-O20260415",
+            "--doc",
+            "referral",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("宮本 京子"), "{text}");
+    assert!(text.contains("2026-04-15 総蛋白 6.9 g/dl"), "{text}");
+    assert!(
+        text.contains(karte::draft::session::NO_NOTES_TEXT),
+        "a visit without notes says so: {text}"
+    );
+
+    // A patient folder with several encounters names them.
+    let dir = storage::patient_dir(&storage_root(), "9000001");
+    let out = Command::new(env!("CARGO_BIN_EXE_karte"))
+        .args(["draft", dir.to_str().unwrap(), "--doc", "referral"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("9000001-I20260302"), "{err}");
+}

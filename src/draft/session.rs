@@ -302,6 +302,12 @@ impl Driver {
                 // A chart with structured records only (e.g. SS-MIX2 without notes): the
                 // model is not asked, the section says it has no evidence.
                 (SectionKind::Narrative, _, None) if r.chart.notes.is_empty() => {
+                    // Streamed like generated text, so every front end shows it.
+                    self.emit(DraftEvent::Token {
+                        index,
+                        key: section.key.clone(),
+                        text: NO_NOTES_TEXT.to_owned(),
+                    });
                     SectionOutcome::Done(DraftSection {
                         key: section.key.clone(),
                         title: section.title.clone(),
