@@ -28,6 +28,9 @@ pub struct Config {
     /// `[llm]`: engine threads, context length, sampling overrides.
     #[serde(default)]
     pub llm: crate::llm::LlmSettings,
+    /// `[ssmix2]`: notes directory and extended storage for an `ssmix2:ROOT` queue.
+    #[serde(default)]
+    pub ssmix2: crate::chart::ssmix2::Ssmix2Config,
 }
 
 #[derive(Debug, thiserror::Error)]

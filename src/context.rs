@@ -35,6 +35,7 @@ impl Context {
             .clone()
             .unwrap_or_else(|| paths.config_file());
         let config = Config::load(&config_path)?;
+        crate::chart::ssmix2::configure(config.ssmix2.clone());
         let queue_dir = overrides
             .queue
             .clone()

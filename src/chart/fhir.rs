@@ -236,6 +236,10 @@ fn condition(r: &Value, id: String) -> Diagnosis {
         icd10,
         main,
         status,
+        start: None,
+        end: None,
+        outcome: String::new(),
+        codes: Vec::new(),
     }
 }
 
@@ -297,6 +301,7 @@ fn medication(r: &Value, id: String) -> Prescription {
             .and_then(|d| date(path(d, &["timing", "repeat", "boundsPeriod", "end"])))
             .or_else(|| date(path(r, &["dispenseRequest", "validityPeriod", "end"]))),
         discharge,
+        codes: Vec::new(),
     }
 }
 
@@ -341,6 +346,7 @@ fn observation(r: &Value, id: String) -> Result<LabResult, String> {
         unit,
         reference_range: range,
         flag,
+        codes: Vec::new(),
     })
 }
 
@@ -350,6 +356,7 @@ fn allergy(r: &Value, id: String) -> Allergy {
         substance: concept_text(r.get("code")),
         reaction: concept_text(path(r, &["reaction", "0", "manifestation", "0"])),
         severity: str_at(r, "criticality").unwrap_or_default().to_owned(),
+        codes: Vec::new(),
     }
 }
 

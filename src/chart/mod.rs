@@ -1,5 +1,5 @@
 //! Charts: the model, loaders (JSON, text, FHIR R4 Bundle), encoding detection,
-//! control-character sanitizing, and the queue (a directory of charts).
+//! control-character sanitizing, the queue (a directory of charts, or an SS-MIX2 storage).
 
 pub mod encoding;
 pub mod error;
@@ -9,6 +9,7 @@ pub mod load;
 pub mod model;
 pub mod queue;
 pub mod sanitize;
+pub mod ssmix2;
 pub mod text;
 
 pub use error::ChartError;

@@ -113,6 +113,9 @@ pub struct LabResult {
     pub reference_range: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag: Option<LabFlag>,
+    /// Codes of the record (JLAC10, HOT, YJ, MEDIS, local …) when the source has them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<Code>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +150,9 @@ pub struct Prescription {
     /// 退院時処方 (continued after discharge).
     #[serde(default)]
     pub discharge: bool,
+    /// Codes of the record (JLAC10, HOT, YJ, MEDIS, local …) when the source has them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<Code>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -158,6 +164,9 @@ pub struct Allergy {
     /// 軽度, 中等度, 重度 (as recorded).
     #[serde(default)]
     pub severity: String,
+    /// Codes of the record (JLAC10, HOT, YJ, MEDIS, local …) when the source has them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<Code>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,6 +180,26 @@ pub struct Diagnosis {
     pub main: bool,
     #[serde(default)]
     pub status: DiagnosisStatus,
+    /// 発症日 / 診断日, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<NaiveDate>,
+    /// 転帰日, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<NaiveDate>,
+    /// 転帰 as recorded (治癒, 死亡, 回復せず …); empty when none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub outcome: String,
+    /// Codes of the record (JLAC10, HOT, YJ, MEDIS, local …) when the source has them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<Code>,
+}
+
+/// A code from a standard or local code system, as the source wrote it
+/// (system names as in SS-MIX2: `JC10`, `HOT9`, `MDCDX2`, `I10`, `99…` for local ones).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Code {
+    pub system: String,
+    pub code: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -37,7 +37,8 @@ impl From<DocArg> for DocumentKind {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DraftArgs {
-    /// Chart file (karte JSON, plain text, or FHIR R4 Bundle).
+    /// Chart file (karte JSON, plain text, or FHIR R4 Bundle), an SS-MIX2 patient folder with
+    /// one encounter, or a chart id of an `ssmix2:ROOT` queue (e.g. PID-I20260114).
     pub chart: PathBuf,
     /// Document type.
     #[arg(long, value_enum)]
@@ -86,7 +87,7 @@ pub fn guard_pipeline(ctx: &Context) -> Option<Arc<Pipeline>> {
 }
 
 pub fn run(args: &DraftArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let chart = crate::chart::load(&args.chart)?;
+    let chart = load_chart(&args.chart, &ctx.queue_dir)?;
     let doc = DocumentKind::from(args.doc);
     let template = DocumentTemplate::load(doc, &ctx.paths.config_dir)?;
     let manifest = ModelManifest::default_model();
@@ -266,4 +267,35 @@ fn text_event(
         DraftEvent::Failed { error } => return Ok(Some(Err(anyhow::anyhow!("{error}")))),
     }
     Ok(None)
+}
+
+/// A chart file; else, for an SS-MIX2 queue, a chart id in the storage; else an SS-MIX2
+/// patient folder with exactly one encounter.
+fn load_chart(
+    arg: &std::path::Path,
+    queue_dir: &std::path::Path,
+) -> anyhow::Result<crate::chart::Chart> {
+    use crate::chart::ssmix2;
+    if arg.is_file() {
+        return Ok(crate::chart::load(arg)?);
+    }
+    if let (Some(root), Some(id)) = (ssmix2::storage_root(queue_dir), arg.to_str()) {
+        if let Some(chart) = ssmix2::find_chart(&root, id)? {
+            return Ok(chart);
+        }
+    }
+    let (mut charts, _skipped) = ssmix2::load_any(arg)?;
+    match charts.len() {
+        1 => Ok(charts.remove(0)),
+        _ => anyhow::bail!(
+            "{} holds {} encounters ({}): give one as `--queue ssmix2:ROOT ID`",
+            arg.display(),
+            charts.len(),
+            charts
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }

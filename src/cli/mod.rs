@@ -2,11 +2,12 @@
 //! file with its clap `Args` and a `run` function; this file only dispatches.
 
 pub mod bench;
-pub mod bench_drafts;
 pub mod bench_accuracy;
+pub mod bench_drafts;
 pub mod bench_extract;
 pub mod bench_metrics;
 pub mod bench_model;
+pub mod chart;
 pub mod check;
 pub mod draft;
 pub mod export;
@@ -28,7 +29,8 @@ pub use crate::context::{Context, Overrides};
     long_about = "Without a subcommand, karte opens the review TUI on the chart queue."
 )]
 pub struct Cli {
-    /// Directory of charts to show in the queue (default: config's queue_dir, else the demo queue).
+    /// Directory of charts to show in the queue, or `ssmix2:ROOT` for an SS-MIX2 storage
+    /// (default: config's queue_dir, else the demo queue).
     #[arg(long, global = true, value_name = "DIR")]
     pub queue: Option<PathBuf>,
     /// GGUF model file (default: config's model, else the model installed by `karte setup`).
@@ -57,6 +59,8 @@ pub enum Command {
     Bench(crate::cli::bench::BenchArgs),
     // Help text: the doc comment of `CheckArgs` (exit codes 0 / 1 / 2).
     Check(check::CheckArgs),
+    /// Print the chart(s) karte loads from a file or SS-MIX2 patient folder, and what was skipped.
+    Chart(chart::ChartArgs),
 }
 
 impl Cli {
@@ -92,6 +96,9 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Check(ref args)) => {
             Context::resolve(&cli.overrides()).and_then(|ctx| check::run(args, &ctx))
+        }
+        Some(Command::Chart(ref args)) => {
+            Context::resolve(&cli.overrides()).and_then(|_| chart::run(args))
         }
         None => Context::resolve(&cli.overrides()).and_then(crate::tui::run),
     };

@@ -35,6 +35,10 @@ use super::model::{Draft, DraftSection, Origin, SectionKind, Truncation};
 use super::prompt::{section_stops, without_heading, PromptPlan};
 use super::template::{Composer, DocumentTemplate, SectionTemplate};
 
+/// The text of a narrative section when the chart has no notes to draw it from.
+pub const NO_NOTES_TEXT: &str =
+    "（記録（経過記録・サマリー等）が読み込まれていないため、この項目の根拠となる記載がありません。記入してください。）";
+
 #[derive(Debug, Clone)]
 pub struct DraftRequest {
     pub chart: Chart,
@@ -77,16 +81,18 @@ impl DraftRequest {
 
     /// Whether any requested narrative section asks the model.
     pub fn needs_model(&self) -> bool {
-        self.template.sections.iter().any(|s| {
-            s.kind == SectionKind::Narrative
-                && self
-                    .only_sections
-                    .as_ref()
-                    .is_none_or(|keys| keys.contains(&s.key))
-                && self.mode_of(&s.key).needs_model()
-                && !(self.mode_of(&s.key) == DraftMode::Grounded
-                    && s.composer != Composer::Sentences)
-        })
+        // Without notes there is nothing to write from (the sections say so).
+        !self.chart.notes.is_empty()
+            && self.template.sections.iter().any(|s| {
+                s.kind == SectionKind::Narrative
+                    && self
+                        .only_sections
+                        .as_ref()
+                        .is_none_or(|keys| keys.contains(&s.key))
+                    && self.mode_of(&s.key).needs_model()
+                    && !(self.mode_of(&s.key) == DraftMode::Grounded
+                        && s.composer != Composer::Sentences)
+            })
     }
 }
 
@@ -355,6 +361,29 @@ impl Driver {
                         text,
                         provenance,
                         origin: Origin::Factual,
+                        finish: None,
+                        timing: None,
+                        mode: None,
+                        aligned: Vec::new(),
+                        fallbacks: Vec::new(),
+                    })
+                }
+                // A chart with structured records only (e.g. SS-MIX2 without notes): the
+                // model is not asked, the section says it has no evidence.
+                (SectionKind::Narrative, _, _) if r.chart.notes.is_empty() => {
+                    // Streamed like generated text, so every front end shows it.
+                    self.emit(DraftEvent::Token {
+                        index,
+                        key: section.key.clone(),
+                        text: NO_NOTES_TEXT.to_owned(),
+                    });
+                    SectionOutcome::Done(DraftSection {
+                        key: section.key.clone(),
+                        title: section.title.clone(),
+                        kind: SectionKind::Narrative,
+                        text: NO_NOTES_TEXT.to_owned(),
+                        provenance: Vec::new(),
+                        origin: Origin::Evidence,
                         finish: None,
                         timing: None,
                         mode: None,

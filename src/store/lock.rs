@@ -132,9 +132,10 @@ impl LockDir {
         Self { path: path.into() }
     }
 
-    /// The default: `<queue_dir>/.karte-locks/`.
+    /// The default: `<queue_dir>/.karte-locks/` (for `ssmix2:ROOT`, `ROOT/.karte-locks/`).
     pub fn beside_queue(queue_dir: &Path) -> Self {
-        Self::new(queue_dir.join(".karte-locks"))
+        let dir = crate::chart::ssmix2::storage_root(queue_dir);
+        Self::new(dir.as_deref().unwrap_or(queue_dir).join(".karte-locks"))
     }
 
     /// `configured` (config `lock_dir`) if set, else beside the queue.

@@ -82,7 +82,10 @@ async fn run(dir: PathBuf, actions: UnboundedSender<Action>, mut rescan_rx: Unbo
             return; // the UI has gone
         }
         let retry = queue.is_none() || watcher.is_none();
+        // An SS-MIX2 storage is read in batches: go on at once until every patient is read.
+        let more = queue.as_ref().is_some_and(|q| !q.is_complete());
         tokio::select! {
+            () = std::future::ready(()), if more => asked_by_user = false,
             request = rescan_rx.recv() => {
                 if request.is_none() {
                     return;
@@ -92,7 +95,9 @@ async fn run(dir: PathBuf, actions: UnboundedSender<Action>, mut rescan_rx: Unbo
             Some(()) = change_rx.recv() => asked_by_user = false,
             () = tokio::time::sleep(RETRY), if retry => asked_by_user = false,
         }
-        tokio::time::sleep(SETTLE).await;
+        if !more {
+            tokio::time::sleep(SETTLE).await;
+        }
         while change_rx.try_recv().is_ok() {}
         while rescan_rx.try_recv().is_ok() {
             asked_by_user = true;
