@@ -37,6 +37,8 @@ pub struct DocumentService {
     open: Option<OpenSession>,
     /// The health last reported (so only changes are sent to the screen).
     reported: Option<String>,
+    /// `[hospital]` of the config, for exports (the letter, the JP-CLINS Bundle).
+    hospital: crate::export::HospitalConfig,
 }
 
 impl DocumentService {
@@ -45,7 +47,18 @@ impl DocumentService {
             context,
             open: None,
             reported: None,
+            hospital: Default::default(),
         }
+    }
+
+    /// Exports use these hospital settings.
+    pub fn with_hospital(mut self, hospital: crate::export::HospitalConfig) -> Self {
+        self.hospital = hospital;
+        self
+    }
+
+    pub fn hospital(&self) -> &crate::export::HospitalConfig {
+        &self.hospital
     }
 
     /// Data dir, lock dir (config `lock_dir`, else beside the queue), signer name.
@@ -56,6 +69,7 @@ impl DocumentService {
             user: store::signer_name(&ctx.config),
             session_id: store::new_session_id(),
         })
+        .with_hospital(ctx.config.hospital.clone())
     }
 
     /// Opens `document` of `chart_id` (closing the one open before).
