@@ -93,7 +93,9 @@ impl ClinsExport {
     pub fn missing_summary(&self) -> String {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         let mut order = Vec::new();
-        for m in &self.missing {
+        let mut seen = std::collections::BTreeSet::new();
+        // One count per record lacking the item (an element may be reported twice).
+        for m in self.missing.iter().filter(|m| seen.insert((m.what, m.record.as_str()))) {
             let n = counts.entry(m.what).or_insert(0);
             if *n == 0 {
                 order.push(m.what);
@@ -502,11 +504,17 @@ fn section_entries(
     match spec.content {
         SectionContent::Diagnoses => {
             if chart.diagnoses.is_empty() && spec.code == "344" {
-                missing.push(MissingData {
-                    element: "Bundle.entry:condition",
-                    what: "退院時診断の病名（Condition）",
-                    record: String::new(),
-                });
+                // The Bundle's condition slice and the section's entry are both 1..*.
+                for element in [
+                    "Bundle.entry:condition",
+                    "Composition.section:structuredSection.section:diagnosesOnDischargeSection.entry",
+                ] {
+                    missing.push(MissingData {
+                        element,
+                        what: "退院時診断の病名（Condition）",
+                        record: String::new(),
+                    });
+                }
             }
             chart
                 .diagnoses
@@ -560,7 +568,7 @@ fn section_entries(
                 let url = b.add(
                     &format!("observation/{}", l.id),
                     &ecs("JP_Observation_LabResult_eCS"),
-                    |_| observation(l, patient, encounter),
+                    |_| observation(l, patient, encounter, missing),
                 );
                 reference(&url, "Observation")
             })
@@ -886,8 +894,19 @@ fn decimal(s: &str) -> Option<Value> {
     serde_json::Number::from_f64(v).map(Value::Number)
 }
 
-/// JLAC10 is not required when the "not standardized" code is sent: nothing is reported.
-fn observation(l: &LabResult, patient: &str, encounter: &str) -> Value {
+/// JLAC10 is not required when the "not standardized" code is sent: nothing is reported. The
+/// specimen (血清, 全血 …) is required, and charts do not record it: reported.
+fn observation(
+    l: &LabResult,
+    patient: &str,
+    encounter: &str,
+    missing: &mut Vec<MissingData>,
+) -> Value {
+    missing.push(MissingData {
+        element: "Observation.specimen",
+        what: "検体材料",
+        record: l.item.clone(),
+    });
     let mut resource = json!({
         "resourceType": "Observation",
         "identifier": [{ "system": RESOURCE_ID_SYSTEM, "value": l.id }],

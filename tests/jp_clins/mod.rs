@@ -48,19 +48,26 @@ impl std::fmt::Display for Finding {
     }
 }
 
-/// The shared reference directory, or a clear panic.
+/// The shared reference directory, or a clear panic: `../shared/reference/jp-clins` beside the
+/// repository (a worktree further down finds the same `shared/` in an ancestor).
 pub fn reference_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/jp-clins");
-    if !dir.join("jp-clins.r4-1.5.2-snap.tgz").is_file() {
-        panic!(
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let wanted = Path::new("shared/reference/jp-clins");
+    let found = repo
+        .ancestors()
+        .skip(1)
+        .map(|a| a.join(wanted))
+        .find(|d| d.join("jp-clins.r4-1.5.2-snap.tgz").is_file());
+    match found {
+        Some(dir) => dir,
+        None => panic!(
             "the JP-CLINS conformance packages are missing: expected {}/jp-clins.r4-1.5.2-snap.tgz \
              (and jp-core.r4-1.1.2-url.tgz, the example Bundles). They are not part of the repository \
              (CC BY-ND); CI and the developers' machines have shared/ beside the clone — put a copy \
              of shared/reference/jp-clins there.",
-            dir.display()
-        );
+            repo.join("..").join(wanted).display()
+        ),
     }
-    dir
 }
 
 /// The StructureDefinitions of the packages, by canonical URL (facts-sheet rules applied).
@@ -305,8 +312,10 @@ impl<'a> Profile<'a> {
             let Some(id) = e["id"].as_str() else { continue };
             let Some(dot) = id.rfind('.') else { continue };
             let (parent_id, last) = (&id[..dot], &id[dot + 1..]);
-            let Some(parents) = instances.get(parent_id).cloned() else {
-                continue;
+            // Nothing to check below an element that is absent.
+            let parents = match instances.get(parent_id) {
+                Some(p) if !p.is_empty() => p.clone(),
+                _ => continue,
             };
             let (name, slice) = match last.split_once(':') {
                 Some((n, s)) => (n, Some(s)),
@@ -478,8 +487,13 @@ pub fn check_bundle(bundle: &Value, packages: &Packages) -> Vec<Finding> {
     for e in &entries {
         let mut refs = Vec::new();
         references(&e["resource"], &mut refs);
+        let contained: BTreeSet<String> = at_path(&e["resource"], "contained.id")
+            .into_iter()
+            .filter_map(Value::as_str)
+            .map(|id| format!("#{id}"))
+            .collect();
         for r in refs {
-            if !full_urls.contains(r) {
+            if !full_urls.contains(r) && !contained.contains(r) {
                 finding(
                     &mut findings,
                     e["fullUrl"].as_str().unwrap_or_default(),
@@ -519,16 +533,19 @@ pub fn check_bundle(bundle: &Value, packages: &Packages) -> Vec<Finding> {
     }
 
     // Every entry against its declared profile, plus the resource rules.
+    let mut profiles: BTreeMap<&str, Profile> = BTreeMap::new();
     for e in &entries {
         let at = e["fullUrl"].as_str().unwrap_or_default();
         let r = &e["resource"];
         for p in at_path(r, "meta.profile").into_iter().filter_map(Value::as_str) {
             match packages.profile(p) {
                 Some(sd) => {
-                    let profile = Profile::new(sd);
+                    let profile = profiles
+                        .entry(strip_version(p))
+                        .or_insert_with(|| Profile::new(sd));
                     profile.check(r, at, &mut findings);
                     if r["resourceType"] == "Composition" {
-                        check_sections(r, &profile, at, &mut findings);
+                        check_sections(r, profile, at, &mut findings);
                     }
                 }
                 None => finding(&mut findings, at, "meta.profile", format!("unknown profile {p}")),
