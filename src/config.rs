@@ -95,6 +95,9 @@ mod tests {
         assert!(err.contains("config.toml"), "{err}");
         std::fs::write(&path, "[hospital]\ncode = \"12345\"\n").unwrap();
         let err = Config::load(&path).unwrap_err().to_string();
-        assert!(err.contains("config.toml") && err.contains("12345"), "{err}");
+        assert!(
+            err.contains("config.toml") && err.contains("12345"),
+            "{err}"
+        );
     }
 }

@@ -497,7 +497,10 @@ fn discharge_summary_bundle_is_a_valid_fhir_document() {
             )
         })
         .collect();
-    assert_eq!(composition["section"][0]["code"]["coding"][0]["code"], "300");
+    assert_eq!(
+        composition["section"][0]["code"]["coding"][0]["code"],
+        "300"
+    );
     for code in ["333", "444", "344", "510", "623"] {
         assert!(codes.contains(&(SECTION_SYSTEM, code)), "{code}: {codes:?}");
     }

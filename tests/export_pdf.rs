@@ -91,7 +91,11 @@ fn pdf_text(path: &Path) -> (String, String) {
         .arg("-")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let raw = String::from_utf8(out.stdout).unwrap();
     let body: String = raw
         .lines()
@@ -120,8 +124,8 @@ fn lines_inside_margins(path: &Path) {
         .output()
         .unwrap();
     let html = String::from_utf8_lossy(&out.stdout);
-    let re = regex::Regex::new(r#"yMin="([0-9.]+)" xMax="[0-9.]+" yMax="([0-9.]+)">([^<]*)<"#)
-        .unwrap();
+    let re =
+        regex::Regex::new(r#"yMin="([0-9.]+)" xMax="[0-9.]+" yMax="([0-9.]+)">([^<]*)<"#).unwrap();
     let mut words = 0;
     for c in re.captures_iter(&html) {
         let (top, bottom): (f32, f32) = (c[1].parse().unwrap(), c[2].parse().unwrap());
@@ -186,7 +190,10 @@ fn the_referral_letter_prints_the_signed_text() {
         "■現在の処方",
         "■備考",
     ] {
-        assert!(text.contains(&squash(expected)), "{expected} missing:\n{raw}");
+        assert!(
+            text.contains(&squash(expected)),
+            "{expected} missing:\n{raw}"
+        );
     }
     // 傷病名 comes before 紹介目的 (the form's order), the footer on the page.
     assert!(text.find("■傷病名") < text.find("■紹介目的"));
@@ -287,10 +294,20 @@ fn missing_demographics_and_odd_characters() {
     assert!(pdf.replaced.contains(&'😀'), "{:?}", pdf.replaced);
     let expected: String = "吉田（𠮷田）様、処方①②を継続。😀髙橋﨑"
         .chars()
-        .map(|c| if pdf.replaced.contains(&c) { REPLACEMENT } else { c })
+        .map(|c| {
+            if pdf.replaced.contains(&c) {
+                REPLACEMENT
+            } else {
+                c
+            }
+        })
         .collect();
     assert!(text.contains(&expected), "{expected} not in:\n{raw}");
-    assert!(pdf.replaced.len() <= 2, "only what the font lacks: {:?}", pdf.replaced);
+    assert!(
+        pdf.replaced.len() <= 2,
+        "only what the font lacks: {:?}",
+        pdf.replaced
+    );
 }
 
 #[test]

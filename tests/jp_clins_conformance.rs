@@ -89,10 +89,10 @@ fn composition_not_first_fails() {
 #[test]
 fn a_bad_bundle_identifier_fails() {
     for bad in [
-        "131881479^2024^0123",          // 9 digits
-        "1318814790-2024-0123",         // the old hyphen form
-        "1318814790^1999^0123",         // year out of range
-        "1318814790^2024^番号",         // local id not [A-Za-z0-9-]
+        "131881479^2024^0123",                                   // 9 digits
+        "1318814790-2024-0123",                                  // the old hyphen form
+        "1318814790^1999^0123",                                  // year out of range
+        "1318814790^2024^番号",                                  // local id not [A-Za-z0-9-]
         "1318814790^2024^0123456789012345678901234567890123456", // 37 characters
     ] {
         let mut b = example();
@@ -134,7 +134,10 @@ fn fixed_values_and_cardinalities_are_enforced() {
     b["entry"][0]["resource"]["title"] = "紹介状".into();
     fails_with(&b, "Composition.title");
     let mut b = example();
-    b["entry"][0]["resource"]["author"].as_array_mut().unwrap().truncate(1);
+    b["entry"][0]["resource"]["author"]
+        .as_array_mut()
+        .unwrap()
+        .truncate(1);
     fails_with(&b, "Composition.author");
     let mut b = example();
     let patient_at = b["entry"]
@@ -194,7 +197,9 @@ fn signed_document(store: &SignedStore, chart: &Chart, doc: DocKind) -> SignedDo
                 (_, Some(FactSource::ReferralTarget)) if chart.referral.is_none() => {
                     "みなと総合病院 循環器内科 山田 太郎 先生 御侍史".to_string()
                 }
-                (SectionKind::Factual, Some(source)) => karte::draft::factual::fill(chart, source).0,
+                (SectionKind::Factual, Some(source)) => {
+                    karte::draft::factual::fill(chart, source).0
+                }
                 _ => note.clone(),
             };
             SectionText::new(&s.key, &s.title, &text)
@@ -232,7 +237,12 @@ fn every_demo_charts_documents_conform() {
             // Every finding is a required code the chart does not carry, and was reported.
             let unexplained: Vec<&Finding> = findings
                 .iter()
-                .filter(|f| !export.missing.iter().any(|m| f.element.starts_with(m.element)))
+                .filter(|f| {
+                    !export
+                        .missing
+                        .iter()
+                        .any(|m| f.element.starts_with(m.element))
+                })
                 .collect();
             assert!(
                 unexplained.is_empty(),
@@ -283,7 +293,9 @@ fn missing_codes_are_reported_not_invented() {
     }
     let summary = export.missing_summary();
     assert!(
-        summary.contains("MEDIS病名管理番号") && summary.contains("YJコード") && summary.contains("被保険者番号"),
+        summary.contains("MEDIS病名管理番号")
+            && summary.contains("YJコード")
+            && summary.contains("被保険者番号"),
         "{summary}"
     );
 }

@@ -13,7 +13,15 @@ pub const DOCTOR_LABEL: &str = "医師";
 
 /// Honorifics and closing words that are not part of a name.
 const HONORIFICS: &[&str] = &[
-    "御侍史", "御机下", "侍史", "机下", "御中", "殿", "様", "先生", "宛",
+    "御侍史",
+    "御机下",
+    "侍史",
+    "机下",
+    "御中",
+    "殿",
+    "様",
+    "先生",
+    "宛",
 ];
 
 fn strip_honorifics(s: &str) -> String {
@@ -94,7 +102,10 @@ impl ReferralTarget {
     }
 
     fn parse_free(line: &str) -> ReferralTarget {
-        let tokens: Vec<&str> = line.split([' ', '\u{3000}', '\t']).filter(|t| !t.is_empty()).collect();
+        let tokens: Vec<&str> = line
+            .split([' ', '\u{3000}', '\t'])
+            .filter(|t| !t.is_empty())
+            .collect();
         // Words up to the first honorific; a doctor is named only before 先生.
         let has_doctor = tokens.iter().any(|t| t.ends_with("先生"));
         let words: Vec<String> = tokens

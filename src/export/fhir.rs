@@ -34,7 +34,8 @@ use std::collections::BTreeMap;
 /// The JP-CLINS version whose rules the Bundle follows (cited as `profile|version`).
 pub const JP_CLINS_VERSION: &str = "1.11.0";
 
-pub const BUNDLE_REFERRAL: &str = "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eReferral";
+pub const BUNDLE_REFERRAL: &str =
+    "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eReferral";
 pub const BUNDLE_DISCHARGE: &str =
     "http://jpfhir.jp/fhir/clins/StructureDefinition/JP_Bundle_eDischargeSummary";
 pub const COMPOSITION_REFERRAL: &str =
@@ -95,7 +96,11 @@ impl ClinsExport {
         let mut order = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         // One count per record lacking the item (an element may be reported twice).
-        for m in self.missing.iter().filter(|m| seen.insert((m.what, m.record.as_str()))) {
+        for m in self
+            .missing
+            .iter()
+            .filter(|m| seen.insert((m.what, m.record.as_str())))
+        {
             let n = counts.entry(m.what).or_insert(0);
             if *n == 0 {
                 order.push(m.what);
@@ -285,9 +290,11 @@ pub fn document_bundle(
     let encounter = b.add("encounter", &ecs("JP_Encounter_eCS"), |_| {
         encounter_resource(chart, &patient)
     });
-    let author = b.add("practitioner", &ecs("JP_Practitioner_eCS"), |_| {
-        json!({ "resourceType": "Practitioner", "name": [practitioner_name(&signed.signer)] })
-    });
+    let author = b.add(
+        "practitioner",
+        &ecs("JP_Practitioner_eCS"),
+        |_| json!({ "resourceType": "Practitioner", "name": [practitioner_name(&signed.signer)] }),
+    );
     let organization = b.add("organization", &ecs("JP_Organization_eCS"), |_| {
         organization_resource(hospital, Some(&chart.encounter.department))
     });
@@ -324,9 +331,11 @@ pub fn document_bundle(
             ],
             None,
         ));
-        let to_org = b.add("referral-to/organization", &ecs("JP_Organization_eCS"), |_| {
-            json!({ "resourceType": "Organization", "name": to.facility.trim() })
-        });
+        let to_org = b.add(
+            "referral-to/organization",
+            &ecs("JP_Organization_eCS"),
+            |_| json!({ "resourceType": "Organization", "name": to.facility.trim() }),
+        );
         missing.push(MissingData {
             element: "Organization.identifier",
             what: "紹介先の医療機関コード",
@@ -339,7 +348,12 @@ pub fn document_bundle(
             });
             to_refs.push(reference(&doctor, "Practitioner"));
         }
-        sections.push(section_json(&REFERRAL_TO, &to.section_text(), &to_refs, None));
+        sections.push(section_json(
+            &REFERRAL_TO,
+            &to.section_text(),
+            &to_refs,
+            None,
+        ));
     }
 
     // 300 構造情報: every sub-section the profile requires, in the profile's order.
@@ -396,7 +410,7 @@ pub fn document_bundle(
                     period.insert("start".into(), a.format("%Y-%m-%d").to_string().into());
                 }
                 None => missing.push(MissingData {
-                    element: "Composition.event.period",
+                    element: "Composition.event",
                     what: "入院日",
                     record: String::new(),
                 }),
@@ -406,13 +420,13 @@ pub fn document_bundle(
                     period.insert("end".into(), d.format("%Y-%m-%d").to_string().into());
                 }
                 None => missing.push(MissingData {
-                    element: "Composition.event.period",
+                    element: "Composition.event",
                     what: "退院日",
                     record: String::new(),
                 }),
             }
             if period.is_empty() {
-                json!([{}])
+                Value::Null
             } else {
                 json!([{ "period": period }])
             }
@@ -438,9 +452,12 @@ pub fn document_bundle(
         "author": [reference(&author, "Practitioner"), reference(&organization, "Organization")],
         "title": type_display,
         "custodian": reference(&organization, "Organization"),
-        "event": event,
         "section": sections,
     });
+    // No admission / discharge dates: no event at all (reported), never an empty one.
+    if !event.is_null() {
+        composition["event"] = event;
+    }
     if let Some(previous) = &signed.amends {
         composition["relatesTo"] = json!([{
             "code": "replaces",
@@ -520,9 +537,11 @@ fn section_entries(
                 .diagnoses
                 .iter()
                 .map(|d| {
-                    let url = b.add(&format!("condition/{}", d.id), &ecs("JP_Condition_eCS"), |_| {
-                        condition(d, patient, encounter, missing)
-                    });
+                    let url = b.add(
+                        &format!("condition/{}", d.id),
+                        &ecs("JP_Condition_eCS"),
+                        |_| condition(d, patient, encounter, missing),
+                    );
                     reference(&url, "Condition")
                 })
                 .collect()
@@ -667,23 +686,16 @@ fn patient_resource(chart: &Chart, hospital: &Hospital, missing: &mut Vec<Missin
         what: "被保険者番号",
         record: String::new(),
     });
-    match p.sex {
-        Sex::Unknown => missing.push(MissingData {
-            element: "Patient.gender",
-            what: "患者の性別",
-            record: String::new(),
-        }),
-        sex => {
-            resource["gender"] = Value::String(
-                match sex {
-                    Sex::Male => "male",
-                    Sex::Female => "female",
-                    _ => "other",
-                }
-                .into(),
-            )
+    // A chart that does not record the sex: FHIR's own `unknown` (nothing is guessed).
+    resource["gender"] = Value::String(
+        match p.sex {
+            Sex::Male => "male",
+            Sex::Female => "female",
+            Sex::Other => "other",
+            Sex::Unknown => "unknown",
         }
-    }
+        .into(),
+    );
     match p.birth_date {
         Some(birth) => {
             resource["birthDate"] = Value::String(birth.format("%Y-%m-%d").to_string());

@@ -58,10 +58,14 @@ pub enum HospitalError {
 /// R1021: `[0-4][0-9][1-3][0-9]{7}`).
 pub fn check_institution_code(code: &str) -> Result<(), &'static str> {
     if code.chars().count() != 10 {
-        return Err("半角数字10桁で書いてください（都道府県番号2桁 + 点数表番号1桁 + 医療機関番号7桁）");
+        return Err(
+            "半角数字10桁で書いてください（都道府県番号2桁 + 点数表番号1桁 + 医療機関番号7桁）",
+        );
     }
     if !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("数字以外の文字があります（全角数字は使えません）: 半角数字10桁で書いてください");
+        return Err(
+            "数字以外の文字があります（全角数字は使えません）: 半角数字10桁で書いてください",
+        );
     }
     let prefecture: u32 = code[..2].parse().unwrap_or(0);
     if !(1..=47).contains(&prefecture) {
@@ -205,6 +209,10 @@ mod tests {
         assert!(err.contains("131123456") && err.contains("10桁"), "{err}");
         let mut dept = full();
         dept.departments.insert("外科".into(), "A1".into());
-        assert!(dept.check_format().unwrap_err().to_string().contains("外科"));
+        assert!(dept
+            .check_format()
+            .unwrap_err()
+            .to_string()
+            .contains("外科"));
     }
 }

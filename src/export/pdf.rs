@@ -215,7 +215,11 @@ fn wrap(font: &Font, text: &str, size: f32, width: f32) -> Vec<String> {
         let ascii_word = c.is_ascii_alphanumeric();
         match tokens.last_mut() {
             Some(last)
-                if ascii_word && last.chars().last().is_some_and(|p| p.is_ascii_alphanumeric()) =>
+                if ascii_word
+                    && last
+                        .chars()
+                        .last()
+                        .is_some_and(|p| p.is_ascii_alphanumeric()) =>
             {
                 last.push(c)
             }
@@ -392,7 +396,7 @@ fn blocks(
         if !department.is_empty() {
             out.push(Block::body(department.to_string()).indent(half));
         }
-        out.push(Block::body(format!("医師氏名　{}", signed.signer.trim())).indent(half));
+        out.push(Block::body(format!("医師氏名 {}", signed.signer.trim())).indent(half));
     };
     let has = |key: &str| {
         signed
@@ -414,15 +418,19 @@ fn blocks(
             if to.facility.trim().is_empty() {
                 return Err(PdfError::EmptyAddressee);
             }
-            out.push(Block::body(to.facility.trim().to_string()).size(13.0).space(4.0));
+            out.push(
+                Block::body(to.facility.trim().to_string())
+                    .size(13.0)
+                    .space(4.0),
+            );
             let doctor = to.doctor.trim();
             let dept = to.department.trim();
             let line = match (dept.is_empty(), doctor.is_empty()) {
-                (_, false) => format!("{dept}　{doctor} 先生 御侍史"),
-                (false, true) => format!("{dept}　担当医 殿"),
+                (_, false) => format!("{dept} {doctor} 先生 御侍史"),
+                (false, true) => format!("{dept} 担当医 殿"),
                 (true, true) => "担当医 殿".to_string(),
             };
-            out.push(Block::body(line.trim_start_matches('　').to_string()).size(12.0));
+            out.push(Block::body(line.trim_start().to_string()).size(12.0));
             from(&mut out, "紹介元医療機関の所在地及び名称");
         }
         DocKind::Discharge => {
@@ -446,9 +454,7 @@ fn blocks(
             Sex::Unknown => "記載なし",
             s => s.japanese(),
         };
-        out.push(
-            Block::body(format!("氏名　{}{kana} 様　　性別　{sex}", p.name.trim())).indent(10.0),
-        );
+        out.push(Block::body(format!("氏名 {}{kana} 様  性別 {sex}", p.name.trim())).indent(10.0));
         let on = match signed.doc {
             DocKind::Referral => Some(signed_local.date_naive()),
             DocKind::Discharge => chart.encounter.admission_date,
@@ -459,9 +465,9 @@ fn blocks(
                     .and_then(|d| chart.age_on(d))
                     .map(|a| format!("（{a}歳）"))
                     .unwrap_or_default();
-                format!("生年月日　{}{age}", japanese_date(b))
+                format!("生年月日 {}{age}", japanese_date(b))
             }
-            None => "生年月日　記載なし".to_string(),
+            None => "生年月日 記載なし".to_string(),
         };
         out.push(Block::body(birth).indent(10.0));
     }
@@ -469,13 +475,13 @@ fn blocks(
         let e = &chart.encounter;
         let mut stay = Vec::new();
         if let Some(a) = e.admission_date {
-            stay.push(format!("入院日　{}", japanese_date(a)));
+            stay.push(format!("入院日 {}", japanese_date(a)));
         }
         if let Some(d) = e.discharge_date {
-            stay.push(format!("退院日　{}", japanese_date(d)));
+            stay.push(format!("退院日 {}", japanese_date(d)));
         }
         if !stay.is_empty() {
-            out.push(Block::body(stay.join("　　")).indent(10.0));
+            out.push(Block::body(stay.join("  ")).indent(10.0));
         }
     }
 
@@ -513,7 +519,7 @@ fn blocks(
 /// The footer of page `page` of `pages`.
 pub fn footer(signed: &SignedDocument, page: usize, pages: usize) -> String {
     format!(
-        "karte {}　第{}版　SHA-256 {}　{page}/{pages}",
+        "karte {} / 第{}版 / SHA-256 {} / {page}/{pages}",
         env!("CARGO_PKG_VERSION"),
         signed.version,
         signed.content_sha256
@@ -660,9 +666,7 @@ pub fn letter_pdf(
         .italic_angle(0.0)
         .ascent(f32::from(font.face.ascender()) * s)
         .descent(f32::from(font.face.descender()) * s)
-        .cap_height(
-            f32::from(font.face.capital_height().unwrap_or(font.face.ascender())) * s,
-        )
+        .cap_height(f32::from(font.face.capital_height().unwrap_or(font.face.ascender())) * s)
         .stem_v(80.0)
         .font_file2(font_file);
     let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&subset, 6);
@@ -693,7 +697,8 @@ pub fn letter_pdf(
         }
         let raw = content.finish();
         let packed = miniz_oxide::deflate::compress_to_vec_zlib(&raw, 6);
-        pdf.stream(*content_ref, &packed).filter(Filter::FlateDecode);
+        pdf.stream(*content_ref, &packed)
+            .filter(Filter::FlateDecode);
     }
     Ok(LetterPdf {
         bytes: pdf.finish(),
@@ -728,6 +733,11 @@ mod tests {
         }
         // An ASCII word is not split while it fits on a line.
         let lines = wrap(&font, "値は abcdefghijklmnopqrstuvwxyz でした", 10.5, 150.0);
-        assert!(lines.iter().any(|l| l.contains("abcdefghijklmnopqrstuvwxyz")), "{lines:?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("abcdefghijklmnopqrstuvwxyz")),
+            "{lines:?}"
+        );
     }
 }

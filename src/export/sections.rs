@@ -85,7 +85,14 @@ pub const REFERRAL_SECTIONS: &[ClinsSection] = &[
     s("340", "傷病名・主訴", S, true, true, C::Diagnoses),
     s("360", "現病歴", S, true, true, C::Narrative),
     s("370", "既往歴", S, false, true, C::Narrative),
-    s("510", "アレルギー・不耐性反応", S, false, true, C::Allergies),
+    s(
+        "510",
+        "アレルギー・不耐性反応",
+        S,
+        false,
+        true,
+        C::Allergies,
+    ),
     s("550", "家族歴", S, false, true, C::Narrative),
     s("610", "身体所見", S, false, true, C::Narrative),
     s("640", "社会歴・生活習慣", S, false, true, C::Narrative),
@@ -100,7 +107,14 @@ pub const REFERRAL_SECTIONS: &[ClinsSection] = &[
 pub const DISCHARGE_SECTIONS: &[ClinsSection] = &[
     s("322", "入院時詳細", S, true, true, C::Encounter),
     s("342", "入院時診断", S, true, true, C::Narrative),
-    s("510", "アレルギー・不耐性反応", S, false, true, C::Allergies),
+    s(
+        "510",
+        "アレルギー・不耐性反応",
+        S,
+        false,
+        true,
+        C::Allergies,
+    ),
     s("352", "主訴", S, true, true, C::Narrative),
     s("312", "入院理由", S, true, true, C::Narrative),
     s("360", "現病歴", S, true, true, C::Narrative),
@@ -112,7 +126,14 @@ pub const DISCHARGE_SECTIONS: &[ClinsSection] = &[
     s("333", "入院中経過", S, true, true, C::TextDocument),
     s("324", "退院時詳細", S, true, true, C::Encounter),
     s("344", "退院時診断", S, true, true, C::Diagnoses),
-    s("444", "退院時投薬指示", S, true, true, C::DischargeMedications),
+    s(
+        "444",
+        "退院時投薬指示",
+        S,
+        true,
+        true,
+        C::DischargeMedications,
+    ),
     s("424", "退院時方針指示", S, true, true, C::Narrative),
     s("614", "退院時身体所見", S, false, true, C::Narrative),
     s("713", "入院中治療", S, false, true, C::Narrative),
@@ -120,18 +141,38 @@ pub const DISCHARGE_SECTIONS: &[ClinsSection] = &[
 ];
 
 /// (key fragments, heading fragments, code); first match wins, specific before general.
-type Rule = (&'static [&'static str], &'static [&'static str], &'static str);
+type Rule = (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+);
 
 const REFERRAL_RULES: &[Rule] = &[
     (&["addressee"], &["宛先", "紹介先"], "910"),
-    (&["purpose", "reason"], &["紹介目的", "紹介理由", "依頼目的"], "950"),
-    (&["diagnos", "problem", "chief_complaint"], &["傷病名", "病名", "診断", "主訴"], "340"),
+    (
+        &["purpose", "reason"],
+        &["紹介目的", "紹介理由", "依頼目的"],
+        "950",
+    ),
+    (
+        &["diagnos", "problem", "chief_complaint"],
+        &["傷病名", "病名", "診断", "主訴"],
+        "340",
+    ),
     (&["family"], &["家族歴"], "550"),
     (&["history", "past"], &["既往歴"], "370"),
     (&["allerg"], &["アレルギー", "副作用歴"], "510"),
     (&["lab", "test", "result"], &["検査"], "620"),
-    (&["prescription", "medication", "drug"], &["処方", "投薬", "内服", "薬剤"], "430"),
-    (&["course", "present_illness", "hpi"], &["経過", "現病歴"], "360"),
+    (
+        &["prescription", "medication", "drug"],
+        &["処方", "投薬", "内服", "薬剤"],
+        "430",
+    ),
+    (
+        &["course", "present_illness", "hpi"],
+        &["経過", "現病歴"],
+        "360",
+    ),
     (&["physical", "exam"], &["身体所見", "現症"], "610"),
     (&["social"], &["生活歴", "社会歴"], "640"),
     (&["surgery", "operation"], &["手術"], "730"),
@@ -140,14 +181,38 @@ const REFERRAL_RULES: &[Rule] = &[
 ];
 
 const DISCHARGE_RULES: &[Rule] = &[
-    (&["discharge_pres", "discharge_med"], &["退院時処方", "退院処方", "退院時投薬"], "444"),
-    (&["discharge_cond", "discharge_status"], &["退院時の状態", "退院時状態", "退院時詳細"], "324"),
-    (&["discharge_phys"], &["退院時身体所見", "退院時所見"], "614"),
+    (
+        &["discharge_pres", "discharge_med"],
+        &["退院時処方", "退院処方", "退院時投薬"],
+        "444",
+    ),
+    (
+        &["discharge_cond", "discharge_status"],
+        &["退院時の状態", "退院時状態", "退院時詳細"],
+        "324",
+    ),
+    (
+        &["discharge_phys"],
+        &["退院時身体所見", "退院時所見"],
+        "614",
+    ),
     (&["admission_diag"], &["入院時診断", "入院時病名"], "342"),
-    (&["admission_med"], &["持参薬", "入院時処方", "入院時服薬"], "432"),
-    (&["admission_find", "physical"], &["入院時所見", "身体所見", "現症"], "612"),
+    (
+        &["admission_med"],
+        &["持参薬", "入院時処方", "入院時服薬"],
+        "432",
+    ),
+    (
+        &["admission_find", "physical"],
+        &["入院時所見", "身体所見", "現症"],
+        "612",
+    ),
     (&["admission"], &["入院日", "入院時詳細"], "322"),
-    (&["diagnos", "problem"], &["退院時診断", "傷病名", "病名", "診断"], "344"),
+    (
+        &["diagnos", "problem"],
+        &["退院時診断", "傷病名", "病名", "診断"],
+        "344",
+    ),
     (&["chief_complaint"], &["主訴"], "352"),
     (&["reason"], &["入院理由", "入院目的"], "312"),
     (&["present_illness", "hpi"], &["現病歴"], "360"),
@@ -156,9 +221,17 @@ const DISCHARGE_RULES: &[Rule] = &[
     (&["social"], &["生活歴", "社会歴"], "640"),
     (&["allerg"], &["アレルギー", "副作用歴"], "510"),
     (&["lab", "test", "result"], &["検査"], "623"),
-    (&["procedure", "surgery", "operation"], &["手術", "処置", "治療"], "713"),
+    (
+        &["procedure", "surgery", "operation"],
+        &["手術", "処置", "治療"],
+        "713",
+    ),
     (&["course"], &["経過"], "333"),
-    (&["plan", "instruction", "follow"], &["方針", "指導", "予定", "指示"], "424"),
+    (
+        &["plan", "instruction", "follow"],
+        &["方針", "指導", "予定", "指示"],
+        "424",
+    ),
 ];
 
 /// Where a template section goes in a document of kind `doc`. `None`: it is the patient
@@ -215,7 +288,10 @@ mod tests {
         assert_eq!(code(R, "purpose", "紹介目的"), Some("950"));
         assert_eq!(code(R, "diagnoses", "傷病名"), Some("340"));
         assert_eq!(code(R, "history", "既往歴・家族歴"), Some("370"));
-        assert_eq!(code(R, "course", "症状経過・検査結果・治療経過"), Some("360"));
+        assert_eq!(
+            code(R, "course", "症状経過・検査結果・治療経過"),
+            Some("360")
+        );
         assert_eq!(code(R, "labs", "主要検査結果"), Some("620"));
         assert_eq!(code(R, "prescriptions", "現在の処方"), Some("430"));
         assert_eq!(code(R, "allergies", "アレルギー"), Some("510"));
@@ -229,7 +305,10 @@ mod tests {
         assert_eq!(code(D, "labs", "主要検査結果"), Some("623"));
         assert_eq!(code(D, "hospital_course", "入院後経過"), Some("333"));
         assert_eq!(code(D, "procedures", "手術・処置"), Some("713"));
-        assert_eq!(code(D, "discharge_prescriptions", "退院時処方"), Some("444"));
+        assert_eq!(
+            code(D, "discharge_prescriptions", "退院時処方"),
+            Some("444")
+        );
         assert_eq!(code(D, "discharge_condition", "退院時の状態"), Some("324"));
         assert_eq!(code(D, "plan", "今後の方針"), Some("424"));
         assert_eq!(code(D, "something", "その他"), Some("333"));

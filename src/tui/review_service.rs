@@ -83,13 +83,11 @@ pub fn export_signed(
         }
         ExportFormat::Fhir => {
             let hospital = hospital.resolve().map_err(|e| e.to_string())?;
-            let export =
-                document_bundle(signed, chart, &hospital).map_err(|e| e.to_string())?;
+            let export = document_bundle(signed, chart, &hospital).map_err(|e| e.to_string())?;
             let missing = export.missing_summary();
             if !missing.is_empty() {
-                warning = format!(
-                    "JP-CLINS の必須コードがカルテにありません（送信前に確認）: {missing}"
-                );
+                warning =
+                    format!("JP-CLINS の必須コードがカルテにありません（送信前に確認）: {missing}");
             }
             let mut json = serde_json::to_string_pretty(&export.bundle)
                 .map_err(|e| format!("FHIR JSON を作れません: {e}"))?;

@@ -132,7 +132,12 @@ fn apply_facts_sheet(sd: &mut Value) {
     let Some(elements) = sd["snapshot"]["element"].as_array_mut() else {
         return;
     };
-    let renamed = [("362", "360"), ("372", "370"), ("552", "550"), ("642", "640")];
+    let renamed = [
+        ("362", "360"),
+        ("372", "370"),
+        ("552", "550"),
+        ("642", "640"),
+    ];
     for e in elements.iter_mut() {
         let id = e["id"].as_str().unwrap_or_default().to_string();
         if id.starts_with("Composition.section") && id.ends_with("code.coding.code") {
@@ -190,7 +195,10 @@ fn at_path<'a>(node: &'a Value, path: &str) -> Vec<&'a Value> {
         return current;
     }
     for segment in path.split('.') {
-        current = current.into_iter().flat_map(|n| children(n, segment)).collect();
+        current = current
+            .into_iter()
+            .flat_map(|n| children(n, segment))
+            .collect();
     }
     current
 }
@@ -257,8 +265,10 @@ impl<'a> Profile<'a> {
                     } else {
                         format!("{slice_id}.{path}")
                     };
-                    let Some((_, expected)) =
-                        self.by_id.get(element_id.as_str()).and_then(|e| fixed_or_pattern(e))
+                    let Some((_, expected)) = self
+                        .by_id
+                        .get(element_id.as_str())
+                        .and_then(|e| fixed_or_pattern(e))
                     else {
                         continue;
                     };
@@ -445,7 +455,10 @@ fn references<'a>(node: &'a Value, out: &mut Vec<&'a str>) {
 /// Checks a JP-CLINS document Bundle; an empty list means it conforms.
 pub fn check_bundle(bundle: &Value, packages: &Packages) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let entries: Vec<&Value> = bundle["entry"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+    let entries: Vec<&Value> = bundle["entry"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
 
     // The Bundle's own profile.
     let bundle_profiles: Vec<&str> = at_path(bundle, "meta.profile")
@@ -464,7 +477,8 @@ pub fn check_bundle(bundle: &Value, packages: &Packages) -> Vec<Finding> {
     }
 
     // bdl-11: the Composition first.
-    if entries.first().map(|e| &e["resource"]["resourceType"]) != Some(&Value::from("Composition")) {
+    if entries.first().map(|e| &e["resource"]["resourceType"]) != Some(&Value::from("Composition"))
+    {
         finding(
             &mut findings,
             "Bundle",
@@ -473,15 +487,27 @@ pub fn check_bundle(bundle: &Value, packages: &Packages) -> Vec<Finding> {
         );
     }
     // fullUrls: urn:uuid, unique (bdl-7); references resolve.
-    let uuid = Regex::new(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$").unwrap();
+    let uuid =
+        Regex::new(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+            .unwrap();
     let mut full_urls = BTreeSet::new();
     for e in &entries {
         let url = e["fullUrl"].as_str().unwrap_or_default();
         if !uuid.is_match(url) {
-            finding(&mut findings, url, "Bundle.entry.fullUrl", format!("fullUrl {url:?} is not urn:uuid:<uuid>"));
+            finding(
+                &mut findings,
+                url,
+                "Bundle.entry.fullUrl",
+                format!("fullUrl {url:?} is not urn:uuid:<uuid>"),
+            );
         }
         if !full_urls.insert(url) {
-            finding(&mut findings, url, "bdl-7", format!("fullUrl {url} is not unique"));
+            finding(
+                &mut findings,
+                url,
+                "bdl-7",
+                format!("fullUrl {url} is not unique"),
+            );
         }
     }
     for e in &entries {
@@ -504,7 +530,8 @@ pub fn check_bundle(bundle: &Value, packages: &Packages) -> Vec<Finding> {
         }
     }
     // R2152: the Bundle identifier.
-    let id_rule = Regex::new(r"^[0-4][0-9][1-3][0-9]{7}\^20[2-3][0-9]\^[A-Za-z0-9\-]{1,36}$").unwrap();
+    let id_rule =
+        Regex::new(r"^[0-4][0-9][1-3][0-9]{7}\^20[2-3][0-9]\^[A-Za-z0-9\-]{1,36}$").unwrap();
     let id_value = bundle["identifier"]["value"].as_str().unwrap_or_default();
     if !id_rule.is_match(id_value) {
         finding(
@@ -521,7 +548,10 @@ pub fn check_bundle(bundle: &Value, packages: &Packages) -> Vec<Finding> {
             && !at_path(r, "meta.profile")
                 .iter()
                 .filter_map(|p| p.as_str())
-                .any(|p| strip_version(p) == "http://jpfhir.jp/fhir/eCS/StructureDefinition/JP_MedicationRequest_eCS")
+                .any(|p| {
+                    strip_version(p)
+                        == "http://jpfhir.jp/fhir/eCS/StructureDefinition/JP_MedicationRequest_eCS"
+                })
         {
             finding(
                 &mut findings,
@@ -537,7 +567,10 @@ pub fn check_bundle(bundle: &Value, packages: &Packages) -> Vec<Finding> {
     for e in &entries {
         let at = e["fullUrl"].as_str().unwrap_or_default();
         let r = &e["resource"];
-        for p in at_path(r, "meta.profile").into_iter().filter_map(Value::as_str) {
+        for p in at_path(r, "meta.profile")
+            .into_iter()
+            .filter_map(Value::as_str)
+        {
             match packages.profile(p) {
                 Some(sd) => {
                     let profile = profiles
@@ -548,7 +581,12 @@ pub fn check_bundle(bundle: &Value, packages: &Packages) -> Vec<Finding> {
                         check_sections(r, profile, at, &mut findings);
                     }
                 }
-                None => finding(&mut findings, at, "meta.profile", format!("unknown profile {p}")),
+                None => finding(
+                    &mut findings,
+                    at,
+                    "meta.profile",
+                    format!("unknown profile {p}"),
+                ),
             }
         }
         check_resource_rules(r, at, &mut findings);
@@ -582,7 +620,10 @@ fn check_sections(composition: &Value, profile: &Profile, at: &str, findings: &m
         );
     }
     for s in all {
-        for code in at_path(s, "code.coding.code").into_iter().filter_map(Value::as_str) {
+        for code in at_path(s, "code.coding.code")
+            .into_iter()
+            .filter_map(Value::as_str)
+        {
             if !known.contains(code) {
                 finding(
                     findings,
@@ -593,15 +634,30 @@ fn check_sections(composition: &Value, profile: &Profile, at: &str, findings: &m
             }
         }
         if s.get("text").is_some() && s["text"]["status"] != "additional" {
-            finding(findings, at, "Composition.section.text.status", "section text.status must be additional".into());
+            finding(
+                findings,
+                at,
+                "Composition.section.text.status",
+                "section text.status must be additional".into(),
+            );
         }
         let has_entries = s["entry"].as_array().is_some_and(|a| !a.is_empty());
         let has_subsections = s["section"].as_array().is_some_and(|a| !a.is_empty());
         if s.get("emptyReason").is_some() && (has_entries || has_subsections) {
-            finding(findings, at, "cmp-2", "emptyReason on a section that has entries".into());
+            finding(
+                findings,
+                at,
+                "cmp-2",
+                "emptyReason on a section that has entries".into(),
+            );
         }
         if s.get("text").is_none() && !has_entries && !has_subsections {
-            finding(findings, at, "cmp-1", "section without text, entries or sub-sections".into());
+            finding(
+                findings,
+                at,
+                "cmp-1",
+                "section without text, entries or sub-sections".into(),
+            );
         }
     }
 }
@@ -610,11 +666,15 @@ fn check_resource_rules(r: &Value, at: &str, findings: &mut Vec<Finding>) {
     let institution = Regex::new(r"^[0-4][0-9][1-3][0-9]{7}$").unwrap();
     match r["resourceType"].as_str() {
         Some("Patient") => {
-            let local = Regex::new(r"^urn:oid:1\.2\.392\.100495\.20\.3\.51\.1[0-4][0-9][1-3][0-9]{7}$").unwrap();
+            let local =
+                Regex::new(r"^urn:oid:1\.2\.392\.100495\.20\.3\.51\.1[0-4][0-9][1-3][0-9]{7}$")
+                    .unwrap();
             let ids = at_path(r, "identifier");
             let insurance: Vec<&&Value> = ids
                 .iter()
-                .filter(|i| i["system"] == "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID")
+                .filter(|i| {
+                    i["system"] == "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID"
+                })
                 .collect();
             for i in &ids {
                 let system = i["system"].as_str().unwrap_or_default();
@@ -623,29 +683,62 @@ fn check_resource_rules(r: &Value, at: &str, findings: &mut Vec<Finding>) {
                 }
             }
             if insurance.len() != 1 {
-                finding(findings, at, "Patient.identifier", format!("R1012: exactly one 被保険者 identifier required, found {}", insurance.len()));
+                finding(
+                    findings,
+                    at,
+                    "Patient.identifier",
+                    format!(
+                        "R1012: exactly one 被保険者 identifier required, found {}",
+                        insurance.len()
+                    ),
+                );
             }
             let member = Regex::new(r"^[0-9]{8}:[^:]*:[^:]+:([0-9]{2})?$").unwrap();
             for i in insurance {
                 let v = i["value"].as_str().unwrap_or_default();
                 if !member.is_match(v) {
-                    finding(findings, at, "Patient.identifier", format!("R1013: 被保険者 identifier {v:?} is not 保険者番号:記号:番号:枝番"));
+                    finding(
+                        findings,
+                        at,
+                        "Patient.identifier",
+                        format!(
+                            "R1013: 被保険者 identifier {v:?} is not 保険者番号:記号:番号:枝番"
+                        ),
+                    );
                 }
             }
             for name in at_path(r, "name") {
-                for part in at_path(name, "text").into_iter().chain(at_path(name, "family")).chain(at_path(name, "given")) {
+                for part in at_path(name, "text")
+                    .into_iter()
+                    .chain(at_path(name, "family"))
+                    .chain(at_path(name, "given"))
+                {
                     if part.as_str().is_some_and(|s| s.contains('\u{3000}')) {
-                        finding(findings, at, "Patient.name", "R1113: a full-width space inside a name".into());
+                        finding(
+                            findings,
+                            at,
+                            "Patient.name",
+                            "R1113: a full-width space inside a name".into(),
+                        );
                     }
                 }
             }
         }
         Some("Organization") => {
             for i in at_path(r, "identifier") {
-                if i["system"] == "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no"
+                if i["system"]
+                    == "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no"
                     && !institution.is_match(i["value"].as_str().unwrap_or_default())
                 {
-                    finding(findings, at, "Organization.identifier", format!("R1021: institution number {} is not [0-4][0-9][1-3][0-9]{{7}}", i["value"]));
+                    finding(
+                        findings,
+                        at,
+                        "Organization.identifier",
+                        format!(
+                            "R1021: institution number {} is not [0-4][0-9][1-3][0-9]{{7}}",
+                            i["value"]
+                        ),
+                    );
                 }
             }
         }
@@ -659,9 +752,16 @@ fn check_resource_rules(r: &Value, at: &str, findings: &mut Vec<Finding>) {
             };
             if count("http://capstandard.jp/iyaku.info/CodeSystem/YJ-code") != 1
                 && count("http://jpfhir.jp/fhir/eCS/CodeSystem/MedicationCodeNocoded_CS") != 1
-                && count("http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationGeneralOrderCode") != 1
+                && count("http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationGeneralOrderCode")
+                    != 1
             {
-                finding(findings, at, "MedicationRequest.medication[x].coding", "needs-anyOfStandardCode-medication: no YJ / 一般名 / uncoded drug coding".into());
+                finding(
+                    findings,
+                    at,
+                    "MedicationRequest.medication[x].coding",
+                    "needs-anyOfStandardCode-medication: no YJ / 一般名 / uncoded drug coding"
+                        .into(),
+                );
             }
         }
         _ => {}
