@@ -316,3 +316,54 @@ fn an_empty_addressee_is_refused() {
     let error = document_bundle(&signed, &chart, &hospital()).unwrap_err();
     assert!(error.to_string().contains("宛先"), "{error}");
 }
+
+#[test]
+fn the_edited_addressee_is_the_referral_to_organization() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SignedStore::new(dir.path());
+    let chart = demo_charts().remove(0);
+    let mut signed = signed_document(&store, &chart, DocKind::Referral);
+    for s in &mut signed.sections {
+        if s.key == "addressee" {
+            // The clinician replaced the chart's addressee in the TUI.
+            s.text = "医療機関: 東都大学病院\n診療科: 循環器内科\n医師: 山田　太郎 先生".into();
+        }
+    }
+    let export = document_bundle(&signed, &chart, &hospital()).unwrap();
+    assert!(check_bundle(&export.bundle, packages())
+        .iter()
+        .all(|f| export
+            .missing
+            .iter()
+            .any(|m| f.element.starts_with(m.element))));
+    let composition = &export.bundle["entry"][0]["resource"];
+    let to = composition["section"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"]["coding"][0]["code"] == "910")
+        .unwrap();
+    let resource = |reference: &Value| {
+        export.bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["fullUrl"] == reference["reference"])
+            .map(|e| e["resource"].clone())
+            .unwrap()
+    };
+    assert_eq!(resource(&to["entry"][0])["name"], "東都大学病院");
+    assert_eq!(resource(&to["entry"][1])["name"][0]["text"], "山田 太郎");
+    assert!(to["text"]["div"].as_str().unwrap().contains("循環器内科"));
+    let from = composition["section"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"]["coding"][0]["code"] == "920")
+        .unwrap();
+    assert_eq!(resource(&from["entry"][0])["name"], "かるて総合病院");
+    assert_eq!(
+        resource(&from["entry"][0])["identifier"][0]["value"],
+        "1311234567"
+    );
+}

@@ -561,7 +561,9 @@ fn signing_waits_for_the_acknowledgement_then_the_document_is_read_only_and_expo
             .unwrap(),
     );
     assert!(
-        std::fs::read(&pdf_path).unwrap_or_default().starts_with(b"%PDF-"),
+        std::fs::read(&pdf_path)
+            .unwrap_or_default()
+            .starts_with(b"%PDF-"),
         "{status}"
     );
     for path in [&text_path, &fhir_path, &pdf_path] {
