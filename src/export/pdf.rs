@@ -34,6 +34,10 @@ pub const FONT_CANDIDATES: &[&str] = &[
     "/usr/share/fonts/truetype/takao-gothic/TakaoGothic.ttf",
 ];
 
+/// A second font for the characters the first lacks (IPAmj 明朝: 𠮷 and the other 人名 variants
+/// of 文字情報基盤, `fonts-ipamj-mincho`); optional.
+pub const FALLBACK_CANDIDATES: &[&str] = &["/usr/share/fonts/truetype/ipamj/ipamjm.ttf"];
+
 /// Printed in place of a character the font cannot show.
 pub const REPLACEMENT: char = '〓';
 
@@ -110,17 +114,6 @@ impl<'a> Font<'a> {
         Ok(Font { face, scale })
     }
 
-    /// The glyph of `c` (the replacement's when the font lacks it) and whether it was replaced.
-    fn glyph(&self, c: char) -> (u16, bool) {
-        match self.face.glyph_index(c) {
-            Some(g) if g.0 != 0 => (g.0, false),
-            _ => (
-                self.face.glyph_index(REPLACEMENT).map(|g| g.0).unwrap_or(0),
-                true,
-            ),
-        }
-    }
-
     /// Advance of glyph `g` in 1/1000 em.
     fn advance(&self, g: u16) -> f32 {
         self.face
@@ -128,10 +121,36 @@ impl<'a> Font<'a> {
             .map(|a| f32::from(a) * self.scale)
             .unwrap_or(1000.0)
     }
+}
+
+/// The fonts, first the main one: a character is taken from the first that has it.
+struct Fonts<'a> {
+    list: Vec<Font<'a>>,
+}
+
+impl Fonts<'_> {
+    /// The font and glyph of `c` (the main font's 〓 when none has it) and whether it was
+    /// replaced.
+    fn glyph(&self, c: char) -> (usize, u16, bool) {
+        for (i, font) in self.list.iter().enumerate() {
+            if let Some(g) = font.face.glyph_index(c).filter(|g| g.0 != 0) {
+                return (i, g.0, false);
+            }
+        }
+        let replacement = self.list[0]
+            .face
+            .glyph_index(REPLACEMENT)
+            .map(|g| g.0)
+            .unwrap_or(0);
+        (0, replacement, true)
+    }
 
     fn width(&self, text: &str, size: f32) -> f32 {
         text.chars()
-            .map(|c| self.advance(self.glyph(c).0))
+            .map(|c| {
+                let (font, glyph, _) = self.glyph(c);
+                self.list[font].advance(glyph)
+            })
             .sum::<f32>()
             * size
             / 1000.0
@@ -208,7 +227,7 @@ fn no_line_end(c: char) -> bool {
 }
 
 /// Wraps one paragraph (no line breaks in it) into lines no wider than `width`.
-fn wrap(font: &Font, text: &str, size: f32, width: f32) -> Vec<String> {
+fn wrap(font: &Fonts, text: &str, size: f32, width: f32) -> Vec<String> {
     // Tokens: a run of ASCII letters/digits (not broken unless longer than a line), or one char.
     let mut tokens: Vec<String> = Vec::new();
     for c in text.chars() {
@@ -284,7 +303,7 @@ fn printable(text: &str) -> String {
 }
 
 /// Lays the blocks out on pages.
-fn paginate(font: &Font, blocks: &[Block]) -> Vec<Vec<Line>> {
+fn paginate(font: &Fonts, blocks: &[Block]) -> Vec<Vec<Line>> {
     let width = PAGE_WIDTH - 2.0 * MARGIN;
     let top = PAGE_HEIGHT - MARGIN;
     let bottom = MARGIN;
@@ -526,24 +545,59 @@ pub fn footer(signed: &SignedDocument, page: usize, pages: usize) -> String {
     )
 }
 
-/// The A4 PDF of a signed document.
+/// The fallback font, when one is installed.
+pub fn find_fallback_font() -> Option<PathBuf> {
+    FALLBACK_CANDIDATES
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+/// One embedded font: its glyphs in use (renumbered), their characters.
+struct Embedded {
+    remapper: subsetter::GlyphRemapper,
+    to_unicode: BTreeMap<u16, char>,
+}
+
+/// The A4 PDF of a signed document (the fallback font, when installed, for what the main
+/// font lacks).
 pub fn letter_pdf(
     signed: &SignedDocument,
     chart: &Chart,
     hospital: &Hospital,
     font_path: &Path,
 ) -> Result<LetterPdf, PdfError> {
-    let data = std::fs::read(font_path).map_err(|e| PdfError::BadFont {
-        path: font_path.to_path_buf(),
-        why: e.to_string(),
-    })?;
-    let font = Font::load(&data, font_path)?;
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| PdfError::BadFont {
+            path: path.to_path_buf(),
+            why: e.to_string(),
+        })
+    };
+    let main_data = read(font_path)?;
+    let fallback = find_fallback_font().filter(|p| p != font_path);
+    let fallback_data = match &fallback {
+        Some(path) => Some((path.clone(), read(path)?)),
+        None => None,
+    };
+    let mut list = vec![Font::load(&main_data, font_path)?];
+    if let Some((path, data)) = &fallback_data {
+        // A broken fallback is left out: the main font still prints the letter.
+        if let Ok(font) = Font::load(data, path) {
+            list.push(font);
+        }
+    }
+    let fonts = Fonts { list };
+    let datas: Vec<&[u8]> = std::iter::once(main_data.as_slice())
+        .chain(fallback_data.iter().map(|(_, d)| d.as_slice()))
+        .take(fonts.list.len())
+        .collect();
+
     let blocks = blocks(signed, chart, hospital)?;
-    let mut pages = paginate(&font, &blocks);
+    let mut pages = paginate(&fonts, &blocks);
     let count = pages.len();
     for (i, page) in pages.iter_mut().enumerate() {
         let text = footer(signed, i + 1, count);
-        let w = font.width(&text, 7.0);
+        let w = fonts.width(&text, 7.0);
         page.push(Line {
             x: (PAGE_WIDTH - w) / 2.0,
             y: FOOTER_Y,
@@ -552,43 +606,41 @@ pub fn letter_pdf(
         });
     }
 
-    // Glyphs used → the subset's glyph ids (the CIDs written), their characters and widths.
-    let mut remapper = subsetter::GlyphRemapper::new();
+    // Glyphs used → each font's subset glyph ids (the CIDs written), characters, runs.
+    let mut embedded: Vec<Embedded> = fonts
+        .list
+        .iter()
+        .map(|_| Embedded {
+            remapper: subsetter::GlyphRemapper::new(),
+            to_unicode: BTreeMap::new(),
+        })
+        .collect();
     let mut replaced: Vec<char> = Vec::new();
-    let mut to_unicode: BTreeMap<u16, char> = BTreeMap::new();
-    let mut encoded_pages = Vec::new();
+    type Run = (usize, Vec<u8>);
+    let mut encoded_pages: Vec<Vec<(f32, f32, f32, Vec<Run>)>> = Vec::new();
     for page in &pages {
         let mut encoded = Vec::new();
         for line in page {
-            let mut bytes = Vec::with_capacity(line.text.len() * 2);
+            let mut runs: Vec<Run> = Vec::new();
             for c in line.text.chars() {
-                let (glyph, missing) = font.glyph(c);
+                let (font, glyph, missing) = fonts.glyph(c);
                 if missing && !replaced.contains(&c) {
                     replaced.push(c);
                 }
-                let cid = remapper.remap(glyph);
-                to_unicode
+                let e = &mut embedded[font];
+                let cid = e.remapper.remap(glyph);
+                e.to_unicode
                     .entry(cid)
                     .or_insert(if missing { REPLACEMENT } else { c });
-                bytes.extend_from_slice(&cid.to_be_bytes());
+                match runs.last_mut() {
+                    Some((f, bytes)) if *f == font => bytes.extend_from_slice(&cid.to_be_bytes()),
+                    _ => runs.push((font, cid.to_be_bytes().to_vec())),
+                }
             }
-            encoded.push((line.x, line.y, line.size, bytes));
+            encoded.push((line.x, line.y, line.size, runs));
         }
         encoded_pages.push(encoded);
     }
-    let subset = subsetter::subset(&data, 0, &remapper).map_err(|e| PdfError::BadFont {
-        path: font_path.to_path_buf(),
-        why: format!("サブセットを作れません: {e}"),
-    })?;
-    let mut old_of_new = vec![0u16; usize::from(remapper.num_gids())];
-    for old in remapper.remapped_gids() {
-        if let Some(new) = remapper.get(old) {
-            if let Some(slot) = old_of_new.get_mut(usize::from(new)) {
-                *slot = old;
-            }
-        }
-    }
-    let widths: Vec<f32> = old_of_new.iter().map(|&old| font.advance(old)).collect();
 
     let mut next = 1;
     let mut alloc = || {
@@ -599,15 +651,10 @@ pub fn letter_pdf(
     let catalog = alloc();
     let tree = alloc();
     let info = alloc();
-    let type0 = alloc();
-    let cid_font = alloc();
-    let descriptor = alloc();
-    let font_file = alloc();
-    let cmap_ref = alloc();
+    let font_refs: Vec<Ref> = fonts.list.iter().map(|_| alloc()).collect();
     let page_refs: Vec<(Ref, Ref)> = (0..encoded_pages.len())
         .map(|_| (alloc(), alloc()))
         .collect();
-
     let mut pdf = Pdf::new();
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree)
@@ -622,78 +669,102 @@ pub fn letter_pdf(
         .title(TextStr(title))
         .producer(TextStr(&format!("karte {}", env!("CARGO_PKG_VERSION"))));
 
-    let base = format!(
-        "KARTEA+{}",
-        font.face
-            .names()
-            .into_iter()
-            .find(|n| n.name_id == ttf_parser::name_id::POST_SCRIPT_NAME && n.is_unicode())
-            .and_then(|n| n.to_string())
-            .unwrap_or_else(|| "Japanese".into())
-            .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
-    );
-    let font_name = Name(b"F1");
-    pdf.type0_font(type0)
-        .base_font(Name(base.as_bytes()))
-        .encoding_predefined(Name(b"Identity-H"))
-        .descendant_font(cid_font)
-        .to_unicode(cmap_ref);
-    let system_info = SystemInfo {
-        registry: Str(b"Adobe"),
-        ordering: Str(b"Identity"),
-        supplement: 0,
-    };
-    let mut cid = pdf.cid_font(cid_font);
-    cid.subtype(CidFontType::Type2)
-        .base_font(Name(base.as_bytes()))
-        .system_info(system_info)
-        .font_descriptor(descriptor)
-        .default_width(1000.0)
-        .cid_to_gid_map_predefined(Name(b"Identity"));
-    cid.widths().consecutive(0, widths.iter().copied());
-    cid.finish();
-    let bbox = font.face.global_bounding_box();
-    let s = font.scale;
-    pdf.font_descriptor(descriptor)
-        .name(Name(base.as_bytes()))
-        .flags(FontFlags::SYMBOLIC)
-        .bbox(Rect::new(
-            f32::from(bbox.x_min) * s,
-            f32::from(bbox.y_min) * s,
-            f32::from(bbox.x_max) * s,
-            f32::from(bbox.y_max) * s,
-        ))
-        .italic_angle(0.0)
-        .ascent(f32::from(font.face.ascender()) * s)
-        .descent(f32::from(font.face.descender()) * s)
-        .cap_height(f32::from(font.face.capital_height().unwrap_or(font.face.ascender())) * s)
-        .stem_v(80.0)
-        .font_file2(font_file);
-    let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&subset, 6);
-    pdf.stream(font_file, &compressed)
-        .filter(Filter::FlateDecode)
-        .pair(Name(b"Length1"), subset.len() as i32);
-    let mut cmap = UnicodeCmap::new(Name(b"Karte-UTF16"), system_info);
-    for (cid, c) in &to_unicode {
-        cmap.pair(*cid, *c);
+    let names: Vec<String> = (1..=fonts.list.len()).map(|i| format!("F{i}")).collect();
+    for (i, ((font, e), type0)) in fonts.list.iter().zip(&embedded).zip(&font_refs).enumerate() {
+        let (cid_font, descriptor, font_file, cmap_ref) = (alloc(), alloc(), alloc(), alloc());
+        let subset =
+            subsetter::subset(datas[i], 0, &e.remapper).map_err(|err| PdfError::BadFont {
+                path: font_path.to_path_buf(),
+                why: format!("サブセットを作れません: {err}"),
+            })?;
+        let widths: Vec<f32> = e
+            .remapper
+            .remapped_gids()
+            .map(|old| font.advance(old))
+            .collect();
+        let tag = ["KARTEA", "KARTEB", "KARTEC"]
+            .get(i)
+            .copied()
+            .unwrap_or("KARTEZ");
+        let base = format!(
+            "{tag}+{}",
+            font.face
+                .names()
+                .into_iter()
+                .find(|n| n.name_id == ttf_parser::name_id::POST_SCRIPT_NAME && n.is_unicode())
+                .and_then(|n| n.to_string())
+                .unwrap_or_else(|| "Japanese".into())
+                .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
+        );
+        pdf.type0_font(*type0)
+            .base_font(Name(base.as_bytes()))
+            .encoding_predefined(Name(b"Identity-H"))
+            .descendant_font(cid_font)
+            .to_unicode(cmap_ref);
+        let system_info = SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"Identity"),
+            supplement: 0,
+        };
+        let mut cid = pdf.cid_font(cid_font);
+        cid.subtype(CidFontType::Type2)
+            .base_font(Name(base.as_bytes()))
+            .system_info(system_info)
+            .font_descriptor(descriptor)
+            .default_width(1000.0)
+            .cid_to_gid_map_predefined(Name(b"Identity"));
+        cid.widths().consecutive(0, widths.iter().copied());
+        cid.finish();
+        let bbox = font.face.global_bounding_box();
+        let k = font.scale;
+        pdf.font_descriptor(descriptor)
+            .name(Name(base.as_bytes()))
+            .flags(FontFlags::SYMBOLIC)
+            .bbox(Rect::new(
+                f32::from(bbox.x_min) * k,
+                f32::from(bbox.y_min) * k,
+                f32::from(bbox.x_max) * k,
+                f32::from(bbox.y_max) * k,
+            ))
+            .italic_angle(0.0)
+            .ascent(f32::from(font.face.ascender()) * k)
+            .descent(f32::from(font.face.descender()) * k)
+            .cap_height(f32::from(font.face.capital_height().unwrap_or(font.face.ascender())) * k)
+            .stem_v(80.0)
+            .font_file2(font_file);
+        let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&subset, 6);
+        pdf.stream(font_file, &compressed)
+            .filter(Filter::FlateDecode)
+            .pair(Name(b"Length1"), subset.len() as i32);
+        let mut cmap = UnicodeCmap::new(Name(b"Karte-UTF16"), system_info);
+        for (cid, c) in &e.to_unicode {
+            cmap.pair(*cid, *c);
+        }
+        pdf.cmap(cmap_ref, &cmap.finish());
     }
-    pdf.cmap(cmap_ref, &cmap.finish());
 
     for ((page_ref, content_ref), lines) in page_refs.iter().zip(&encoded_pages) {
         let mut page = pdf.page(*page_ref);
         page.media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT))
             .parent(tree)
             .contents(*content_ref);
-        page.resources().fonts().pair(font_name, type0);
+        let mut resources = page.resources();
+        let mut font_dict = resources.fonts();
+        for (name, r) in names.iter().zip(&font_refs) {
+            font_dict.pair(Name(name.as_bytes()), *r);
+        }
+        font_dict.finish();
+        resources.finish();
         page.finish();
         let mut content = Content::new();
-        for (x, y, size, bytes) in lines {
-            content
-                .begin_text()
-                .set_font(font_name, *size)
-                .next_line(*x, *y)
-                .show(Str(bytes))
-                .end_text();
+        for (x, y, size, runs) in lines {
+            content.begin_text().next_line(*x, *y);
+            for (font, bytes) in runs {
+                content
+                    .set_font(Name(names[*font].as_bytes()), *size)
+                    .show(Str(bytes));
+            }
+            content.end_text();
         }
         let raw = content.finish();
         let packed = miniz_oxide::deflate::compress_to_vec_zlib(&raw, 6);
@@ -720,7 +791,9 @@ mod tests {
         let Some(data) = font_data() else {
             panic!("{}", find_font().unwrap_err());
         };
-        let font = Font::load(&data, Path::new("font")).unwrap();
+        let font = Fonts {
+            list: vec![Font::load(&data, Path::new("font")).unwrap()],
+        };
         let text = "両側肺野に浸潤影を認め、市中肺炎と診断した。CRP 18.6 mg/dL、WBC 15200/μL。セフトリアキソン2g/日で加療し、解熱した（第5病日）。".repeat(4);
         let lines = wrap(&font, &text, 10.5, 200.0);
         assert!(lines.len() > 4);
