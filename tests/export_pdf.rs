@@ -153,7 +153,14 @@ fn the_referral_letter_prints_the_signed_text() {
         DocKind::Referral,
         &template_sections(&chart, DocKind::Referral),
     );
+    let started = std::time::Instant::now();
     let pdf = render(&signed, &chart);
+    println!(
+        "the referral letter: {} pages, {} bytes in {:?}",
+        pdf.pages,
+        pdf.bytes.len(),
+        started.elapsed()
+    );
     assert!(pdf.bytes.starts_with(b"%PDF-"));
     assert!(pdf.replaced.is_empty(), "{:?}", pdf.replaced);
     let path = write(dir.path(), "referral.pdf", &pdf);
@@ -262,7 +269,14 @@ fn a_ten_page_section_breaks_between_lines() {
         .unwrap()
         .text = long.clone();
     let signed = sign(dir.path(), &chart, DocKind::Referral, &sections);
+    let started = std::time::Instant::now();
     let pdf = render(&signed, &chart);
+    println!(
+        "a {}-page letter: {} bytes in {:?}",
+        pdf.pages,
+        pdf.bytes.len(),
+        started.elapsed()
+    );
     assert!(pdf.pages >= 10, "{} pages", pdf.pages);
     let path = write(dir.path(), "long.pdf", &pdf);
     let (raw, text) = pdf_text(&path);
