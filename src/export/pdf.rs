@@ -587,8 +587,12 @@ pub fn letter_pdf(
         }
     }
     let fonts = Fonts { list };
-    let datas: Vec<&[u8]> = std::iter::once(main_data.as_slice())
-        .chain(fallback_data.iter().map(|(_, d)| d.as_slice()))
+    let datas: Vec<(&Path, &[u8])> = std::iter::once((font_path, main_data.as_slice()))
+        .chain(
+            fallback_data
+                .iter()
+                .map(|(p, d)| (p.as_path(), d.as_slice())),
+        )
         .take(fonts.list.len())
         .collect();
 
@@ -616,8 +620,10 @@ pub fn letter_pdf(
         })
         .collect();
     let mut replaced: Vec<char> = Vec::new();
+    /// A run of one font's CIDs; a line: x, y, size, runs.
     type Run = (usize, Vec<u8>);
-    let mut encoded_pages: Vec<Vec<(f32, f32, f32, Vec<Run>)>> = Vec::new();
+    type EncodedLine = (f32, f32, f32, Vec<Run>);
+    let mut encoded_pages: Vec<Vec<EncodedLine>> = Vec::new();
     for page in &pages {
         let mut encoded = Vec::new();
         for line in page {
@@ -673,8 +679,8 @@ pub fn letter_pdf(
     for (i, ((font, e), type0)) in fonts.list.iter().zip(&embedded).zip(&font_refs).enumerate() {
         let (cid_font, descriptor, font_file, cmap_ref) = (alloc(), alloc(), alloc(), alloc());
         let subset =
-            subsetter::subset(datas[i], 0, &e.remapper).map_err(|err| PdfError::BadFont {
-                path: font_path.to_path_buf(),
+            subsetter::subset(datas[i].1, 0, &e.remapper).map_err(|err| PdfError::BadFont {
+                path: datas[i].0.to_path_buf(),
                 why: format!("サブセットを作れません: {err}"),
             })?;
         let widths: Vec<f32> = e
