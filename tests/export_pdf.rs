@@ -243,6 +243,9 @@ fn the_discharge_summary_prints_its_sections() {
     );
     let pdf = render(&signed, &chart);
     let path = write(dir.path(), "discharge.pdf", &pdf);
+    if let Ok(keep) = std::env::var("KARTE_KEEP_PDF") {
+        std::fs::copy(&path, Path::new(&keep).join("discharge.pdf")).unwrap();
+    }
     let (raw, text) = pdf_text(&path);
     assert!(text.contains("退院時サマリー"));
     for s in &signed.sections {
