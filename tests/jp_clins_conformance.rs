@@ -321,7 +321,8 @@ fn an_empty_addressee_is_refused() {
 fn the_edited_addressee_is_the_referral_to_organization() {
     let dir = tempfile::tempdir().unwrap();
     let store = SignedStore::new(dir.path());
-    let chart = demo_charts().remove(0);
+    let mut chart = demo_charts().remove(0);
+    chart.encounter.department = "呼吸器内科".into();
     let mut signed = signed_document(&store, &chart, DocKind::Referral);
     for s in &mut signed.sections {
         if s.key == "addressee" {
@@ -365,5 +366,19 @@ fn the_edited_addressee_is_the_referral_to_organization() {
     assert_eq!(
         resource(&from["entry"][0])["identifier"][0]["value"],
         "1311234567"
+    );
+    // The department, coded from [hospital.departments].
+    let department = &resource(&from["entry"][0])["extension"][0];
+    assert_eq!(
+        department["url"],
+        "http://jpfhir.jp/fhir/eCS/Extension/StructureDefinition/JP_eCS_Department"
+    );
+    assert_eq!(
+        department["valueCodeableConcept"]["coding"][0]["code"],
+        "01"
+    );
+    assert_eq!(
+        department["valueCodeableConcept"]["coding"][0]["display"],
+        "呼吸器内科"
     );
 }
