@@ -20,6 +20,9 @@ need_file /usr/share/mecab/dic/ipadic/Noun.csv mecab-ipadic          # IPADIC so
 need_cmd tmux tmux                                     # end-to-end tests
 need_cmd mecab mecab                                   # extraction benchmark peer
 need_file '/var/lib/mecab/dic/ipadic-utf8/sys.dic' mecab-ipadic-utf8
+need_file /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf fonts-ipaexfont-gothic  # PDF letter font
+need_file /usr/share/fonts/truetype/ipamj/ipamjm.ttf fonts-ipamj-mincho  # PDF: 𠮷 and other 人名 variants
+need_cmd pdftotext poppler-utils                       # PDF letter tests (pdftotext, pdftoppm)
 
 # De-duplicate while keeping order.
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk 'NF && !seen[$0]++')

@@ -31,6 +31,10 @@ pub struct Config {
     /// `[ssmix2]`: notes directory and extended storage for an `ssmix2:ROOT` queue.
     #[serde(default)]
     pub ssmix2: crate::chart::ssmix2::Ssmix2Config,
+    /// `[hospital]`: the issuing hospital (name, 医療機関コード, address, phone, departments),
+    /// used by the printed letter and the JP-CLINS Bundle.
+    #[serde(default)]
+    pub hospital: crate::export::HospitalConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +68,9 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let config: Self = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.hospital.check_format().map_err(|e| e.to_string())?;
+        Ok(config)
     }
 }
 
@@ -90,5 +96,11 @@ mod tests {
         std::fs::write(&path, "theme = ").unwrap();
         let err = Config::load(&path).unwrap_err().to_string();
         assert!(err.contains("config.toml"), "{err}");
+        std::fs::write(&path, "[hospital]\ncode = \"12345\"\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml") && err.contains("12345"),
+            "{err}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! `karte export` with the real binary: refuses unsigned documents, exports signed ones as
-//! text or FHIR (to stdout or a 0600 file), and records the export in the audit log.
+//! text, JP-CLINS FHIR or a PDF letter (to stdout or a 0600 file; FHIR and PDF need
+//! `[hospital]` in the config), and records the export in the audit log.
 
 use karte::paths::AppPaths;
 use karte::store::{AuditAction, AuditLog, DocKind, SectionText, SignRequest, SignedStore};
@@ -81,8 +82,47 @@ fn export_signed_documents_headless() {
     let stdout = String::from_utf8(text.stdout).unwrap();
     assert!(stdout.starts_with("退院時サマリー") && stdout.contains("抗菌薬で軽快した。"));
 
-    // FHIR to a file.
+    // FHIR without [hospital]: one message naming every missing setting and the file.
     let out = home.path().join("bundle.json");
+    let fhir_args = [
+        "export",
+        chart_arg,
+        "--doc",
+        "discharge",
+        "--format",
+        "fhir",
+        "--version",
+        "1",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let no_hospital = karte(home.path(), &fhir_args);
+    assert!(!no_hospital.status.success());
+    let err = String::from_utf8_lossy(&no_hospital.stderr);
+    assert!(
+        err.contains("config.toml")
+            && err.contains("[hospital]")
+            && err.contains("name, code, address, phone"),
+        "{err}"
+    );
+    assert!(!out.exists(), "no broken document is written");
+    let config = paths.config_file();
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[hospital]\ncode = \"131123456\"\n").unwrap();
+    let bad_code = karte(home.path(), &fhir_args);
+    assert!(!bad_code.status.success());
+    let err = String::from_utf8_lossy(&bad_code.stderr);
+    assert!(
+        err.contains("config.toml") && err.contains("131123456") && err.contains("10桁"),
+        "{err}"
+    );
+    std::fs::write(
+        &config,
+        "[hospital]\nname = \"かるて総合病院\"\ncode = \"1311234567\"\naddress = \"東京都千代田区千代田1-1\"\nphone = \"03-1234-5678\"\n",
+    )
+    .unwrap();
+
+    // FHIR to a file; the required codes the chart lacks are named on stderr.
     let fhir = karte(
         home.path(),
         &[
@@ -107,8 +147,43 @@ fn export_signed_documents_headless() {
         std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
         0o600
     );
+    let warning = String::from_utf8_lossy(&fhir.stderr);
+    assert!(
+        warning.contains("MEDIS病名管理番号") && warning.contains("被保険者番号"),
+        "{warning}"
+    );
     let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(bundle["type"], "document");
+    assert!(bundle["identifier"]["value"]
+        .as_str()
+        .unwrap()
+        .starts_with("1311234567^20"));
+
+    // The PDF letter to a 0600 file.
+    let pdf_out = home.path().join("letter.pdf");
+    let pdf = karte(
+        home.path(),
+        &[
+            "export",
+            chart_arg,
+            "--doc",
+            "discharge",
+            "--format",
+            "pdf",
+            "-o",
+            pdf_out.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        pdf.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pdf.stderr)
+    );
+    assert!(std::fs::read(&pdf_out).unwrap().starts_with(b"%PDF-"));
+    assert_eq!(
+        std::fs::metadata(&pdf_out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     assert_eq!(
         bundle["entry"][0]["resource"]["type"]["coding"][0]["code"],
         "18842-5"
@@ -136,14 +211,14 @@ fn export_signed_documents_headless() {
     assert!(!tampered.status.success());
     assert!(String::from_utf8_lossy(&tampered.stderr).contains("modified after signing"));
 
-    // Both successful exports are in the audit log, without any chart text.
+    // The three successful exports are in the audit log, without any chart text.
     let (entries, bad) = AuditLog::new(&paths.data_dir, "", "").read_all().unwrap();
     assert_eq!(bad, 0);
     let exports: Vec<_> = entries
         .iter()
         .filter(|e| matches!(e.action, AuditAction::Exported { .. }))
         .collect();
-    assert_eq!(exports.len(), 2);
+    assert_eq!(exports.len(), 3);
     let raw = std::fs::read_to_string(paths.data_dir.join("audit.jsonl")).unwrap();
     assert!(!raw.contains("軽快") && !raw.contains("藤巻"));
 }

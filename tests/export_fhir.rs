@@ -1,16 +1,32 @@
 //! The FHIR R4 document Bundle of a signed document, checked by a structural validator:
 //! required elements, reference resolution inside the Bundle, document type and section
-//! codes, FHIR JSON rules (no nulls, no empty strings/arrays/objects).
+//! codes, FHIR JSON rules (no nulls, no empty strings/arrays/objects). The JP-CLINS profiles
+//! themselves are checked by tests/jp_clins_conformance.rs.
 
 use karte::chart::Chart;
-use karte::export::document_bundle;
-use karte::export::sections::LOCAL_SECTION_SYSTEM;
+use karte::export::sections::SECTION_SYSTEM;
+use karte::export::HospitalConfig;
 use karte::store::{DocKind, SectionText, SignRequest, SignedDocument, SignedStore};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-const LOINC: &str = "http://loinc.org";
+const DOC_TYPES: &str = "http://jpfhir.jp/fhir/Common/CodeSystem/doc-typecodes";
+
+fn document_bundle(signed: &SignedDocument, chart: &Chart) -> Value {
+    let hospital = HospitalConfig {
+        name: Some("かるて総合病院".into()),
+        code: Some("1311234567".into()),
+        address: Some("東京都千代田区千代田1-1".into()),
+        phone: Some("03-1234-5678".into()),
+        ..Default::default()
+    }
+    .resolve()
+    .unwrap();
+    karte::export::document_bundle(signed, chart, &hospital)
+        .unwrap()
+        .bundle
+}
 
 fn chart(name: &str) -> Chart {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -53,6 +69,12 @@ fn sections(doc: DocKind) -> Vec<SectionText> {
                 3,
                 SectionText::new("medications", "処方", "ジャヌビア錠50mg 1錠 1日1回朝食後"),
             );
+            // The addressee as the clinician typed it (charts without a referral record too).
+            s.push(SectionText::new(
+                "addressee",
+                "宛先",
+                "みなと総合病院 循環器内科 山田 太郎 先生 御侍史",
+            ));
         }
     }
     s
@@ -231,9 +253,9 @@ fn validate_document_bundle(bundle: &Value) -> Vec<String> {
     );
     let type_ok = composition["type"]["coding"].as_array().is_some_and(|c| {
         c.iter()
-            .any(|c| c["system"] == LOINC && (c["code"] == "57133-1" || c["code"] == "18842-5"))
+            .any(|c| c["system"] == DOC_TYPES && (c["code"] == "57133-1" || c["code"] == "18842-5"))
     });
-    require(type_ok, "Composition.type must be LOINC 57133-1 or 18842-5");
+    require(type_ok, "Composition.type must be 57133-1 or 18842-5");
     require(
         str_at(composition, "/subject/reference").is_some(),
         "Composition.subject",
@@ -253,20 +275,22 @@ fn validate_document_bundle(bundle: &Value) -> Vec<String> {
         "Composition.author 1..*",
     );
     require(str_at(composition, "/title").is_some(), "Composition.title");
-    require(
-        composition["attester"][0]["mode"] == "legal",
-        "Composition.attester.mode legal",
-    );
-    let sections = composition["section"]
+    let mut sections = composition["section"]
         .as_array()
         .cloned()
         .unwrap_or_default();
     require(!sections.is_empty(), "Composition.section");
+    // Sub-sections (under 300 構造情報) are checked like the top level.
+    let nested: Vec<Value> = sections
+        .iter()
+        .flat_map(|s| s["section"].as_array().cloned().unwrap_or_default())
+        .collect();
+    sections.retain(|s| s.get("section").is_none());
+    sections.extend(nested);
     for (i, s) in sections.iter().enumerate() {
-        let coded = has_coding(&s["code"], LOINC) || has_coding(&s["code"], LOCAL_SECTION_SYSTEM);
         require(
-            coded,
-            &format!("section[{i}].code must be LOINC or the local section CodeSystem"),
+            has_coding(&s["code"], SECTION_SYSTEM),
+            &format!("section[{i}].code must be in the JP-CLINS section CodeSystem"),
         );
         require(s["title"].is_string(), &format!("section[{i}].title"));
         let div = s["text"]["div"].as_str().unwrap_or_default();
@@ -336,6 +360,11 @@ fn validate_document_bundle(bundle: &Value) -> Vec<String> {
                 );
             }
             "Practitioner" => require(r["name"][0]["text"].is_string(), "name"),
+            "Organization" => require(r["name"].is_string(), "name"),
+            "DocumentReference" => require(
+                r["content"][0]["attachment"]["data"].is_string(),
+                "content.attachment",
+            ),
             "Condition" => {
                 require(str_at(r, "/subject/reference").is_some(), "subject 1..1");
                 require(
@@ -456,8 +485,8 @@ fn discharge_summary_bundle_is_a_valid_fhir_document() {
     let discharge_rx = chart.prescriptions.iter().filter(|p| p.discharge).count();
     assert_eq!(types["MedicationRequest"], discharge_rx);
     assert_eq!(types["Observation"], chart.labs.len());
-    // Sections: LOINC where known, the local CodeSystem otherwise; narrative escaped.
-    let codes: Vec<(&str, &str)> = composition["section"]
+    // Sections: JP-CLINS codes under 300; narrative escaped.
+    let codes: Vec<(&str, &str)> = composition["section"][0]["section"]
         .as_array()
         .unwrap()
         .iter()
@@ -468,12 +497,13 @@ fn discharge_summary_bundle_is_a_valid_fhir_document() {
             )
         })
         .collect();
-    assert!(codes.contains(&(LOINC, "8648-8")), "{codes:?}");
-    assert!(codes.contains(&(LOINC, "10183-2")), "{codes:?}");
-    assert!(
-        codes.contains(&(LOCAL_SECTION_SYSTEM, "remarks")),
-        "{codes:?}"
+    assert_eq!(
+        composition["section"][0]["code"]["coding"][0]["code"],
+        "300"
     );
+    for code in ["333", "444", "344", "510", "623"] {
+        assert!(codes.contains(&(SECTION_SYSTEM, code)), "{code}: {codes:?}");
+    }
     let text = serde_json::to_string(&bundle).unwrap();
     assert!(text.contains("&lt;改善&gt;") && !text.contains("<改善>"));
     // Exporting the same version twice gives the same document.
@@ -514,9 +544,14 @@ fn referral_and_amended_versions() {
         relates["targetIdentifier"]["value"],
         b1["entry"][0]["resource"]["identifier"]["value"]
     );
+    // 現在の処方: the prescriptions not ended (or continued after discharge).
     assert_eq!(
         resource_types(&b1)["MedicationRequest"],
-        chart.prescriptions.len()
+        chart
+            .prescriptions
+            .iter()
+            .filter(|p| p.end.is_none() || p.discharge)
+            .count()
     );
 }
 

@@ -80,6 +80,13 @@ fn service(dir: &Path) -> DocumentService {
         user: "山田 花子".into(),
         session_id: store::new_session_id(),
     })
+    .with_hospital(karte::export::HospitalConfig {
+        name: Some("かるて総合病院".into()),
+        code: Some("1311234567".into()),
+        address: Some("東京都千代田区千代田1-1".into()),
+        phone: Some("03-1234-5678".into()),
+        ..Default::default()
+    })
 }
 
 /// The event loop's part, done inline: storage effects through the document service, guard
@@ -529,12 +536,30 @@ fn signing_waits_for_the_acknowledgement_then_the_document_is_read_only_and_expo
     let bar = status_line(&draw(&h.app));
     assert!(bar.contains("exports/"), "{bar}");
     h.command(Command::ExportFhir);
-    let fhir_path = std::path::PathBuf::from(
-        h.status()
+    // The path, then the JP-CLINS codes the chart lacks, shown before anything is sent.
+    let status = h.status();
+    let (fhir_path, warning) = status
+        .trim_start_matches("書き出しました: ")
+        .split_once(" — ")
+        .unwrap_or_else(|| panic!("no warning: {status}"));
+    assert!(warning.contains("MEDIS病名管理番号"), "{warning}");
+    let fhir_path = std::path::PathBuf::from(fhir_path);
+    h.command(Command::ExportPdf);
+    let status = h.status();
+    let pdf_path = std::path::PathBuf::from(
+        status
             .trim_start_matches("書き出しました: ")
-            .to_string(),
+            .split(" — ")
+            .next()
+            .unwrap(),
     );
-    for path in [&text_path, &fhir_path] {
+    assert!(
+        std::fs::read(&pdf_path)
+            .unwrap_or_default()
+            .starts_with(b"%PDF-"),
+        "{status}"
+    );
+    for path in [&text_path, &fhir_path, &pdf_path] {
         let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", path.display());
     }

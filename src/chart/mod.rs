@@ -1,6 +1,7 @@
 //! Charts: the model, loaders (JSON, text, FHIR R4 Bundle), encoding detection,
 //! control-character sanitizing, the queue (a directory of charts, or an SS-MIX2 storage).
 
+pub mod addressee;
 pub mod encoding;
 pub mod error;
 pub mod fhir;

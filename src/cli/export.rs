@@ -1,4 +1,4 @@
-//! `karte export <chart> --doc discharge|referral --format text|fhir [--version N] [-o FILE]`:
+//! `karte export <chart> --doc discharge|referral --format text|fhir|pdf [--version N] [-o FILE]`:
 //! exports a SIGNED document without the TUI.
 
 use super::Context;
@@ -16,8 +16,21 @@ use std::process::ExitCode;
 pub enum ExportFormat {
     /// The letter / summary as plain text, ready to paste into the EHR.
     Text,
-    /// A FHIR R4 document Bundle (JSON).
+    /// A JP-CLINS FHIR R4 document Bundle (JSON).
     Fhir,
+    /// The printable A4 letter (別紙様式11 / 退院時サマリー); binary: give -o FILE.
+    Pdf,
+}
+
+impl ExportFormat {
+    /// The name on the command line and in the audit log.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Text => "text",
+            ExportFormat::Fhir => "fhir",
+            ExportFormat::Pdf => "pdf",
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,19 +87,52 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             chart.id, signed.version
         );
     }
-    let body = match args.format {
-        ExportFormat::Text => document_text(&signed, &chart),
+    let hospital = || {
+        ctx.config.hospital.resolve().with_context(|| {
+            format!(
+                "config file {}: the {} format needs the [hospital] settings",
+                ctx.config_path.display(),
+                args.format.name()
+            )
+        })
+    };
+    if args.format == ExportFormat::Pdf
+        && args.output.is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+    {
+        bail!("a PDF is binary: give -o FILE (or redirect standard output to a file)");
+    }
+    let body: Vec<u8> = match args.format {
+        ExportFormat::Text => document_text(&signed, &chart).into_bytes(),
+        ExportFormat::Pdf => {
+            let font = crate::export::pdf::find_font()?;
+            let letter = crate::export::pdf::letter_pdf(&signed, &chart, &hospital()?, &font)
+                .with_context(|| format!("chart {}: cannot print the {}", chart.id, args.doc))?;
+            if !letter.replaced.is_empty() {
+                eprintln!(
+                    "karte: 注意: フォントにない文字を {} で印字しました: {}",
+                    crate::export::pdf::REPLACEMENT,
+                    letter.replaced.iter().collect::<String>()
+                );
+            }
+            letter.bytes
+        }
         ExportFormat::Fhir => {
-            let mut json = serde_json::to_string_pretty(&document_bundle(&signed, &chart))?;
+            let export = document_bundle(&signed, &chart, &hospital()?)?;
+            let summary = export.missing_summary();
+            if !summary.is_empty() {
+                eprintln!("karte: 警告: JP-CLINS の必須項目のうちカルテにないもの（送信前に確認してください）: {summary}");
+            }
+            let mut json = serde_json::to_string_pretty(&export.bundle)?;
             json.push('\n');
-            json
+            json.into_bytes()
         }
     };
     match &args.output {
-        Some(path) => crate::paths::write_private_atomic(path, body.as_bytes())
+        Some(path) => crate::paths::write_private_atomic(path, &body)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout()
-            .write_all(body.as_bytes())
+            .write_all(&body)
             .context("cannot write to standard output")?,
     }
     let audit = AuditLog::new(
@@ -99,10 +145,7 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         Some(args.doc),
         AuditAction::Exported {
             version: signed.version,
-            format: match args.format {
-                ExportFormat::Text => "text".into(),
-                ExportFormat::Fhir => "fhir".into(),
-            },
+            format: args.format.name().into(),
         },
     )?;
     Ok(ExitCode::SUCCESS)

@@ -112,21 +112,11 @@ pub fn fill(chart: &Chart, source: FactSource) -> (String, Vec<(Range<usize>, So
 fn referral_target(chart: &Chart, w: &mut FactWriter) {
     // The chart model has no Source variant for the referral target; the lines are copied
     // verbatim but carry no provenance.
-    match &chart.referral {
+    match chart.referral.as_ref().filter(|r| !r.is_empty()) {
         Some(r) => {
-            let doctor = if r.doctor.is_empty() {
-                String::new()
-            } else {
-                format!("{} 先生", r.doctor)
-            };
-            let line = [r.facility.as_str(), r.department.as_str(), doctor.as_str()]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" ");
-            if !line.is_empty() {
-                w.line(&line, None);
+            // Labelled lines, so the letter and the FHIR 紹介先 can read the edited text back.
+            for line in r.section_text().lines() {
+                w.line(line, None);
             }
         }
         None => w.line("（宛先の記録なし：記入してください）", None),

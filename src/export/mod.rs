@@ -1,10 +1,14 @@
-//! Export of signed documents: plain text, FHIR R4 document Bundle, OSC 52 clipboard.
+//! Export of signed documents: plain text, JP-CLINS FHIR R4 document Bundle, PDF letter,
+//! OSC 52 clipboard.
 
 pub mod fhir;
+pub mod hospital;
 pub mod osc52;
+pub mod pdf;
 pub mod sections;
 pub mod text;
 
-pub use fhir::document_bundle;
+pub use fhir::{document_bundle, ClinsError, ClinsExport, MissingData};
+pub use hospital::{Hospital, HospitalConfig, HospitalError};
 pub use osc52::{osc52_for_terminal, osc52_sequence, osc52_tmux_sequence, Osc52Error};
 pub use text::document_text;

@@ -46,13 +46,15 @@ pub enum Command {
     Amend,
     ExportText,
     ExportFhir,
+    /// The signed document as a printable A4 PDF letter.
+    ExportPdf,
     CopyToClipboard,
     ToggleSummary,
 }
 
 impl Command {
     /// Every command, in the order the help lists them.
-    pub const ALL: [Command; 43] = [
+    pub const ALL: [Command; 44] = [
         Command::MoveDown,
         Command::MoveUp,
         Command::PageDown,
@@ -93,6 +95,7 @@ impl Command {
         Command::Amend,
         Command::ExportText,
         Command::ExportFhir,
+        Command::ExportPdf,
         Command::CopyToClipboard,
         Command::ToggleSummary,
         Command::Quit,
@@ -142,6 +145,7 @@ impl Command {
             Command::Amend => "amend",
             Command::ExportText => "export_text",
             Command::ExportFhir => "export_fhir",
+            Command::ExportPdf => "export_pdf",
             Command::CopyToClipboard => "copy_clipboard",
             Command::ToggleSummary => "summary_panel",
         }
@@ -191,6 +195,7 @@ impl Command {
             Command::Amend => "修正版",
             Command::ExportText => "テキスト出力",
             Command::ExportFhir => "FHIR出力",
+            Command::ExportPdf => "PDF出力",
             Command::CopyToClipboard => "コピー",
             Command::ToggleSummary => "要約",
         }
@@ -240,6 +245,7 @@ impl Command {
             Command::Amend => "署名済みの文書の修正版 (新しい版) を作る",
             Command::ExportText => "署名済み文書をテキストで書き出す (データフォルダの exports/)",
             Command::ExportFhir => "署名済み文書を FHIR R4 JSON で書き出す (同 exports/)",
+            Command::ExportPdf => "署名済み文書を印刷用 PDF (A4) で書き出す (同 exports/)",
             Command::CopyToClipboard => "署名済み文書をクリップボードへコピー (OSC 52)",
             Command::ToggleSummary => "カルテの要約 (病名・処方・異常値…) を開く/閉じる",
         }

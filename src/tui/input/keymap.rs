@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// The built-in bindings, as key strings (the same syntax users write).
-pub const DEFAULT_KEYS: [(Command, &str); 43] = [
+pub const DEFAULT_KEYS: [(Command, &str); 44] = [
     (Command::MoveDown, "j down"),
     (Command::MoveUp, "k up"),
     (Command::PageDown, "pagedown ctrl-d"),
@@ -44,6 +44,7 @@ pub const DEFAULT_KEYS: [(Command, &str); 43] = [
     (Command::Amend, "A"),
     (Command::ExportText, "E"),
     (Command::ExportFhir, "X"),
+    (Command::ExportPdf, "P"),
     (Command::CopyToClipboard, "y"),
     (Command::ToggleSummary, "S"),
     (Command::ToggleHighlights, "h"),

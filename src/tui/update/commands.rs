@@ -66,6 +66,7 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         Command::Amend => super::signing::amend(app),
         Command::ExportText => return super::signing::export(app, ExportFormat::Text),
         Command::ExportFhir => return super::signing::export(app, ExportFormat::Fhir),
+        Command::ExportPdf => return super::signing::export(app, ExportFormat::Pdf),
         Command::CopyToClipboard => return super::signing::copy_to_clipboard(app),
         Command::Open => {
             if app.selected_row().is_some() {

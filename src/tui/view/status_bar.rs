@@ -43,6 +43,7 @@ fn hints(app: &App) -> Vec<(&'static [Command], &'static str)> {
         Pane::Draft if crate::tui::view::guard_panel::current_is_signed(app) => vec![
             (&[Command::ExportText], "テキスト出力"),
             (&[Command::ExportFhir], "FHIR出力"),
+            (&[Command::ExportPdf], "PDF出力"),
             (&[Command::CopyToClipboard], "コピー"),
             (&[Command::Amend], "修正版"),
             (&[Command::NextTab], "文書"),

@@ -40,6 +40,8 @@ pub struct DocumentService {
     open: Option<OpenSession>,
     /// The health last reported (so only changes are sent to the screen).
     reported: Option<String>,
+    /// `[hospital]` of the config, for exports (the letter, the JP-CLINS Bundle).
+    hospital: crate::export::HospitalConfig,
 }
 
 impl DocumentService {
@@ -49,6 +51,7 @@ impl DocumentService {
             templates: DocumentTemplates::default(),
             open: None,
             reported: None,
+            hospital: Default::default(),
         }
     }
 
@@ -62,8 +65,20 @@ impl DocumentService {
         &self.templates
     }
 
-    /// Data dir, lock dir (config `lock_dir`, else beside the queue), signer name, and the
-    /// config dir's templates (the built-ins when they cannot be read: the screen says why).
+
+    /// Exports use these hospital settings.
+    pub fn with_hospital(mut self, hospital: crate::export::HospitalConfig) -> Self {
+        self.hospital = hospital;
+        self
+    }
+
+    pub fn hospital(&self) -> &crate::export::HospitalConfig {
+        &self.hospital
+    }
+
+    /// Data dir, lock dir (config `lock_dir`, else beside the queue), signer name, hospital
+    /// settings, and the config dir's templates (the built-ins when they cannot be read: the
+    /// screen says why).
     pub fn from_context(ctx: &Context) -> Self {
         let templates = DocumentTemplates::load(&ctx.paths.config_dir).unwrap_or_else(|error| {
             tracing::warn!("document templates: {error}");
@@ -76,6 +91,7 @@ impl DocumentService {
             session_id: store::new_session_id(),
         })
         .with_templates(templates)
+        .with_hospital(ctx.config.hospital.clone())
     }
 
     /// Opens `document` of `chart_id` (closing the one open before).

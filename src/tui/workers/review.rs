@@ -4,7 +4,7 @@
 //! terminal. `update` never calls these; it asks with `Effect`s.
 
 use crate::chart::Chart;
-use crate::export::{document_bundle, document_text, osc52_for_terminal};
+use crate::export::{document_bundle, document_text, osc52_for_terminal, HospitalConfig};
 use crate::paths::{create_private_dir, write_private_atomic};
 use crate::store::{
     self, chart_fingerprint, chart_key, AuditAction, DocumentSession, DocumentStore, SectionText,
@@ -24,6 +24,8 @@ pub enum ExportFormat {
     Text,
     /// FHIR R4 document Bundle (JSON).
     Fhir,
+    /// The printable A4 letter.
+    Pdf,
 }
 
 impl ExportFormat {
@@ -31,6 +33,7 @@ impl ExportFormat {
         match self {
             ExportFormat::Text => "txt",
             ExportFormat::Fhir => "fhir.json",
+            ExportFormat::Pdf => "pdf",
         }
     }
 
@@ -39,6 +42,7 @@ impl ExportFormat {
         match self {
             ExportFormat::Text => "text",
             ExportFormat::Fhir => "fhir",
+            ExportFormat::Pdf => "pdf",
         }
     }
 }
@@ -50,24 +54,48 @@ pub fn exports_dir(data_dir: &Path) -> PathBuf {
 
 /// Writes `signed` as `format` into `<data_dir>/exports/` and returns the file's path.
 /// The file name says which chart, document and version (chart ids are made file-safe).
+/// Returns the file and, for FHIR, the required JP-CLINS items the chart lacked (empty: none).
 pub fn export_signed(
     data_dir: &Path,
     signed: &SignedDocument,
     chart: &Chart,
     format: ExportFormat,
-) -> Result<PathBuf, String> {
+    hospital: &HospitalConfig,
+) -> Result<(PathBuf, String), String> {
     let dir = exports_dir(data_dir);
-    create_private_dir(&dir)
-        .map_err(|e| format!("書き出し先 {} を作れません: {e}", dir.display()))?;
-    let body = match format {
-        ExportFormat::Text => document_text(signed, chart),
+    let mut warning = String::new();
+    let body: Vec<u8> = match format {
+        ExportFormat::Text => document_text(signed, chart).into_bytes(),
+        ExportFormat::Pdf => {
+            let hospital = hospital.resolve().map_err(|e| e.to_string())?;
+            let font = crate::export::pdf::find_font().map_err(|e| e.to_string())?;
+            let letter = crate::export::pdf::letter_pdf(signed, chart, &hospital, &font)
+                .map_err(|e| e.to_string())?;
+            if !letter.replaced.is_empty() {
+                warning = format!(
+                    "フォントにない文字を {} で印字しました: {}",
+                    crate::export::pdf::REPLACEMENT,
+                    letter.replaced.iter().collect::<String>()
+                );
+            }
+            letter.bytes
+        }
         ExportFormat::Fhir => {
-            let mut json = serde_json::to_string_pretty(&document_bundle(signed, chart))
+            let hospital = hospital.resolve().map_err(|e| e.to_string())?;
+            let export = document_bundle(signed, chart, &hospital).map_err(|e| e.to_string())?;
+            let missing = export.missing_summary();
+            if !missing.is_empty() {
+                warning =
+                    format!("JP-CLINS の必須コードがカルテにありません（送信前に確認）: {missing}");
+            }
+            let mut json = serde_json::to_string_pretty(&export.bundle)
                 .map_err(|e| format!("FHIR JSON を作れません: {e}"))?;
             json.push('\n');
-            json
+            json.into_bytes()
         }
     };
+    create_private_dir(&dir)
+        .map_err(|e| format!("書き出し先 {} を作れません: {e}", dir.display()))?;
     let path = dir.join(format!(
         "{}-{}-v{}.{}",
         chart_key(&signed.chart_id),
@@ -75,9 +103,9 @@ pub fn export_signed(
         signed.version,
         format.extension()
     ));
-    write_private_atomic(&path, body.as_bytes())
+    write_private_atomic(&path, &body)
         .map_err(|e| format!("{} に書き出せません: {e}", path.display()))?;
-    Ok(path)
+    Ok((path, warning))
 }
 
 /// Export for the event loop: the file, an audit entry, and the status message.
@@ -90,8 +118,14 @@ pub fn export(
     let Some(documents) = documents else {
         return Action::Status("書き出し先 (データフォルダ) が設定されていません".into());
     };
-    match export_signed(documents.data_dir(), signed, chart, format) {
-        Ok(path) => {
+    match export_signed(
+        documents.data_dir(),
+        signed,
+        chart,
+        format,
+        documents.hospital(),
+    ) {
+        Ok((path, warning)) => {
             let document = signed.doc;
             if let Some(session) = documents.session(&signed.chart_id, document) {
                 if let Err(error) = session.record(AuditAction::Exported {
@@ -101,7 +135,14 @@ pub fn export(
                     tracing::warn!("cannot record an export in the audit log: {error}");
                 }
             }
-            Action::Status(format!("書き出しました: {}", path.display()))
+            if warning.is_empty() {
+                Action::Status(format!("書き出しました: {}", path.display()))
+            } else {
+                Action::Status(format!(
+                    "書き出しました: {} — 注意: {warning}",
+                    path.display()
+                ))
+            }
         }
         Err(message) => Action::Status(message),
     }
