@@ -1,6 +1,8 @@
 //! `karte draft --json` on a demo chart: JSON lines with every section, the factual ones
 //! carrying provenance, the generated ones streamed as tokens first.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::process::Command;
 
 #[test]

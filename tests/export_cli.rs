@@ -1,6 +1,8 @@
 //! `karte export` with the real binary: refuses unsigned documents, exports signed ones as
 //! text or FHIR (to stdout or a 0600 file), and records the export in the audit log.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::paths::AppPaths;
 use karte::store::{AuditAction, AuditLog, DocKind, SectionText, SignRequest, SignedStore};
 use std::os::unix::fs::PermissionsExt;

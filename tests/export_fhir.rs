@@ -2,6 +2,8 @@
 //! required elements, reference resolution inside the Bundle, document type and section
 //! codes, FHIR JSON rules (no nulls, no empty strings/arrays/objects).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::Chart;
 use karte::export::document_bundle;
 use karte::export::sections::LOCAL_SECTION_SYSTEM;

@@ -2,6 +2,8 @@
 //! precision / recall / F1 per entity type, by exact span and by overlap, and certainty
 //! accuracy on exactly matched diseases. Prints the table; asserts regression floors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::collections::BTreeMap;
 
 use karte::nlp::{Entity, EntityType, Pipeline};

@@ -4,6 +4,8 @@
 //! document service takes the chart lock and journals into a temp data dir, so the same
 //! test shows recovery (復元) and a second session opening the chart read-only.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::editor::Motion;
 use karte::store::{self, LockDir, SessionContext};
 use karte::tui::update;

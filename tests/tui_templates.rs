@@ -3,6 +3,8 @@
 //! marks — carries its section keys (before, the editor knew only the built-in keys and
 //! journaled a hospital's sections under their headings, so they exported unlike a draft).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::draft::{DocumentKind, DocumentTemplates};
 use karte::editor::Motion;
 use karte::store::{self, LockDir, SessionContext};
