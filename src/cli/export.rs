@@ -3,7 +3,7 @@
 
 use super::Context;
 use crate::chart::Chart;
-use crate::export::{document_bundle, document_text};
+use crate::export::{self, Format};
 use crate::store::{
     chart_fingerprint, new_session_id, signer_name, AuditAction, AuditLog, DocKind, SignedStore,
 };
@@ -12,14 +12,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
-    /// The letter / summary as plain text, ready to paste into the EHR.
-    Text,
-    /// A FHIR R4 document Bundle (JSON).
-    Fhir,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     /// Chart: a chart file, or the id of a chart in the queue.
@@ -27,8 +19,10 @@ pub struct ExportArgs {
     /// Which document.
     #[arg(long, value_parser = parse_doc)]
     pub doc: DocKind,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: ExportFormat,
+    /// text: the letter / summary as plain text, ready to paste into the EHR; fhir: a FHIR R4
+    /// document Bundle (JSON).
+    #[arg(long, default_value = "text", value_parser = format_parser())]
+    pub format: Format,
     /// Signed version to export (default: the latest).
     #[arg(long, value_name = "N")]
     pub version: Option<u32>,
@@ -39,6 +33,13 @@ pub struct ExportArgs {
 
 fn parse_doc(s: &str) -> Result<DocKind, String> {
     s.parse()
+}
+
+/// `--format`: one of `export::Format`'s names (listed in `--help`).
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Format::ALL.map(Format::name))
+        .try_map(|name| name.parse::<Format>())
 }
 
 pub fn run(args: &ExportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -74,16 +75,9 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             chart.id, signed.version
         );
     }
-    let body = match args.format {
-        ExportFormat::Text => document_text(&signed, &chart),
-        ExportFormat::Fhir => {
-            let mut json = serde_json::to_string_pretty(&document_bundle(&signed, &chart))?;
-            json.push('\n');
-            json
-        }
-    };
+    let body = export::render(&signed, &chart, args.format)?;
     match &args.output {
-        Some(path) => crate::paths::write_private_atomic(path, body.as_bytes())
+        Some(path) => export::write(path, &body)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout()
             .write_all(body.as_bytes())
@@ -99,10 +93,7 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         Some(args.doc),
         AuditAction::Exported {
             version: signed.version,
-            format: match args.format {
-                ExportFormat::Text => "text".into(),
-                ExportFormat::Fhir => "fhir".into(),
-            },
+            format: args.format.name().into(),
         },
     )?;
     Ok(ExitCode::SUCCESS)

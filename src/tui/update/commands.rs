@@ -1,13 +1,13 @@
 //! Key commands: what each `Command` does to the state, given the focused pane.
 
 use super::{draft_max_scroll, help_visible_lines, panes};
+use crate::export::Format as ExportFormat;
 use crate::tui::action::Effect;
 use crate::tui::input::command::Command;
 use crate::tui::state::app::{App, ChartTab, MetricsView, Pane, Screen};
 use crate::tui::state::document_state::DocumentKind;
 use crate::tui::state::draft_view::DraftView;
 use crate::tui::state::model_status::ModelState;
-use crate::tui::workers::review::ExportFormat;
 
 pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
     if let Some(effects) = super::summary::command(app, command) {

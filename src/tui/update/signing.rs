@@ -5,6 +5,7 @@
 
 use super::review::{current_key, fresh, key_hint};
 use crate::export::document_text;
+use crate::export::Format as ExportFormat;
 use crate::review::{GuardItem, GuardReport};
 use crate::store::{SectionText, SignedDocument};
 use crate::tui::action::Effect;
@@ -13,7 +14,6 @@ use crate::tui::state::app::App;
 use crate::tui::state::document_edit::{from_store, Access};
 use crate::tui::state::document_state::DocumentState;
 use crate::tui::state::review::{DocKey, SignPrompt, SignState};
-use crate::tui::workers::review::ExportFormat;
 use std::collections::BTreeSet;
 
 /// `s`: sign the current document, after the guard allows it and the clinician confirms.

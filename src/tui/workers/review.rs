@@ -4,10 +4,11 @@
 //! terminal. `update` never calls these; it asks with `Effect`s.
 
 use crate::chart::Chart;
-use crate::export::{document_bundle, document_text, osc52_for_terminal};
-use crate::paths::{create_private_dir, write_private_atomic};
+use crate::export::Format as ExportFormat;
+use crate::export::{self, osc52_for_terminal};
+use crate::paths::create_private_dir;
 use crate::store::{
-    self, chart_fingerprint, chart_key, AuditAction, DocumentSession, DocumentStore, SectionText,
+    self, chart_fingerprint, AuditAction, DocumentSession, DocumentStore, SectionText,
     SessionError, SignedDocument,
 };
 use crate::tui::action::Action;
@@ -17,37 +18,6 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The two export files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    /// Plain text laid out as the letter / summary.
-    Text,
-    /// FHIR R4 document Bundle (JSON).
-    Fhir,
-}
-
-impl ExportFormat {
-    pub fn extension(self) -> &'static str {
-        match self {
-            ExportFormat::Text => "txt",
-            ExportFormat::Fhir => "fhir.json",
-        }
-    }
-
-    /// The audit log's name of the format (same as `karte export --format`).
-    pub fn audit_name(self) -> &'static str {
-        match self {
-            ExportFormat::Text => "text",
-            ExportFormat::Fhir => "fhir",
-        }
-    }
-}
-
-/// Where exports go: `<data_dir>/exports`.
-pub fn exports_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("exports")
-}
-
 /// Writes `signed` as `format` into `<data_dir>/exports/` and returns the file's path.
 /// The file name says which chart, document and version (chart ids are made file-safe).
 pub fn export_signed(
@@ -56,27 +26,13 @@ pub fn export_signed(
     chart: &Chart,
     format: ExportFormat,
 ) -> Result<PathBuf, String> {
-    let dir = exports_dir(data_dir);
+    let dir = export::exports_dir(data_dir);
     create_private_dir(&dir)
         .map_err(|e| format!("書き出し先 {} を作れません: {e}", dir.display()))?;
-    let body = match format {
-        ExportFormat::Text => document_text(signed, chart),
-        ExportFormat::Fhir => {
-            let mut json = serde_json::to_string_pretty(&document_bundle(signed, chart))
-                .map_err(|e| format!("FHIR JSON を作れません: {e}"))?;
-            json.push('\n');
-            json
-        }
-    };
-    let path = dir.join(format!(
-        "{}-{}-v{}.{}",
-        chart_key(&signed.chart_id),
-        signed.doc.as_str(),
-        signed.version,
-        format.extension()
-    ));
-    write_private_atomic(&path, body.as_bytes())
-        .map_err(|e| format!("{} に書き出せません: {e}", path.display()))?;
+    let body = export::render(signed, chart, format)
+        .map_err(|e| format!("FHIR JSON を作れません: {e}"))?;
+    let path = dir.join(export::file_name(signed, format));
+    export::write(&path, &body).map_err(|e| format!("{} に書き出せません: {e}", path.display()))?;
     Ok(path)
 }
 
@@ -96,7 +52,7 @@ pub fn export(
             if let Some(session) = documents.session(&signed.chart_id, document) {
                 if let Err(error) = session.record(AuditAction::Exported {
                     version: signed.version,
-                    format: format.audit_name().into(),
+                    format: format.name().into(),
                 }) {
                     tracing::warn!("cannot record an export in the audit log: {error}");
                 }
