@@ -5,7 +5,8 @@ use super::Context;
 use crate::chart::Chart;
 use crate::export::{self, Format};
 use crate::store::{
-    chart_fingerprint, new_session_id, signer_name, AuditAction, AuditLog, DocKind, SignedStore,
+    chart_fingerprint, new_session_id, signer_name, AuditAction, AuditLog, DocumentKind,
+    SignedStore,
 };
 use anyhow::{bail, Context as _};
 use std::io::Write;
@@ -18,7 +19,7 @@ pub struct ExportArgs {
     pub chart: String,
     /// Which document.
     #[arg(long, value_parser = parse_doc)]
-    pub doc: DocKind,
+    pub doc: DocumentKind,
     /// text: the letter / summary as plain text, ready to paste into the EHR; fhir: a FHIR R4
     /// document Bundle (JSON).
     #[arg(long, default_value = "text", value_parser = format_parser())]
@@ -31,7 +32,7 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-fn parse_doc(s: &str) -> Result<DocKind, String> {
+fn parse_doc(s: &str) -> Result<DocumentKind, String> {
     s.parse()
 }
 

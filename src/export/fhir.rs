@@ -13,7 +13,7 @@ use super::text::jst;
 use crate::chart::{
     Allergy, Chart, Diagnosis, DiagnosisStatus, LabFlag, LabResult, Prescription, Sex,
 };
-use crate::store::{DocKind, SignedDocument};
+use crate::store::{DocumentKind, SignedDocument};
 use chrono::NaiveDateTime;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -23,10 +23,10 @@ pub const LOINC: &str = "http://loinc.org";
 pub const KARTE_ID_SYSTEM: &str = "http://karte.local/fhir/NamingSystem";
 
 /// LOINC document type of each document.
-pub fn document_type(doc: DocKind) -> (&'static str, &'static str) {
+pub fn document_type(doc: DocumentKind) -> (&'static str, &'static str) {
     match doc {
-        DocKind::Referral => ("57133-1", "Referral note"),
-        DocKind::Discharge => ("18842-5", "Discharge summary"),
+        DocumentKind::Referral => ("57133-1", "Referral note"),
+        DocumentKind::Discharge => ("18842-5", "Discharge summary"),
     }
 }
 
