@@ -4,6 +4,19 @@
 //! extraction (highlights) in `entities`, the provenance guard in `guard`, chart locks and
 //! journals in `document`, signing and exports in `review`, the queue scan in `queue`, the
 //! Metrics report in `metrics_report`, the recorder in `metrics_hooks`.
+//!
+//! The contract every worker keeps (a new one too):
+//! - **start**: a constructor starts its thread or task and returns a handle at once; a
+//!   worker that cannot start is `None` in [`Services`] and the screen says what is missing;
+//! - **request**: a method on the handle sends one request and returns at once (the UI
+//!   never waits); the `ActionSender` it answers on travels with the request;
+//! - **answer**: every result comes back as an `Action` through `update`, which is the only
+//!   code that changes the screen state;
+//! - **stopped**: a worker that is gone (or never got what it needs) says so once, as a
+//!   status message, not on every request; dropping the handle stops the worker.
+//!
+//! Where only the newest request matters (the guard re-checking a draft on every key), the
+//! worker drains its inbox and keeps the newest request per document before working.
 
 pub mod document;
 pub mod draft;
