@@ -4,6 +4,8 @@
 //! The `tui` front end never uses the `cli` one. gitui and helix get this from separate
 //! crates; we read the source.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

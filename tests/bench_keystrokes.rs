@@ -7,6 +7,8 @@
 //! Not part of the test suite (ignored): `scripts/bench-keys.sh` runs it on an optimized
 //! build and prints the table in the README.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 mod e2e_support;
 
 use e2e_support::{default_model, Karte, Tmux};

@@ -1,6 +1,8 @@
 //! Chart loading through the public API: every format, every encoding, every kind of bad
 //! input, and the queue picking up new files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::{load, Queue};
 use std::fs;
 use std::path::{Path, PathBuf};

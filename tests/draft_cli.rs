@@ -3,6 +3,8 @@
 //! `--mode evidence` without a model: the document on stdout, every narrative sentence quoted
 //! with its source.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::process::Command;
 
 #[test]

@@ -3,6 +3,8 @@
 //! valid text, a fixed seed gives the same draft, an oversized chart is truncated with a
 //! notice, and a context too small for the template is an error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use karte::chart::{Chart, Source};

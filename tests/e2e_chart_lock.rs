@@ -2,6 +2,8 @@
 //! when, and gets the document read-only (the holder's journaled text, unchangeable); once
 //! the holder quits, opening again gives the second process the lock and edit mode.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 mod e2e_support;
 
 use e2e_support::{first_patient, Tmux, EXIT_MARKER};

@@ -3,6 +3,8 @@
 //! document, take over the lock the dead session left, accept recovery (復元): the text is
 //! there.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 mod e2e_support;
 
 use e2e_support::{first_patient, Tmux};

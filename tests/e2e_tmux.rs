@@ -5,6 +5,8 @@
 //!
 //! Each test runs its own tmux server (`-L` with a unique socket name) and kills only that.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 mod e2e_support;
 
 use e2e_support::{default_model, patient_names, Karte, Tmux};

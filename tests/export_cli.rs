@@ -2,6 +2,8 @@
 //! text, JP-CLINS FHIR or a PDF letter (to stdout or a 0600 file; FHIR and PDF need
 //! `[hospital]` in the config), and records the export in the audit log.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::paths::AppPaths;
 use karte::store::{AuditAction, AuditLog, DocKind, SectionText, SignRequest, SignedStore};
 use std::os::unix::fs::PermissionsExt;

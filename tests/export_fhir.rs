@@ -3,6 +3,8 @@
 //! codes, FHIR JSON rules (no nulls, no empty strings/arrays/objects). The JP-CLINS profiles
 //! themselves are checked by tests/jp_clins_conformance.rs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::Chart;
 use karte::export::sections::SECTION_SYSTEM;
 use karte::export::HospitalConfig;

@@ -1,5 +1,7 @@
 //! Plain-text export and the OSC 52 clipboard sequence of a signed document.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use base64::Engine as _;
 use karte::export::{document_text, osc52_sequence, osc52_tmux_sequence};
 use karte::store::{DocKind, SectionText, SignRequest, SignedStore};

@@ -2,6 +2,8 @@
 //! crash or a hang: missing, empty, not GGUF, truncated header, truncated tensor data,
 //! corrupt header, and a well-formed GGUF that llama.cpp cannot load.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 

@@ -4,6 +4,8 @@
 //! copy of its metadata (the released base GGUF has none), so llama.cpp runs exactly the
 //! path an instruct model takes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 //! cancel latency, bounds. One engine is shared (the machine has few cores); the tests take
 //! turns through a mutex so each sees the KV cache it set up.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 

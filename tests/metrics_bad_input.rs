@@ -2,6 +2,8 @@
 //! says what is wrong, and writes them once the DB is usable again; the report fails with a
 //! message naming the file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 mod metrics_common;
 
 use karte::metrics::schema::DbError;

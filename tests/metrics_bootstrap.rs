@@ -2,6 +2,8 @@
 //! reduction, the 95 % CI must contain the true value in at least 93 % of 1,000 seeded
 //! repetitions.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::metrics::stats::{bootstrap_reduction_ci, reduction_of_means};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -1,6 +1,8 @@
 //! `karte report` end to end (the real binary): the report, the CSV and the figure, and a clear
 //! message with a non-zero exit for a bad study config, a corrupt DB and an empty range.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 mod metrics_common;
 
 use std::os::unix::fs::PermissionsExt;

@@ -2,6 +2,8 @@
 //! committed event must be whole (its session, document and sign statistics present, and each
 //! session's events numbered without gaps, i.e. transactions committed entirely or not at all).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::metrics::{
     load_report, DocumentRef, EditKind, EventKind, PseudonymKey, Recorder, RecorderOptions,
     ReportOptions, SignStats,

@@ -11,6 +11,8 @@
 //!   40 edits 5 s apart (200 s), acknowledge a flag after 10 s, a 500 s pause (30 s), three
 //!   edits 6 s apart (18 s), sign → 318 s active.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::metrics::{
     load_report, Arm, DocumentRef, EditKind, EventKind, FocusTarget, PseudonymKey, Recorder,
     RecorderOptions, ReportOptions, SignStats,

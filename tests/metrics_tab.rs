@@ -1,5 +1,7 @@
 //! The Metrics tab widget renders the report with ratatui (TestBackend).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 mod metrics_common;
 
 use karte::metrics::{load_report, PseudonymKey, ReportOptions};

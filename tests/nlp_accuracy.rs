@@ -3,6 +3,8 @@
 //! accuracy on exactly matched diseases (scored by `karte::nlp::accuracy`, the code behind
 //! `karte bench extract-accuracy`). Prints the table; asserts regression floors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::path::Path;
 
 use karte::nlp::accuracy::{evaluate, load_gold};

@@ -1,6 +1,8 @@
 //! `karte extract` through the real binary: the CLI contract (keys, --lines, --format,
 //! chart files, stdin) and bad input (invalid UTF-8, empty input).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

@@ -1,5 +1,7 @@
 //! Builds the real IPADIC dictionary from Debian's mecab-ipadic sources and segments with it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::nlp::dictionary::{build_ipadic, is_built, load_ipadic, DEBIAN_IPADIC_SOURCE_DIR};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

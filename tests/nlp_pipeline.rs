@@ -1,6 +1,8 @@
 //! The pipeline end to end with the real IPADIC dictionary and lexicon: each rule family on
 //! sentences written for this test (not from the gold set).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::sync::OnceLock;
 
 use karte::nlp::{Certainty, Entity, EntityType, Pipeline};

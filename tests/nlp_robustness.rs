@@ -3,6 +3,8 @@
 //! cases of the issue (empty, a 10 MB single line, control characters, emoji, mixed
 //! scripts, all half-width katakana).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::sync::OnceLock;
 
 use karte::nlp::{Entity, EntityType, Pipeline};

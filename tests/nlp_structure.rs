@@ -1,6 +1,8 @@
 //! The structure stage on a demo chart, with the real dictionary: every item points to a
 //! record, and note offsets slice back to the fact's text.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::{Chart, Source};
 use karte::nlp::structure::TimelineKind;
 use karte::nlp::{Certainty, Pipeline};

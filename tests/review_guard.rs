@@ -5,6 +5,8 @@
 //! Targets (issue 5): ≥ 95 % of injected errors detected, ≤ 5 % false flags on faithful
 //! drafts. The figures are printed (`cargo test --test review_guard -- --nocapture`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::{Chart, Source};
 use karte::nlp::{Certainty, EntityType, Pipeline};
 use karte::paths::AppPaths;

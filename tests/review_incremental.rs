@@ -2,6 +2,8 @@
 //! sentence is extracted again), stable ids for acknowledgements, the signing rule,
 //! omissions, and source spans to jump to. Real lindera dictionary and lexicon.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::{Chart, Source};
 use karte::nlp::Pipeline;
 use karte::paths::AppPaths;

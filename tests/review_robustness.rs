@@ -1,6 +1,8 @@
 //! Whatever the clinician types, the guard neither panics nor points outside the text, and
 //! checking incrementally gives the same report as checking from scratch.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::nlp::Pipeline;
 use karte::paths::AppPaths;
 use karte::review::{ChartIndex, ProvenanceGuard};

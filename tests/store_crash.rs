@@ -1,6 +1,8 @@
 //! A process typing into the journal is killed with SIGKILL; recovery loses at most the
 //! last second of typing. Also: a full disk is reported and nothing is lost once it clears.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::store::{Journal, JournalWriter, SectionText};
 use std::io::{BufRead, BufReader};
 use std::path::Path;

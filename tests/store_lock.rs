@@ -3,6 +3,8 @@
 //! The child processes are this test binary re-run with `--exact child_process --ignored`
 //! and instructions in environment variables.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::store::{LockAttempt, LockDir};
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -1,6 +1,8 @@
 //! A document session as the editor drives it: open (lock + journal), edit, crash, reopen
 //! and recover, a second session read-only, sign, amend, and the audit trail.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::store::{
     AuditAction, AuditLog, DocKind, DocumentSession, LockDir, Opened, SectionText, SessionContext,
     SessionError,

@@ -2,6 +2,8 @@
 //! will drive them: streaming sections, follow-scrolling, the end of a generation, model
 //! states, and entity highlights at character offsets of the original note text.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::nlp::{Certainty, Entity, EntityType};
 use karte::tui::text;
 use karte::tui::update;

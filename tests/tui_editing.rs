@@ -4,9 +4,10 @@
 //! document service takes the chart lock and journals into a temp data dir, so the same
 //! test shows recovery (復元) and a second session opening the chart read-only.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::editor::Motion;
 use karte::store::{self, LockDir, SessionContext};
-use karte::tui::update;
 use karte::tui::view;
 use karte::tui::Command;
 use karte::tui::DocumentService;
@@ -24,7 +25,7 @@ use std::path::Path;
 use std::time::Duration;
 
 mod tui_support;
-use tui_support::screen;
+use tui_support::{act, screen};
 
 const WIDTH: u16 = 80;
 const HEIGHT: u16 = 24;
@@ -40,52 +41,6 @@ fn service(dir: &Path, user: &str) -> DocumentService {
         user: user.into(),
         session_id: store::new_session_id(),
     })
-}
-
-/// Runs `action` through `update` and carries out the storage effects the way the event
-/// loop does, feeding the answers back.
-fn act(app: &mut App, docs: &mut DocumentService, action: Action) -> Vec<Effect> {
-    let mut queue = vec![action];
-    let mut other = Vec::new();
-    while let Some(action) = queue.pop() {
-        for effect in update(app, action) {
-            match effect {
-                Effect::OpenDocument { chart_id, document } => {
-                    let opened = docs.open(&chart_id, document);
-                    queue.push(Action::DocumentOpened {
-                        chart_id,
-                        document,
-                        opened,
-                    });
-                }
-                Effect::JournalSections {
-                    chart_id,
-                    document,
-                    sections,
-                    generated,
-                } => docs
-                    .journal(&chart_id, document, sections, generated)
-                    .unwrap(),
-                Effect::MarkAccepted {
-                    chart_id,
-                    document,
-                    heading,
-                    accepted,
-                } => {
-                    let problem = karte::tui::mark_accepted(
-                        Some(docs),
-                        &chart_id,
-                        document,
-                        &heading,
-                        accepted,
-                    );
-                    assert!(problem.is_none(), "{problem:?}");
-                }
-                other_effect => other.push(other_effect),
-            }
-        }
-    }
-    other
 }
 
 /// 山田's session with a blank referral letter open in edit mode.

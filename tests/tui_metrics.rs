@@ -4,6 +4,8 @@
 //! temporary data dir, read back with SQL and `metrics::load_report`, shown on the Metrics
 //! screen.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::editor::{EditKind as EditorEditKind, EditOutcome};
 use karte::metrics::{
     load_report, Arm, EditKind, EventKind, FocusTarget, MetricsConfig, PseudonymKey, Recorder,

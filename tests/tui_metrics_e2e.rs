@@ -5,6 +5,8 @@
 //!
 //! The test runs its own tmux server (`-L` with a unique socket name) and kills only that.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 mod e2e_support;
 mod metrics_common;
 

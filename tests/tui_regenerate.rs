@@ -2,6 +2,8 @@
 //! runs a session for only that section's template key and answers with its new text; a
 //! heading the template does not know is refused with a reason.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::llm::{Engine, EngineConfig, ModelManifest};
 use karte::paths::AppPaths;
 use karte::tui::Action;

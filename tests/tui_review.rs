@@ -5,6 +5,8 @@
 //! then the document is read-only and 署名済; exports are 0600 files; the OSC 52 clipboard
 //! sequence is asked for only by its key. Storage is real (temp data dir, chart locks).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::{Queue, Source};
 use karte::nlp::Pipeline;
 use karte::paths::AppPaths;

@@ -2,6 +2,8 @@
 //! from bad files: layout, CJK alignment, error rows, the help overlay, no control
 //! characters on screen.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::{Chart, Queue};
 use karte::tui::text;
 use karte::tui::update;

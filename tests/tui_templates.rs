@@ -3,15 +3,18 @@
 //! marks — carries its section keys (before, the editor knew only the built-in keys and
 //! journaled a hospital's sections under their headings, so they exported unlike a draft).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::draft::{DocumentKind, DocumentTemplates};
 use karte::editor::Motion;
 use karte::store::{self, LockDir, SessionContext};
-use karte::tui::{guard_sections, update, Action, Command, DocumentService, Effect, ModelState};
+use karte::tui::{guard_sections, Action, Command, DocumentService, ModelState};
 use karte::tui::{App, EditKey};
 use std::path::Path;
 use std::time::Duration;
 
 mod tui_support;
+use tui_support::act;
 
 const HOSPITAL_REFERRAL: &str = r#"
 doc = "referral"
@@ -55,49 +58,6 @@ fn app(templates: &DocumentTemplates) -> App {
     let mut app = tui_support::app(80, 24, ModelState::Missing);
     app.templates = templates.clone();
     app
-}
-
-/// `update`, with the storage effects carried out as the event loop does.
-fn act(app: &mut App, docs: &mut DocumentService, action: Action) {
-    let mut queue = vec![action];
-    while let Some(action) = queue.pop() {
-        for effect in update(app, action) {
-            match effect {
-                Effect::OpenDocument { chart_id, document } => {
-                    let opened = docs.open(&chart_id, document);
-                    queue.push(Action::DocumentOpened {
-                        chart_id,
-                        document,
-                        opened,
-                    });
-                }
-                Effect::JournalSections {
-                    chart_id,
-                    document,
-                    sections,
-                    generated,
-                } => docs
-                    .journal(&chart_id, document, sections, generated)
-                    .unwrap(),
-                Effect::MarkAccepted {
-                    chart_id,
-                    document,
-                    heading,
-                    accepted,
-                } => {
-                    let problem = karte::tui::mark_accepted(
-                        Some(docs),
-                        &chart_id,
-                        document,
-                        &heading,
-                        accepted,
-                    );
-                    assert!(problem.is_none(), "{problem:?}");
-                }
-                _ => {}
-            }
-        }
-    }
 }
 
 #[test]

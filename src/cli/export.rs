@@ -169,14 +169,6 @@ fn find_chart(arg: &str, queue_dir: &Path) -> anyhow::Result<Chart> {
     if as_path.is_file() {
         return Ok(crate::chart::load(as_path)?);
     }
-    if let Some(root) = crate::chart::ssmix2::storage_root(queue_dir) {
-        return crate::chart::ssmix2::find_chart(&root, arg)?.with_context(|| {
-            format!(
-                "no chart \"{arg}\" in the SS-MIX2 storage {}",
-                root.display()
-            )
-        });
-    }
     let entries = std::fs::read_dir(queue_dir).with_context(|| {
         format!(
             "\"{arg}\" is not a file, and the queue {} cannot be read to look it up",

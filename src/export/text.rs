@@ -1,7 +1,7 @@
 //! Plain text, laid out as the letter or summary a clinician pastes into the EHR.
 
 use crate::chart::Chart;
-use crate::store::{DocKind, SignedDocument};
+use crate::store::{DocumentKind, SignedDocument};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Offset, Utc};
 use std::fmt::Write as _;
 
@@ -28,8 +28,8 @@ pub fn document_text(signed: &SignedDocument, chart: &Chart) -> String {
     let _ = writeln!(out, "作成日: {}", japanese_date(signed_local.date_naive()));
     out.push('\n');
     match signed.doc {
-        DocKind::Referral => referral_header(&mut out, signed, chart),
-        DocKind::Discharge => discharge_header(&mut out, signed, chart),
+        DocumentKind::Referral => referral_header(&mut out, signed, chart),
+        DocumentKind::Discharge => discharge_header(&mut out, signed, chart),
     }
     for section in &signed.sections {
         let heading = if section.heading.trim().is_empty() {

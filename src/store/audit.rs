@@ -1,7 +1,7 @@
 //! The audit log: append-only JSON lines of who did what to which document, and when.
 //! It never holds chart text: ids, versions, counts and hashes only.
 
-use super::document::DocKind;
+use super::document::DocumentKind;
 use super::journal::io_hint;
 use crate::paths::open_private_append;
 use chrono::{DateTime, Utc};
@@ -63,7 +63,7 @@ pub struct AuditEntry {
     /// One TUI or CLI run.
     pub session: String,
     pub chart_id: String,
-    pub doc: Option<DocKind>,
+    pub doc: Option<DocumentKind>,
     #[serde(flatten)]
     pub action: AuditAction,
 }
@@ -104,7 +104,7 @@ impl AuditLog {
     pub fn record(
         &self,
         chart_id: &str,
-        doc: Option<DocKind>,
+        doc: Option<DocumentKind>,
         action: AuditAction,
     ) -> Result<AuditEntry, AuditError> {
         let entry = AuditEntry {
@@ -188,11 +188,15 @@ mod tests {
     fn entries_round_trip_and_bad_lines_are_counted() {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::new(dir.path(), "yamada", "s1");
-        log.record("demo-001", Some(DocKind::Referral), AuditAction::Opened)
-            .unwrap();
         log.record(
             "demo-001",
-            Some(DocKind::Referral),
+            Some(DocumentKind::Referral),
+            AuditAction::Opened,
+        )
+        .unwrap();
+        log.record(
+            "demo-001",
+            Some(DocumentKind::Referral),
             AuditAction::Signed {
                 version: 1,
                 content_sha256: "ab".into(),

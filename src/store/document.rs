@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 /// The two documents karte drafts (one type for the whole crate; `DocKind` is the store's
 /// historical name for it).
+pub use crate::draft::DocumentKind;
+/// The old name of [`DocumentKind`], kept for code written before it was unified.
 pub use crate::draft::DocumentKind as DocKind;
 
 /// One section of a document as the clinician sees it.

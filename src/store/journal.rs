@@ -6,7 +6,7 @@
 //! bad checksum) costs only the records after the last good one, and the damage is reported.
 //! When the file grows past a threshold it is compacted into one snapshot record.
 
-use super::document::{DocKind, DocumentStore, SectionText};
+use super::document::{DocumentKind, DocumentStore, SectionText};
 use crate::paths::{create_private_dir, open_private_append, write_private_atomic};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -325,7 +325,7 @@ pub fn recover_file(path: &Path) -> Result<Option<Recovered>, JournalError> {
 pub fn recover(
     store: &DocumentStore,
     chart_id: &str,
-    doc: DocKind,
+    doc: DocumentKind,
 ) -> Result<Option<Recovered>, JournalError> {
     recover_file(&store.journal_path(chart_id, doc))
 }
@@ -405,7 +405,7 @@ impl Journal {
     pub fn open_for(
         store: &DocumentStore,
         chart_id: &str,
-        doc: DocKind,
+        doc: DocumentKind,
     ) -> Result<(Journal, Option<Recovered>), JournalError> {
         Self::open(&store.journal_path(chart_id, doc))
     }

@@ -20,7 +20,7 @@ pub mod signed;
 pub mod signer;
 
 pub use audit::{AuditAction, AuditEntry, AuditError, AuditLog};
-pub use document::{chart_key, DocKind, DocumentStore, SectionText};
+pub use document::{chart_key, DocKind, DocumentKind, DocumentStore, SectionText};
 pub use journal::{
     recover, DamageReason, DraftState, Journal, JournalDamage, JournalError, JournalRecord,
     Recovered,

@@ -3,7 +3,7 @@
 //! Opening takes the lock or falls back to read-only; a read-only session cannot write.
 
 use super::audit::{AuditAction, AuditError, AuditLog};
-use super::document::{DocKind, DocumentStore, SectionText};
+use super::document::{DocumentKind, DocumentStore, SectionText};
 use super::journal::{Journal, JournalError, JournalRecord, Recovered};
 use super::journal_writer::{JournalStatus, JournalWriter};
 use super::lock::{ChartLock, HeldLock, LockAttempt, LockDir, LockError};
@@ -63,7 +63,7 @@ pub enum Opened {
 
 pub struct DocumentSession {
     chart_id: String,
-    doc: DocKind,
+    doc: DocumentKind,
     context: SessionContext,
     audit: AuditLog,
     signed: SignedStore,
@@ -79,7 +79,7 @@ impl DocumentSession {
     pub fn open(
         context: &SessionContext,
         chart_id: &str,
-        doc: DocKind,
+        doc: DocumentKind,
     ) -> Result<Opened, SessionError> {
         let attempt = context
             .locks
@@ -108,7 +108,7 @@ impl DocumentSession {
     fn from_attempt(
         context: &SessionContext,
         chart_id: &str,
-        doc: DocKind,
+        doc: DocumentKind,
         attempt: LockAttempt,
         took_over_from: Option<String>,
     ) -> Result<Opened, SessionError> {
@@ -185,7 +185,7 @@ impl DocumentSession {
         &self.chart_id
     }
 
-    pub fn doc(&self) -> DocKind {
+    pub fn doc(&self) -> DocumentKind {
         self.doc
     }
 

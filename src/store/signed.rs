@@ -3,7 +3,7 @@
 //! the signer, UTC time, the text and a SHA-256 of its content, so a file edited by hand is
 //! detected. Amending signs version n+1, linked to version n by number and hash.
 
-use super::document::{DocKind, DocumentStore, SectionText};
+use super::document::{DocumentKind, DocumentStore, SectionText};
 use super::journal::io_hint;
 use crate::chart::Chart;
 use crate::paths::create_private_dir;
@@ -22,7 +22,7 @@ pub const SIGNED_FORMAT: u32 = 1;
 pub struct SignedDocument {
     pub format: u32,
     pub chart_id: String,
-    pub doc: DocKind,
+    pub doc: DocumentKind,
     /// 1, 2, … ; version n+1 amends version n.
     pub version: u32,
     pub amends: Option<AmendedVersion>,
@@ -50,7 +50,7 @@ pub struct AmendedVersion {
 struct HashedContent<'a> {
     format: u32,
     chart_id: &'a str,
-    doc: DocKind,
+    doc: DocumentKind,
     version: u32,
     amends: &'a Option<AmendedVersion>,
     signer: &'a str,
@@ -97,7 +97,7 @@ pub fn chart_fingerprint(chart: &Chart) -> String {
 #[derive(Debug, Clone)]
 pub struct SignRequest<'a> {
     pub chart_id: &'a str,
-    pub doc: DocKind,
+    pub doc: DocumentKind,
     pub signer: &'a str,
     pub title: &'a str,
     pub sections: &'a [SectionText],
@@ -138,7 +138,7 @@ pub enum VerifyError {
     Misplaced {
         path: PathBuf,
         chart_id: String,
-        doc: DocKind,
+        doc: DocumentKind,
         version: u32,
     },
 }
@@ -156,14 +156,14 @@ impl SignedStore {
         }
     }
 
-    pub fn version_path(&self, chart_id: &str, doc: DocKind, version: u32) -> PathBuf {
+    pub fn version_path(&self, chart_id: &str, doc: DocumentKind, version: u32) -> PathBuf {
         self.documents
             .document_dir(chart_id, doc)
             .join(format!("v{version:04}.json"))
     }
 
     /// Version numbers signed so far, ascending.
-    pub fn versions(&self, chart_id: &str, doc: DocKind) -> Result<Vec<u32>, VerifyError> {
+    pub fn versions(&self, chart_id: &str, doc: DocumentKind) -> Result<Vec<u32>, VerifyError> {
         let dir = self.documents.document_dir(chart_id, doc);
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
@@ -181,7 +181,11 @@ impl SignedStore {
         Ok(versions)
     }
 
-    pub fn latest_version(&self, chart_id: &str, doc: DocKind) -> Result<Option<u32>, VerifyError> {
+    pub fn latest_version(
+        &self,
+        chart_id: &str,
+        doc: DocumentKind,
+    ) -> Result<Option<u32>, VerifyError> {
         Ok(self.versions(chart_id, doc)?.last().copied())
     }
 
@@ -189,7 +193,7 @@ impl SignedStore {
     pub fn load(
         &self,
         chart_id: &str,
-        doc: DocKind,
+        doc: DocumentKind,
         version: u32,
     ) -> Result<SignedDocument, VerifyError> {
         let path = self.version_path(chart_id, doc, version);
@@ -209,7 +213,7 @@ impl SignedStore {
     pub fn load_latest(
         &self,
         chart_id: &str,
-        doc: DocKind,
+        doc: DocumentKind,
     ) -> Result<Option<SignedDocument>, VerifyError> {
         match self.latest_version(chart_id, doc)? {
             Some(v) => self.load(chart_id, doc, v).map(Some),
@@ -319,7 +323,7 @@ mod tests {
     fn request<'a>(sections: &'a [SectionText]) -> SignRequest<'a> {
         SignRequest {
             chart_id: "demo-001",
-            doc: DocKind::Discharge,
+            doc: DocumentKind::Discharge,
             signer: "山田 花子",
             title: "退院時サマリー",
             sections,
@@ -336,12 +340,15 @@ mod tests {
         let v1 = store.sign(&request(&sections)).unwrap();
         assert_eq!(v1.version, 1);
         assert!(v1.amends.is_none());
-        let path = store.version_path("demo-001", DocKind::Discharge, 1);
+        let path = store.version_path("demo-001", DocumentKind::Discharge, 1);
         assert_eq!(
             fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o400
         );
-        assert_eq!(store.load("demo-001", DocKind::Discharge, 1).unwrap(), v1);
+        assert_eq!(
+            store.load("demo-001", DocumentKind::Discharge, 1).unwrap(),
+            v1
+        );
 
         let amended = vec![SectionText::new("course", "入院経過", "軽快退院した。")];
         let v2 = store.sign(&request(&amended)).unwrap();
@@ -351,19 +358,19 @@ mod tests {
             v1.content_sha256
         );
         assert_eq!(
-            store.versions("demo-001", DocKind::Discharge).unwrap(),
+            store.versions("demo-001", DocumentKind::Discharge).unwrap(),
             vec![1, 2]
         );
 
         // Edit version 2 by hand.
         let text =
-            fs::read_to_string(store.version_path("demo-001", DocKind::Discharge, 2)).unwrap();
+            fs::read_to_string(store.version_path("demo-001", DocumentKind::Discharge, 2)).unwrap();
         let edited = text.replace("軽快退院した。", "死亡退院した。");
-        let p2 = store.version_path("demo-001", DocKind::Discharge, 2);
+        let p2 = store.version_path("demo-001", DocumentKind::Discharge, 2);
         fs::set_permissions(&p2, fs::Permissions::from_mode(0o600)).unwrap();
         fs::write(&p2, edited).unwrap();
         let err = store
-            .load_latest("demo-001", DocKind::Discharge)
+            .load_latest("demo-001", DocumentKind::Discharge)
             .unwrap_err();
         assert!(matches!(err, VerifyError::Tampered { .. }), "{err}");
         assert!(err.to_string().contains("modified after signing"));

@@ -159,7 +159,7 @@ pub struct RecoveredDraft {
     pub last_change_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// Work `update` asks for; the event loop hands it to a worker (see `services`).
+/// Work `update` asks for; the event loop hands it to a worker (see `workers`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Leave the event loop and restore the terminal.

@@ -9,9 +9,10 @@ use karte::tui::text;
 use karte::tui::update;
 use karte::tui::view;
 use karte::tui::App;
+use karte::tui::DocumentService;
 use karte::tui::Keymap;
 use karte::tui::Theme;
-use karte::tui::{Action, QueueRow};
+use karte::tui::{Action, Effect, QueueRow};
 use karte::tui::{DraftEvent, SectionStart};
 use karte::tui::{ModelState, ModelStatus};
 use ratatui::backend::TestBackend;
@@ -96,4 +97,50 @@ pub fn started_diagnosis_and_course() -> DraftEvent {
             },
         ],
     }
+}
+
+/// Runs `action` through `update` and carries out the storage effects the way the event
+/// loop does, feeding the answers back.
+pub fn act(app: &mut App, docs: &mut DocumentService, action: Action) -> Vec<Effect> {
+    let mut queue = vec![action];
+    let mut other = Vec::new();
+    while let Some(action) = queue.pop() {
+        for effect in update(app, action) {
+            match effect {
+                Effect::OpenDocument { chart_id, document } => {
+                    let opened = docs.open(&chart_id, document);
+                    queue.push(Action::DocumentOpened {
+                        chart_id,
+                        document,
+                        opened,
+                    });
+                }
+                Effect::JournalSections {
+                    chart_id,
+                    document,
+                    sections,
+                    generated,
+                } => docs
+                    .journal(&chart_id, document, sections, generated)
+                    .unwrap(),
+                Effect::MarkAccepted {
+                    chart_id,
+                    document,
+                    heading,
+                    accepted,
+                } => {
+                    let problem = karte::tui::mark_accepted(
+                        Some(docs),
+                        &chart_id,
+                        document,
+                        &heading,
+                        accepted,
+                    );
+                    assert!(problem.is_none(), "{problem:?}");
+                }
+                other_effect => other.push(other_effect),
+            }
+        }
+    }
+    other
 }

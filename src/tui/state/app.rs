@@ -119,7 +119,7 @@ pub struct App {
     pub recovery: Option<RecoveryPrompt>,
     /// Why edits cannot be saved right now (shown until saving works again).
     pub journal_problem: Option<String>,
-    /// Provenance guard reports, acknowledgements, signed versions (see `review_state`).
+    /// Provenance guard reports, acknowledgements, signed versions (see `state::review`).
     pub review: crate::tui::state::review::ReviewState,
     /// The time study and each document's arm (`[study]` in the config).
     pub study: crate::tui::state::study_arms::StudySetting,

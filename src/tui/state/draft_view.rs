@@ -1,6 +1,6 @@
 //! A draft as the screen shows it while it streams in: sections (title + text), which one
 //! is still being written, and how the generation ended. Fed by `Action::Draft` events from
-//! whatever drafts (the `DraftService` in `services`); the clinician's editing comes later.
+//! whatever drafts (the `DraftService` in `workers`); the clinician's editing comes later.
 
 use crate::chart::Source;
 use crate::draft::DraftMode;

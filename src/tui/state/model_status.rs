@@ -1,5 +1,5 @@
 //! What the screen knows about the language model: missing, loading, ready or failed.
-//! Fed by the engine's load events (see `services`), shown in the draft pane.
+//! Fed by the engine's load events (see `workers`), shown in the draft pane.
 
 use crate::llm::{EngineEvent, LlmError};
 use std::path::Path;

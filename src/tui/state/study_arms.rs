@@ -3,7 +3,7 @@
 //! Pure data kept in `App`, so `update` stays testable; the assignment itself is
 //! `metrics::Study` (seeded, reproducible across sessions).
 
-use crate::draft::{DocumentTemplate, DraftError};
+use crate::draft::{DocumentTemplates, DraftError};
 use crate::metrics::{Arm, DocumentRef, Study, StudyConfig};
 use crate::tui::state::app::App;
 use crate::tui::state::document_state::DocumentKind;
@@ -166,18 +166,15 @@ fn first_line(text: &str) -> &str {
 /// The section headings of each document's template: the manual arm's blank template.
 /// Read once at startup (`update` does no I/O), so a hospital's own template in
 /// `<config dir>/templates/` gives the same sections as it gives the AI draft.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BlankTemplates {
-    referral_letter: Vec<String>,
-    discharge_summary: Vec<String>,
+    templates: std::sync::Arc<DocumentTemplates>,
 }
 
-impl Default for BlankTemplates {
-    fn default() -> Self {
-        let titles = |kind| section_titles(DocumentTemplate::builtin(kind));
+impl From<DocumentTemplates> for BlankTemplates {
+    fn from(templates: DocumentTemplates) -> Self {
         Self {
-            referral_letter: titles(crate::draft::DocumentKind::Referral),
-            discharge_summary: titles(crate::draft::DocumentKind::Discharge),
+            templates: std::sync::Arc::new(templates),
         }
     }
 }
@@ -185,25 +182,20 @@ impl Default for BlankTemplates {
 impl BlankTemplates {
     /// The templates as drafting uses them: the config dir's own, else the built-ins.
     pub fn load(config_dir: &Path) -> Result<Self, DraftError> {
-        let titles = |kind| DocumentTemplate::load(kind, config_dir).map(section_titles);
-        Ok(Self {
-            referral_letter: titles(crate::draft::DocumentKind::Referral)?,
-            discharge_summary: titles(crate::draft::DocumentKind::Discharge)?,
-        })
+        DocumentTemplates::load(config_dir).map(Self::from)
     }
 
     /// The blank template of a document: its headings with empty bodies, complete.
     pub fn blank(&self, kind: DocumentKind) -> DraftView {
-        let titles = match kind {
-            DocumentKind::Referral => &self.referral_letter,
-            DocumentKind::Discharge => &self.discharge_summary,
-        };
         DraftView {
-            sections: titles
-                .iter()
-                .map(|title| DraftSection {
-                    title: title.clone(),
-                    text: String::new(),
+            sections: self
+                .templates
+                .get(kind)
+                .blank_sections()
+                .into_iter()
+                .map(|(title, text)| DraftSection {
+                    title,
+                    text,
                     // Written by the clinician, not filled from the chart (the pane labels
                     // `generated: false` sections "カルテから").
                     generated: true,
@@ -217,10 +209,6 @@ impl BlankTemplates {
             phase: DraftPhase::Blank,
         }
     }
-}
-
-fn section_titles(template: DocumentTemplate) -> Vec<String> {
-    template.sections.into_iter().map(|s| s.title).collect()
 }
 
 /// In the manual arm the draft pane starts from the blank template: gives the document on

@@ -47,15 +47,15 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         Command::EditDraft if super::signing::refuse_edit_if_signed(app) => {}
         Command::Open if app.focus == Pane::Draft && super::signing::refuse_edit_if_signed(app) => {
         }
-        Command::Open if app.focus == Pane::Draft => return super::editing::edit_draft(app),
-        Command::EditDraft => return super::editing::edit_draft(app),
-        Command::NewDocument => return super::editing::new_document(app),
-        Command::AcceptSection => return super::editing::accept_section(app),
-        Command::RevertSection => return super::editing::revert_section(app),
-        Command::RegenerateSection => return super::editing::regenerate_section(app),
+        Command::Open if app.focus == Pane::Draft => return super::opening::edit_draft(app),
+        Command::EditDraft => return super::opening::edit_draft(app),
+        Command::NewDocument => return super::opening::new_document(app),
+        Command::AcceptSection => return super::sections::accept_section(app),
+        Command::RevertSection => return super::sections::revert_section(app),
+        Command::RegenerateSection => return super::sections::regenerate_section(app),
         Command::CycleSectionMode => return super::evidence::cycle_section_mode(app),
         Command::ShowEvidence => super::evidence::show_evidence(app),
-        Command::TakeOverLock => return super::editing::take_over_lock(app),
+        Command::TakeOverLock => return super::opening::take_over_lock(app),
         Command::ToggleGuardPanel => super::review::toggle_panel(app),
         Command::ToggleSummary => super::summary::toggle(app),
         Command::NextFlag => super::review::next_flag(app, true),

@@ -9,7 +9,7 @@ use crate::tui::state::app::App;
 
 /// `v`: the evidence of the sentence at the cursor.
 pub(super) fn show_evidence(app: &mut App) {
-    let Some((key, heading, body)) = super::editing::section_here(app) else {
+    let Some((key, heading, body)) = super::sections::section_here(app) else {
         return;
     };
     let Some(chart) = app.selected_chart().cloned() else {
@@ -93,7 +93,7 @@ fn describe(chart: &Chart, source: &Source) -> Option<String> {
 /// `M`: the next drafting mode for the section at the cursor, and that section written
 /// again in it.
 pub(super) fn cycle_section_mode(app: &mut App) -> Vec<Effect> {
-    let Some((key, heading, _)) = super::editing::section_here(app) else {
+    let Some((key, heading, _)) = super::sections::section_here(app) else {
         return Vec::new();
     };
     let section = app
@@ -119,7 +119,7 @@ pub(super) fn cycle_section_mode(app: &mut App) -> Vec<Effect> {
     if let Some(edit) = app.edits.get_mut(&key) {
         edit.section_modes.insert(heading.clone(), next);
     }
-    let effects = super::editing::regenerate_section(app);
+    let effects = super::sections::regenerate_section(app);
     if !effects.is_empty() {
         app.status = Some(format!(
             "【{heading}】を「{}」で書き直します{}",

@@ -8,7 +8,9 @@ mod commands;
 mod editing;
 mod entity_jump;
 mod evidence;
+mod opening;
 mod review;
+mod sections;
 mod signing;
 mod summary;
 
@@ -100,12 +102,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Edit(key) if app.is_editing() => editing::edit_key(app, key),
         Action::Edit(_) => Vec::new(),
         Action::Paste(text) => editing::paste(app, text),
-        Action::RecoveryChoice(restore) => editing::recovery_choice(app, restore),
+        Action::RecoveryChoice(restore) => opening::recovery_choice(app, restore),
         Action::DocumentOpened {
             chart_id,
             document,
             opened,
-        } => editing::document_opened(app, chart_id, document, opened),
+        } => opening::document_opened(app, chart_id, document, opened),
         Action::GuardChecked {
             chart_id,
             document,
@@ -151,7 +153,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             document,
             heading,
             result,
-        } => editing::section_regenerated(app, chart_id, document, heading, result),
+        } => sections::section_regenerated(app, chart_id, document, heading, result),
     };
     if app.edit_mode && !app.is_editing() && app.recovery.is_none() && !app.help_open {
         // Focus moved away or the document changed: keys are commands again.

@@ -65,7 +65,6 @@ impl DocumentService {
         &self.templates
     }
 
-
     /// Exports use these hospital settings.
     pub fn with_hospital(mut self, hospital: crate::export::HospitalConfig) -> Self {
         self.hospital = hospital;
@@ -264,7 +263,7 @@ impl DocumentService {
     }
 
     /// The session of the open document, if `chart_id`'s `document` is the one open
-    /// (signing, acknowledging and exporting go through it: `review_service`).
+    /// (signing, acknowledging and exporting go through it: `workers::review`).
     pub fn session(&self, chart_id: &str, document: DocumentKind) -> Option<&DocumentSession> {
         self.open
             .as_ref()
@@ -371,7 +370,7 @@ enum Request {
         generated: bool,
     },
     Flush(Duration, std::sync::mpsc::Sender<Result<(), String>>),
-    /// Other work on the open document (sign, acknowledge, export: `review_service`).
+    /// Other work on the open document (sign, acknowledge, export: `workers::review`).
     Run(DocumentJob),
 }
 

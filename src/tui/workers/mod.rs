@@ -1,7 +1,22 @@
 //! The workers behind the screen (gitui's asyncgit idea): each gets `Effect`s from the event
 //! loop and answers with `Action`s on a channel, never blocking the UI. The model engine is
-//! started here so the draft pane can show its load state; drafting runs in `draft_worker`,
-//! entity extraction (highlights) in `entity_worker`, the Metrics report in `metrics_worker`.
+//! started here so the draft pane can show its load state; drafting runs in `draft`, entity
+//! extraction (highlights) in `entities`, the provenance guard in `guard`, chart locks and
+//! journals in `document`, signing and exports in `review`, the queue scan in `queue`, the
+//! Metrics report in `metrics_report`, the recorder in `metrics_hooks`.
+//!
+//! The contract every worker keeps (a new one too):
+//! - **start**: a constructor starts its thread or task and returns a handle at once; a
+//!   worker that cannot start is `None` in [`Services`] and the screen says what is missing;
+//! - **request**: a method on the handle sends one request and returns at once (the UI
+//!   never waits); the `ActionSender` it answers on travels with the request;
+//! - **answer**: every result comes back as an `Action` through `update`, which is the only
+//!   code that changes the screen state;
+//! - **stopped**: a worker that is gone (or never got what it needs) says so once, as a
+//!   status message, not on every request; dropping the handle stops the worker.
+//!
+//! Where only the newest request matters (the guard re-checking a draft on every key), the
+//! worker drains its inbox and keeps the newest request per document before working.
 
 pub mod document;
 pub mod draft;
@@ -42,7 +57,7 @@ pub trait DraftService: Send {
 
     /// Writes one section (by heading) again and answers with one
     /// `Action::SectionRegenerated`. With `karte::draft` this is a `DraftSession` whose
-    /// request has `only_sections = Some(vec![key])` (the key: `document_edit::section_key`).
+    /// request has `only_sections = Some(vec![key])` (the key: `DocumentTemplate::section_key`).
     /// A drafter that cannot do this says so (the default).
     fn regenerate_section(
         &mut self,
