@@ -163,11 +163,15 @@ pub fn document_bundle(signed: &SignedDocument, chart: &Chart) -> Value {
                 .collect(),
             SectionContent::Narrative => Vec::new(),
         };
-        let title = without_controls(if section.heading.trim().is_empty() {
-            &section.key
-        } else {
-            &section.heading
-        });
+        let title = without_controls(
+            if section.key == crate::store::PREAMBLE_KEY && section.heading.trim().is_empty() {
+                "前文"
+            } else if section.heading.trim().is_empty() {
+                &section.key
+            } else {
+                &section.heading
+            },
+        );
         let mut s = json!({
             "title": title,
             "code": { "coding": [{ "system": code.system, "code": code.code, "display": code.display }] },

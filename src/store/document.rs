@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 /// historical name for it).
 pub use crate::draft::DocumentKind as DocKind;
 
+/// The key of the text above a document's first heading (a section without a heading line).
+pub const PREAMBLE_KEY: &str = "preamble";
+
 /// One section of a document as the clinician sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SectionText {

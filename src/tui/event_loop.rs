@@ -199,6 +199,16 @@ fn carry_out(
                 documents.journal(chart_id, document, sections, generated);
             }
         }
+        Effect::JournalDocument {
+            chart_id,
+            document,
+            text,
+            sections,
+        } => {
+            if let Some(documents) = services.documents.as_ref() {
+                documents.journal_document(chart_id, document, text, sections);
+            }
+        }
         Effect::CheckGuard {
             chart,
             document,

@@ -3,7 +3,7 @@
 //! characters), the acknowledged findings, the flag last jumped to, the signed version, the
 //! chart span a jump to a source highlights, and the sign confirmation prompt.
 
-use super::document_edit::{heading_of, section_key, DocumentEdit};
+use super::document_edit::{section_key, DocumentEdit};
 use super::document_state::DocumentKind;
 use super::draft_view::DraftView;
 use crate::review::{GuardItem, GuardReport};
@@ -117,9 +117,9 @@ pub fn guard_sections(
 ) -> Option<Vec<(String, String)>> {
     if let Some(edit) = edit.filter(|e| e.editor.is_some()) {
         return Some(
-            edit.sections()
+            edit.section_texts()
                 .into_iter()
-                .map(|(heading, body)| (section_key(document, &heading), body))
+                .map(|s| (s.key, s.text))
                 .collect(),
         );
     }
@@ -136,7 +136,7 @@ pub fn guard_sections(
 /// Byte range in the editor's text of each guard item (by section key and char offsets
 /// into that section's body). Items whose section is missing are left out.
 pub fn editor_ranges<'a>(
-    document: DocumentKind,
+    _document: DocumentKind,
     edit: &DocumentEdit,
     items: impl Iterator<Item = &'a GuardItem>,
 ) -> Vec<(&'a GuardItem, Range<usize>)> {
@@ -144,10 +144,10 @@ pub fn editor_ranges<'a>(
         return Vec::new();
     };
     let text = editor.text();
-    let bodies: HashMap<String, Range<usize>> = editor
-        .sections()
+    let bodies: HashMap<String, Range<usize>> = edit
+        .keyed_spans()
         .into_iter()
-        .map(|(header, body)| (section_key(document, &heading_of(&header)), body))
+        .map(|(key, span)| (key, span.body))
         .collect();
     items
         .filter_map(|item| {

@@ -63,7 +63,9 @@ fn open_with(app: &mut App, intent: OpenIntent) -> Vec<Effect> {
         .or_insert_with(|| DocumentEdit::new(key.1, intent));
     edit.intent = intent;
     if already_open {
-        return proceed(app, &key);
+        let mut effects = proceed(app, &key);
+        effects.extend(journal(app, &key));
+        return effects;
     }
     edit.set_access(Access::Opening);
     // The document open before is closed by the service; its text stays on screen.
@@ -97,7 +99,7 @@ pub(super) fn document_opened(
     };
     edit.set_access(opened.access.clone());
     // Whatever the journal holds, the text in memory is written again in full.
-    edit.journaled.clear();
+    edit.journaled = None;
     let mut messages = Vec::new();
     if let Some(damage) = &opened.damage {
         messages.push(format!(
@@ -177,8 +179,11 @@ pub(super) fn recovery_choice(app: &mut App, restore: bool) -> Vec<Effect> {
         return Vec::new();
     };
     if restore {
-        let sections = from_store(&prompt.draft.sections);
-        edit.load(&sections);
+        // The exact text when the journal has it (older journals: their sections).
+        match &prompt.draft.text {
+            Some(text) => edit.load_text(text),
+            None => edit.load(&from_store(&prompt.draft.sections)),
+        }
         edit.ai_sections = from_store(&prompt.draft.ai_sections);
         edit.reviewed = prompt
             .draft
@@ -187,7 +192,7 @@ pub(super) fn recovery_choice(app: &mut App, restore: bool) -> Vec<Effect> {
             .filter(|s| prompt.draft.accepted.contains(&s.key))
             .map(|s| s.heading.clone())
             .collect();
-        edit.journaled = sections;
+        edit.journaled = None;
         app.documents
             .entry(key.0.clone())
             .or_default()
@@ -219,6 +224,7 @@ fn proceed(app: &mut App, key: &DocKey) -> Vec<Effect> {
         match (edit.intent, draft) {
             (OpenIntent::Blank, _) => {
                 edit.load(&blank_sections(key.1));
+                edit.cursor_to_first_body();
                 app.documents
                     .entry(key.0.clone())
                     .or_default()
@@ -237,7 +243,6 @@ fn proceed(app: &mut App, key: &DocKey) -> Vec<Effect> {
                 edit.load(&sections);
                 edit.ai_sections = sections.clone();
                 if edit.access == Access::Editing {
-                    edit.journaled = sections.clone();
                     effects.push(Effect::JournalSections {
                         chart_id: key.0.clone(),
                         document: key.1,
@@ -295,15 +300,14 @@ fn journal(app: &mut App, key: &DocKey) -> Vec<Effect> {
     if edit.access != Access::Editing || edit.editor.is_none() {
         return Vec::new();
     }
-    let sections = edit.unjournaled();
-    if sections.is_empty() {
+    let Some((text, sections)) = edit.unjournaled() else {
         return Vec::new();
-    }
-    vec![Effect::JournalSections {
+    };
+    vec![Effect::JournalDocument {
         chart_id: key.0.clone(),
         document: key.1,
+        text,
         sections,
-        generated: false,
     }]
 }
 
@@ -534,12 +538,7 @@ pub(super) fn section_regenerated(
             return Vec::new();
         }
     };
-    let Some((_, body)) = edit.editor.as_ref().and_then(|editor| {
-        editor
-            .sections()
-            .into_iter()
-            .find(|(h, _)| crate::tui::document_edit::heading_of(h) == heading)
-    }) else {
+    let Some(body) = edit.section_body(&heading) else {
         app.status = Some(format!(
             "【{heading}】が文書にありません (見出しが変わった?)"
         ));
@@ -557,10 +556,8 @@ pub(super) fn section_regenerated(
     app.status = Some(format!("【{heading}】を再生成しました (ctrl-z で取消)"));
     let mut effects = Vec::new();
     if outcome.is_some() && edit.access == Access::Editing {
-        // Journaled as the model's text, so revert and recovery know it is the AI draft.
-        if let Some(pos) = edit.journaled.iter().position(|(h, _)| *h == heading) {
-            edit.journaled[pos].1.clone_from(&text);
-        }
+        // Journaled as the model's text, so revert and recovery know it is the AI draft
+        // (the whole text follows as a `JournalDocument`).
         effects.push(Effect::JournalSections {
             chart_id: key.0.clone(),
             document: key.1,

@@ -10,7 +10,7 @@ use crate::store::{SectionText, SignedDocument};
 use crate::tui::action::Effect;
 use crate::tui::app::App;
 use crate::tui::command::Command;
-use crate::tui::document_edit::{from_store, section_key, Access};
+use crate::tui::document_edit::{from_store, Access};
 use crate::tui::document_state::DocumentState;
 use crate::tui::review_service::ExportFormat;
 use crate::tui::review_state::{DocKey, SignPrompt, SignState};
@@ -119,11 +119,7 @@ pub(super) fn sign_answer(app: &mut App, yes: bool) -> Vec<Effect> {
         return Vec::new();
     };
     let document = prompt.key.1;
-    let sections: Vec<SectionText> = edit
-        .sections()
-        .into_iter()
-        .map(|(heading, body)| SectionText::new(section_key(document, &heading), &heading, body))
-        .collect();
+    let sections: Vec<SectionText> = edit.section_texts();
     let acknowledged = app
         .review
         .guards
@@ -217,7 +213,7 @@ pub(super) fn signed_version(
         if edit.sections() != sections {
             edit.load(&sections);
         }
-        edit.journaled = sections;
+        edit.journaled = edit.editor.as_ref().map(|e| e.text().to_string());
     }
     if current_key(app).as_ref() == Some(&key) {
         app.status = Some(format!(
