@@ -54,6 +54,11 @@ pub enum AuditAction {
         records: usize,
         damaged: bool,
     },
+    /// The session ended with this document open: `how` is `quit`, `disconnect` (the
+    /// terminal went away: SSH dropped, SIGHUP) or `signal` (SIGTERM, SIGINT).
+    SessionEnded {
+        how: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

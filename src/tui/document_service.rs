@@ -301,6 +301,19 @@ impl DocumentService {
         ))
     }
 
+    /// The session ends (`how`: quit, disconnect, signal): one audit line for the open
+    /// document, so the log shows how an editing session ended.
+    pub fn session_ended(&self, how: &str) {
+        if let Some(open) = &self.open {
+            let action = store::AuditAction::SessionEnded {
+                how: how.to_string(),
+            };
+            if let Err(error) = open.session.record(action) {
+                tracing::warn!("cannot record the end of the session in the audit log: {error}");
+            }
+        }
+    }
+
     /// Saves the open document's journal now, waiting at most `timeout`.
     pub fn flush(&self, timeout: Duration) -> Result<(), String> {
         match &self.open {

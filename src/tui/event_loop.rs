@@ -51,8 +51,23 @@ pub async fn run(
     let rescan = queue_worker::spawn(queue_dir, actions.clone());
     let mut services = connect(&actions);
     let exit = run_loop(screen, app, action_rx, &mut services, &rescan, &actions).await;
+    let how = match &exit {
+        Ok(Exit::Quit) => "quit",
+        Ok(Exit::Signal(signal)) if *signal != libc::SIGHUP => "signal",
+        _ => "disconnect",
+    };
+    if how == "disconnect" {
+        // Nothing can be shown any more; nothing must fail (and panic) writing to it.
+        super::terminal::restore();
+        super::terminal::detach_from_terminal();
+    }
+    tracing::info!(how, "session ending");
     // Quit, SIGTERM, SIGHUP: the journal reaches the disk before the process ends.
     if let Some(documents) = services.documents.as_ref() {
+        documents.run(Box::new(move |service| {
+            service.session_ended(how);
+            None
+        }));
         if let Err(error) = documents.flush(FLUSH_ON_EXIT) {
             tracing::warn!("saving the journal on exit: {error}");
         }
@@ -79,7 +94,10 @@ async fn run_loop(
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
 
-    screen.draw(|frame| view::view(&app, frame))?;
+    if let Err(error) = screen.draw(|frame| view::view(&app, frame)) {
+        tracing::warn!("cannot draw: the terminal is gone ({error})");
+        return Ok(Exit::TerminalClosed);
+    }
     loop {
         let first: Vec<Action> = tokio::select! {
             event = terminal_events.next() => match event {
@@ -134,7 +152,10 @@ async fn run_loop(
         if let Some(warning) = services.metrics_hooks.warning_change() {
             update::update(&mut app, Action::MetricsHealth(warning));
         }
-        screen.draw(|frame| view::view(&app, frame))?;
+        if let Err(error) = screen.draw(|frame| view::view(&app, frame)) {
+            tracing::warn!("cannot draw: the terminal is gone ({error})");
+            return Ok(Exit::TerminalClosed);
+        }
     }
 }
 
