@@ -556,8 +556,10 @@ pub(super) fn section_regenerated(
     app.status = Some(format!("【{heading}】を再生成しました (ctrl-z で取消)"));
     let mut effects = Vec::new();
     if outcome.is_some() && edit.access == Access::Editing {
-        // Journaled as the model's text, so revert and recovery know it is the AI draft
-        // (the whole text follows as a `JournalDocument`).
+        // Journaled as the model's text, so revert and recovery know it is the AI draft;
+        // the whole text follows as a `JournalDocument` (always: the generated record
+        // alone leaves the journal with sections only).
+        edit.journaled = None;
         effects.push(Effect::JournalSections {
             chart_id: key.0.clone(),
             document: key.1,
