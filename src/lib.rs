@@ -9,6 +9,7 @@ pub mod config;
 pub mod draft;
 pub mod editor;
 pub mod export;
+pub mod fault;
 pub mod llm;
 pub mod metrics;
 pub mod nlp;

@@ -75,7 +75,7 @@ pub struct AuditEntry {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
-    #[error("cannot {op} the audit log {path}: {source}\n  {hint}")]
+    #[error("{hint}\n  cannot {op} the audit log {path}: {source}")]
     Io {
         op: &'static str,
         path: PathBuf,

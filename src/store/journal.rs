@@ -210,7 +210,7 @@ impl std::fmt::Display for JournalDamage {
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("cannot {op} the edit journal {path}: {source}\n  {hint}")]
+    #[error("{hint}\n  cannot {op} the edit journal {path}: {source}")]
     Io {
         op: &'static str,
         path: PathBuf,
@@ -237,15 +237,15 @@ impl JournalError {
 pub(crate) fn io_hint(err: &io::Error) -> &'static str {
     match err.raw_os_error() {
         Some(libc::ENOSPC) | Some(libc::EDQUOT) => {
-            "the disk is full: the draft is kept in memory; free some space and it is saved again"
+            "ディスクがいっぱいです — 下書きはメモリ上に保持し、空きができしだい保存し直します (the disk is full)"
         }
         Some(libc::EROFS) => {
-            "the data directory is read-only: the draft is kept in memory; set KARTE_HOME to a writable place"
+            "データの保存先が読み取り専用です — 下書きはメモリ上に保持します。書き込める場所を KARTE_HOME に指定してください (the data directory is read-only)"
         }
         Some(libc::EACCES) | Some(libc::EPERM) => {
-            "permission denied: the draft is kept in memory; check the owner and mode of the data directory"
+            "保存先に書き込む権限がありません — 下書きはメモリ上に保持します。データディレクトリの所有者と権限を確認してください (permission denied)"
         }
-        _ => "the draft is kept in memory and saving is retried",
+        _ => "保存できません — 下書きはメモリ上に保持し、保存を再試行します (saving is retried)",
     }
 }
 

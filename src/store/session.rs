@@ -344,6 +344,7 @@ impl DocumentSession {
             content_sha256: signed.content_sha256.clone(),
         });
         let _ = writer.flush_blocking(FLUSH_BEFORE_SIGN);
+        crate::fault::point("sign:journaled");
         // The version is signed and on disk: an audit failure must not look like a failed
         // signature.
         self.audit_or_warn(AuditAction::Signed {
