@@ -212,6 +212,8 @@ struct Harness {
     guard: GuardRunner,
     waiting: Vec<Action>,
     indexes: HashMap<String, Arc<ChartIndex>>,
+    /// The last report found equal to a fresh check, with its sections (not checked again).
+    verified: Option<(Vec<(String, String)>, karte::review::GuardReport)>,
 }
 
 impl Harness {
@@ -228,6 +230,7 @@ impl Harness {
             guard: GuardRunner::new(pipeline()),
             waiting: Vec::new(),
             indexes: HashMap::new(),
+            verified: None,
         }
     }
 
@@ -430,8 +433,16 @@ impl Harness {
         else {
             return Ok(());
         };
+        if self
+            .verified
+            .as_ref()
+            .is_some_and(|(s, r)| *s == sections && *r == report)
+        {
+            return Ok(());
+        }
         let fresh = self.fresh_check(&chart, &sections);
-        prop_assert_eq!(report, fresh, "the guard's report equals a fresh check");
+        prop_assert_eq!(&report, &fresh, "the guard's report equals a fresh check");
+        self.verified = Some((sections, report));
         Ok(())
     }
 
