@@ -42,13 +42,14 @@ const MOMENTS: [Moment; 6] = [
     Moment::Exporting,
 ];
 
-/// Phrases typed (no clinical facts: the guard lets them be signed).
+/// Phrases typed (no clinical facts: the guard lets them be signed; short enough for one
+/// line of the draft pane, so the screen shows each whole).
 const PHRASES: [&str; 6] = [
     "いつもお世話になっております",
-    "ご高診のほどよろしくお願い申し上げます",
-    "外来にて経過を拝見しております",
+    "ご高診をお願い申し上げます",
+    "外来にて経過を拝見しています",
     "ご多忙のところ恐縮ですが",
-    "今後ともよろしくお願いいたします",
+    "今後ともよろしくお願いします",
     "詳細は別紙をご参照ください",
 ];
 
