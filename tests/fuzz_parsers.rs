@@ -327,5 +327,21 @@ fn the_fuzzer_finds_a_planted_crash() {
         .downcast_ref::<String>()
         .cloned()
         .unwrap_or_default();
-    assert!(text.contains("fails") && text.contains("fuzz-crashes"), "{text}");
+    assert!(
+        text.contains("fails") && text.contains("fuzz-crashes"),
+        "{text}"
+    );
+}
+
+/// Found by the fuzzer: a tensor offset near u64::MAX overflowed while the error message was
+/// written (a panic in debug builds). Now a truncated-file error.
+#[test]
+fn gguf_with_a_tensor_offset_near_the_top_of_u64_is_an_error() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fuzz/gguf/crash-offset-overflow.gguf");
+    let error = karte::llm::gguf_check::check_gguf(&path).unwrap_err();
+    assert!(
+        error.to_string().contains("needs the file to be at least"),
+        "{error}"
+    );
 }
