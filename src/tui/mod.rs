@@ -120,15 +120,25 @@ const STOP_WAIT: Duration = Duration::from_secs(3);
 
 /// Stops the workers, but never lets a stuck one keep the process alive: after `STOP_WAIT`
 /// the process exits anyway (the OS frees what they hold).
-fn stop_services(services: Services) {
+fn stop_services(mut services: Services) {
+    // The open document first (journal saved, chart lock released, session audited), so a
+    // model engine slow to stop cannot leave the lock behind.
+    if let Some(documents) = services.documents.take() {
+        stop_within(documents, "the document thread");
+    }
+    stop_within(services, "the workers");
+}
+
+/// Drops `value` on a thread of its own, waiting at most `STOP_WAIT`.
+fn stop_within<T: Send + 'static>(value: T, what: &str) {
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("karte-stop".into())
         .spawn(move || {
-            drop(services);
+            drop(value);
             let _ = done_tx.send(());
         });
     if spawned.is_ok() && done_rx.recv_timeout(STOP_WAIT).is_err() {
-        tracing::warn!("workers did not stop within {STOP_WAIT:?}; exiting anyway");
+        tracing::warn!("{what} did not stop within {STOP_WAIT:?}; exiting anyway");
     }
 }
