@@ -104,8 +104,10 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
     // Restore before anything else can print (errors, the shell prompt) or take time.
     drop(guard);
     // The metrics first: the engine may take its time stopping, the events must not wait.
-    services.metrics_hooks.finish(METRICS_FLUSH_WAIT);
+    let metrics_written = services.metrics_hooks.finish(METRICS_FLUSH_WAIT);
+    tracing::info!(metrics_written, "terminal restored, metrics flushed");
     stop_services(services);
+    tracing::info!("workers stopped");
     runtime.shutdown_timeout(Duration::from_millis(200));
     let exit = result?;
     tracing::info!(?exit, "review screen closed");
@@ -125,6 +127,7 @@ fn stop_services(mut services: Services) {
     // model engine slow to stop cannot leave the lock behind.
     if let Some(documents) = services.documents.take() {
         stop_within(documents, "the document thread");
+        tracing::info!("document closed");
     }
     stop_within(services, "the workers");
 }
