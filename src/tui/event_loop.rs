@@ -93,6 +93,10 @@ async fn run_loop(
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
+    // A dropped link does not always reach us as an input error or a SIGHUP (karte may not
+    // be in the terminal's foreground group; input may end in a silent EOF): look at the
+    // terminal itself once a second.
+    let mut hangup_check = tokio::time::interval(std::time::Duration::from_secs(1));
 
     if let Err(error) = screen.draw(|frame| view::view(&app, frame)) {
         tracing::warn!("cannot draw: the terminal is gone ({error})");
@@ -112,6 +116,13 @@ async fn run_loop(
             _ = sigterm.recv() => return Ok(Exit::Signal(libc::SIGTERM)),
             _ = sighup.recv() => return Ok(Exit::Signal(libc::SIGHUP)),
             _ = sigint.recv() => return Ok(Exit::Signal(libc::SIGINT)),
+            _ = hangup_check.tick() => {
+                if terminal_hung_up() {
+                    tracing::warn!("the terminal hung up");
+                    return Ok(Exit::TerminalClosed);
+                }
+                Vec::new()
+            }
         };
         if first.is_empty() {
             continue; // an unbound key or an ignored event: nothing changed, no redraw
@@ -157,6 +168,17 @@ async fn run_loop(
             return Ok(Exit::TerminalClosed);
         }
     }
+}
+
+/// Whether the terminal on stdin is gone (a hung-up tty answers its ioctls with EIO).
+fn terminal_hung_up() -> bool {
+    // SAFETY: tcgetattr writes into the zeroed termios it is given; fd 0 is ours.
+    let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+    let failed = unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut termios) } != 0;
+    failed
+        && std::io::Error::last_os_error()
+            .raw_os_error()
+            .is_some_and(|e| [libc::EIO, libc::ENXIO, libc::EBADF, libc::ENOTTY].contains(&e))
 }
 
 /// Hands an effect to the worker that does it.
