@@ -12,6 +12,7 @@ pub mod context;
 pub mod draft;
 pub mod editor;
 pub mod export;
+pub mod fault;
 pub mod llm;
 pub mod metrics;
 pub mod nlp;

@@ -97,6 +97,9 @@ pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
+    // A write killed half-way (power cut, SIGKILL) left its temp file: never renamed, so
+    // never seen as the file; remove it now.
+    crate::fault::remove_stale_temp_files(parent);
     let tmp = parent.join(format!(".{file_name}.tmp.{}", std::process::id()));
     {
         let mut f = OpenOptions::new()
@@ -106,10 +109,14 @@ pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
             .mode(0o600)
             .open(&tmp)?;
         f.write_all(bytes)?;
+        crate::fault::point("atomic:temp-written");
         f.sync_all()?;
     }
     fs::rename(&tmp, path)?;
-    File::open(parent)?.sync_all()
+    crate::fault::point("atomic:renamed");
+    File::open(parent)?.sync_all()?;
+    crate::fault::point("atomic:dir-synced");
+    Ok(())
 }
 
 #[cfg(test)]

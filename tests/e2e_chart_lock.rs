@@ -17,7 +17,6 @@ fn a_second_process_sees_the_holder_and_opens_read_only() {
     tmux.wait_for("holder", "the queue", |s| s.contains(&patient));
     tmux.keys("holder", &["n"]);
     tmux.wait_for("holder", "the blank document", |s| s.contains("【宛先】"));
-    tmux.keys("holder", &["Down"]);
     tmux.type_text("holder", "保持者の文章");
     tmux.wait_for("holder", "the typed text", |s| s.contains("保持者の文章"));
     std::thread::sleep(Duration::from_millis(1200));

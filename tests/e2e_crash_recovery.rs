@@ -19,12 +19,11 @@ fn typed_text_survives_kill_9_and_is_recovered() {
     tmux.start_karte("first");
     tmux.wait_for("first", "the queue", |s| s.contains(&patient));
 
-    // A blank referral letter: it opens in edit mode on its first header.
+    // A blank referral letter: it opens in edit mode in the body of its first section.
     tmux.keys("first", &["n"]);
     tmux.wait_for("first", "the blank document", |s| {
         s.contains("【宛先】") && s.contains("編集終了")
     });
-    tmux.keys("first", &["Down"]);
     tmux.type_text("first", TYPED);
     tmux.wait_for("first", "the typed text", |s| {
         s.contains("発熱と咳嗽が続いています")
@@ -77,7 +76,6 @@ fn sighup_saves_the_journal_before_exit() {
     tmux.wait_for("first", "the queue", |s| s.contains(&patient));
     tmux.keys("first", &["n"]);
     tmux.wait_for("first", "the blank document", |s| s.contains("編集終了"));
-    tmux.keys("first", &["Down"]);
     const LAST_WORDS: &str = "接続が切れる直前の入力";
     tmux.type_text("first", LAST_WORDS);
     tmux.wait_for("first", "the typed text", |s| s.contains(LAST_WORDS));

@@ -92,7 +92,7 @@ fn full_disk_is_reported_and_the_draft_is_saved_once_space_returns() {
     writer.section_edited(SectionText::new("plan", "今後の方針", "外来で経過観察"));
     let err = writer.flush_blocking(Duration::from_secs(5)).unwrap_err();
     assert!(err.contains("disk is full"), "{err}");
-    assert!(err.contains("kept in memory"), "{err}");
+    assert!(err.contains("メモリ上に保持"), "{err}");
     let status = writer.status();
     assert!(!status.all_saved());
     assert!(status.error.is_some());

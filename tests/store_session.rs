@@ -150,7 +150,7 @@ fn an_unwritable_data_dir_keeps_the_draft_in_memory_with_a_clear_message() {
     assert!(
         warnings
             .iter()
-            .any(|w| w.contains("journal") && w.contains("kept in memory")),
+            .any(|w| w.contains("journal") && w.contains("メモリ上に保持")),
         "{warnings:?}"
     );
     assert!(warnings.iter().any(|w| w.contains("audit")), "{warnings:?}");
@@ -160,7 +160,7 @@ fn an_unwritable_data_dir_keeps_the_draft_in_memory_with_a_clear_message() {
         .unwrap();
     let err = session.flush(Duration::from_secs(5)).unwrap_err();
     assert!(
-        err.contains("/sys/karte-test-") && err.contains("kept in memory"),
+        err.contains("/sys/karte-test-") && err.contains("メモリ上に保持"),
         "{err}"
     );
     let status = session.journal_status().unwrap();

@@ -109,10 +109,13 @@ fn japanese_typing_cursor_selection_paste_and_undo_on_screen() {
     assert_eq!(app.focus, Pane::Draft);
     let (buffer, cursor) = draw(&app);
     assert!(screen(&buffer).contains("【宛先】"), "{}", screen(&buffer));
-    assert_eq!(cursor, Some(cell(&app, 0, 0)));
+    assert_eq!(
+        cursor,
+        Some(cell(&app, 1, 0)),
+        "the cursor starts in the (empty) body of 【宛先】"
+    );
 
-    // Into the (empty) body of 【宛先】, then type as an IME commits: a string at once.
-    motion(&mut app, &mut docs, Motion::Down, false);
+    // Type as an IME commits: a string at once.
     key(&mut app, &mut docs, EditKey::Type("日本語です".into()));
     let (buffer, cursor) = draw(&app);
     assert_eq!(
@@ -332,7 +335,6 @@ fn a_journaled_draft_is_offered_after_restart_and_a_second_session_is_read_only(
         let mut docs = service(dir.path(), "山田");
         let mut app = app();
         act(&mut app, &mut docs, Action::Command(Command::NewDocument));
-        motion(&mut app, &mut docs, Motion::Down, false);
         key(
             &mut app,
             &mut docs,
@@ -421,7 +423,6 @@ fn an_unusable_data_dir_keeps_the_draft_in_memory_and_says_so() {
     let mut app = app();
     act(&mut app, &mut docs, Action::Command(Command::NewDocument));
     assert!(app.is_editing(), "editing goes on in memory");
-    motion(&mut app, &mut docs, Motion::Down, false);
     key(&mut app, &mut docs, EditKey::Type("メモリ上の文章".into()));
     assert!(editor_text(&app).contains("メモリ上の文章"));
     let shown = screen(&draw(&app).0);
@@ -442,7 +443,6 @@ fn a_damaged_journal_is_recovered_up_to_the_last_good_record_and_reported() {
         let mut app = app();
         chart_id = app.selected_chart().unwrap().id.clone();
         act(&mut app, &mut docs, Action::Command(Command::NewDocument));
-        motion(&mut app, &mut docs, Motion::Down, false);
         key(&mut app, &mut docs, EditKey::Type("残る文章".into()));
         docs.flush(Duration::from_secs(5)).unwrap();
     }

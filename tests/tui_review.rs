@@ -149,6 +149,15 @@ impl Harness {
                         .docs
                         .journal(&chart_id, document, sections, generated)
                         .unwrap(),
+                    Effect::JournalDocument {
+                        chart_id,
+                        document,
+                        text,
+                        sections,
+                    } => self
+                        .docs
+                        .journal_document(&chart_id, document, text, sections)
+                        .unwrap(),
                     Effect::CheckGuard {
                         chart,
                         document,

@@ -105,7 +105,9 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("karte: {err:#}");
+            // Not `eprintln!`: with the terminal gone (SSH dropped) it would panic.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "karte: {err:#}");
             ExitCode::FAILURE
         }
     }

@@ -32,6 +32,13 @@ pub fn document_text(signed: &SignedDocument, chart: &Chart) -> String {
         DocumentKind::Discharge => discharge_header(&mut out, signed, chart),
     }
     for section in &signed.sections {
+        if section.key == crate::store::PREAMBLE_KEY && section.heading.trim().is_empty() {
+            // Text the clinician wrote above the first heading: as written, no heading.
+            if !section.text.trim().is_empty() {
+                let _ = writeln!(out, "\n{}", section.text.trim_end());
+            }
+            continue;
+        }
         let heading = if section.heading.trim().is_empty() {
             section.key.as_str()
         } else {

@@ -347,7 +347,8 @@ impl HeaderReader {
                     path: self.path.clone(),
                     detail: format!(
                         "tensor {name} needs the file to be at least {} bytes, but it has {}",
-                        data_start + end,
+                        // A corrupt offset near u64::MAX: no overflow, in the message either.
+                        data_start.saturating_add(end),
                         self.file_size
                     ),
                 });

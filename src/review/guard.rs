@@ -169,13 +169,18 @@ impl ProvenanceGuard {
     }
 
     /// Sets every section at once (sections not listed are dropped).
+    /// The sections are kept in the order given, as a fresh guard would have them (a
+    /// section added above the others reports its findings first).
     pub fn update_all<'a>(&mut self, sections: impl IntoIterator<Item = (&'a str, &'a str)>) {
-        let mut keep = HashSet::new();
+        let mut order: HashMap<String, usize> = HashMap::new();
         for (key, text) in sections {
             self.update_section(key, text);
-            keep.insert(key.to_string());
+            let next = order.len();
+            order.entry(key.to_string()).or_insert(next);
         }
-        self.sections.retain(|s| keep.contains(&s.key));
+        self.sections.retain(|s| order.contains_key(&s.key));
+        self.sections
+            .sort_by_key(|s| order.get(&s.key).copied().unwrap_or(usize::MAX));
     }
 
     /// Sets every section at once with its provenance (sections not listed are dropped).

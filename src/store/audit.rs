@@ -54,6 +54,11 @@ pub enum AuditAction {
         records: usize,
         damaged: bool,
     },
+    /// The session ended with this document open: `how` is `quit`, `disconnect` (the
+    /// terminal went away: SSH dropped, SIGHUP) or `signal` (SIGTERM, SIGINT).
+    SessionEnded {
+        how: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,7 +75,7 @@ pub struct AuditEntry {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
-    #[error("cannot {op} the audit log {path}: {source}\n  {hint}")]
+    #[error("{hint}\n  cannot {op} the audit log {path}: {source}")]
     Io {
         op: &'static str,
         path: PathBuf,

@@ -10,6 +10,9 @@ pub use crate::draft::DocumentKind;
 /// The old name of [`DocumentKind`], kept for code written before it was unified.
 pub use crate::draft::DocumentKind as DocKind;
 
+/// The key of the text above a document's first heading (a section without a heading line).
+pub const PREAMBLE_KEY: &str = "preamble";
+
 /// One section of a document as the clinician sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SectionText {

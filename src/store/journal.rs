@@ -38,6 +38,15 @@ pub enum JournalRecord {
         at: DateTime<Utc>,
         section: SectionText,
     },
+    /// The whole document exactly as the editor holds it (every character, text above the
+    /// first heading and under mistyped or repeated headings included), with its split into
+    /// sections. It replaces the section list: a heading deleted since is gone from it.
+    /// (Added after the first journals: those hold `edited` records only and still replay.)
+    Document {
+        at: DateTime<Utc>,
+        text: String,
+        sections: Vec<SectionText>,
+    },
     /// A guard finding the clinician acknowledged (its stable id).
     Acknowledged { at: DateTime<Utc>, item_id: String },
     /// The clinician took an acknowledgement back (pressed by mistake).
@@ -66,6 +75,10 @@ pub enum JournalRecord {
 pub struct DraftState {
     /// Current text of each section, in order of first appearance.
     pub sections: Vec<SectionText>,
+    /// The editor's exact text, when the last change was journaled whole (`Document`);
+    /// `None` for journals written before, or after a section was (re)generated alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
     /// The model's text of each section.
     pub ai_sections: Vec<SectionText>,
     pub acknowledged: BTreeSet<String>,
@@ -86,11 +99,19 @@ impl DraftState {
                 self.accepted.remove(&section.key);
                 upsert(&mut self.ai_sections, section);
                 upsert(&mut self.sections, section);
+                self.text = None; // the sections are the truth until the next `Document`
                 self.last_change_at = Some(*at);
                 self.unsigned_changes = true;
             }
             JournalRecord::Edited { at, section } => {
                 upsert(&mut self.sections, section);
+                self.text = None;
+                self.last_change_at = Some(*at);
+                self.unsigned_changes = true;
+            }
+            JournalRecord::Document { at, text, sections } => {
+                self.sections.clone_from(sections);
+                self.text = Some(text.clone());
                 self.last_change_at = Some(*at);
                 self.unsigned_changes = true;
             }
@@ -189,7 +210,7 @@ impl std::fmt::Display for JournalDamage {
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("cannot {op} the edit journal {path}: {source}\n  {hint}")]
+    #[error("{hint}\n  cannot {op} the edit journal {path}: {source}")]
     Io {
         op: &'static str,
         path: PathBuf,
@@ -216,15 +237,15 @@ impl JournalError {
 pub(crate) fn io_hint(err: &io::Error) -> &'static str {
     match err.raw_os_error() {
         Some(libc::ENOSPC) | Some(libc::EDQUOT) => {
-            "the disk is full: the draft is kept in memory; free some space and it is saved again"
+            "ディスクがいっぱいです — 下書きはメモリ上に保持し、空きができしだい保存し直します (the disk is full)"
         }
         Some(libc::EROFS) => {
-            "the data directory is read-only: the draft is kept in memory; set KARTE_HOME to a writable place"
+            "データの保存先が読み取り専用です — 下書きはメモリ上に保持します。書き込める場所を KARTE_HOME に指定してください (the data directory is read-only)"
         }
         Some(libc::EACCES) | Some(libc::EPERM) => {
-            "permission denied: the draft is kept in memory; check the owner and mode of the data directory"
+            "保存先に書き込む権限がありません — 下書きはメモリ上に保持します。データディレクトリの所有者と権限を確認してください (permission denied)"
         }
-        _ => "the draft is kept in memory and saving is retried",
+        _ => "保存できません — 下書きはメモリ上に保持し、保存を再試行します (saving is retried)",
     }
 }
 
@@ -458,6 +479,13 @@ impl Journal {
         if self.good_len + self.pending.len() as u64 > COMPACT_THRESHOLD_BYTES {
             return self.compact();
         }
+        if self.file_lost() {
+            // Its directory was removed (or the file replaced) while open: appending would
+            // go to a file nobody can find. Write everything again, whole, where it belongs.
+            tracing::warn!("the journal file disappeared while open; writing it again whole");
+            self.file = None;
+            return self.compact();
+        }
         if self.file.is_none() {
             let file = open_private_append(&self.path)
                 .map_err(|e| JournalError::io("open", &self.path, e))?;
@@ -481,6 +509,20 @@ impl Journal {
                 }
                 Err(JournalError::io("write", &self.path, e))
             }
+        }
+    }
+
+    /// Whether what was written before is no longer at `path` (removed, or replaced by
+    /// another file).
+    fn file_lost(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match std::fs::metadata(&self.path) {
+            Err(e) => e.kind() == io::ErrorKind::NotFound && self.good_len > 0,
+            Ok(on_disk) => self.file.as_ref().is_some_and(|file| {
+                file.metadata()
+                    .map(|open| (open.dev(), open.ino()) != (on_disk.dev(), on_disk.ino()))
+                    .unwrap_or(true)
+            }),
         }
     }
 
@@ -695,6 +737,51 @@ mod tests {
         assert!(rec.state.acknowledged.contains("g-1"));
         assert!(!rec.state.acknowledged.contains("g-2"), "withdrawn");
         assert_eq!(rec.state.accepted, BTreeSet::from(["a".to_string()]));
+    }
+
+    #[test]
+    fn a_journal_whose_directory_is_removed_is_written_again_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("doc/journal.log");
+        let (mut j, _) = Journal::open(&path).unwrap();
+        j.append(&edited("a", "一")).unwrap();
+        j.flush_and_sync().unwrap();
+        std::fs::remove_dir_all(dir.path().join("doc")).unwrap();
+        j.append(&edited("b", "二")).unwrap();
+        j.flush_and_sync().unwrap();
+        let rec = recover_file(&path).unwrap().expect("the journal is back");
+        assert!(rec.damage.is_none());
+        assert_eq!(rec.state.section("a").unwrap().text, "一");
+        assert_eq!(rec.state.section("b").unwrap().text, "二");
+        // And appending goes on in the new file.
+        j.append(&edited("a", "三")).unwrap();
+        j.flush_and_sync().unwrap();
+        let rec = recover_file(&path).unwrap().unwrap();
+        assert_eq!(rec.state.section("a").unwrap().text, "三");
+    }
+
+    #[test]
+    fn document_records_replace_the_sections_and_keep_the_exact_text() {
+        let mut s = DraftState::default();
+        s.apply(&edited("old", "消えた見出し"));
+        s.apply(&JournalRecord::Document {
+            at: Utc::now(),
+            text: "前文\n【宛先】\n内科".into(),
+            sections: vec![
+                SectionText::new(super::super::document::PREAMBLE_KEY, "", "前文"),
+                SectionText::new("addressee", "宛先", "内科"),
+            ],
+        });
+        assert_eq!(s.text.as_deref(), Some("前文\n【宛先】\n内科"));
+        assert_eq!(s.sections.len(), 2, "a heading deleted since is gone");
+        assert!(s.unsigned_changes);
+        // A section generated alone makes the sections the truth again.
+        s.apply(&JournalRecord::Generated {
+            at: Utc::now(),
+            section: SectionText::new("addressee", "宛先", "AI"),
+        });
+        assert_eq!(s.text, None);
+        assert_eq!(s.section("addressee").unwrap().text, "AI");
     }
 
     #[test]

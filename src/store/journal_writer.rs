@@ -87,6 +87,15 @@ impl JournalWriter {
         });
     }
 
+    /// The editor's whole text after an edit, with its sections.
+    pub fn document_edited(&self, text: String, sections: Vec<SectionText>) {
+        self.append(JournalRecord::Document {
+            at: Utc::now(),
+            text,
+            sections,
+        });
+    }
+
     /// Saves everything now and waits (at most `timeout`) for the result: used on quit, on
     /// SIGHUP, and before signing.
     pub fn flush_blocking(&self, timeout: Duration) -> Result<(), String> {
@@ -139,6 +148,16 @@ impl Pending {
             if last.key == new.key {
                 self.records.pop();
             }
+        }
+        // A whole document supersedes the one just before it.
+        if matches!(
+            (self.records.last(), &record),
+            (
+                Some(JournalRecord::Document { .. }),
+                JournalRecord::Document { .. }
+            )
+        ) {
+            self.records.pop();
         }
         self.records.push(record);
         self.received += 1;

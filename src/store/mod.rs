@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod document;
+pub mod document_text;
 pub mod journal;
 pub mod journal_writer;
 pub mod lock;
@@ -20,7 +21,8 @@ pub mod signed;
 pub mod signer;
 
 pub use audit::{AuditAction, AuditEntry, AuditError, AuditLog};
-pub use document::{chart_key, DocKind, DocumentKind, DocumentStore, SectionText};
+pub use document::{chart_key, DocKind, DocumentKind, DocumentStore, SectionText, PREAMBLE_KEY};
+pub use document_text::{compose_sections, split_sections, SectionSpan};
 pub use journal::{
     recover, DamageReason, DraftState, Journal, JournalDamage, JournalError, JournalRecord,
     Recovered,

@@ -240,6 +240,17 @@ impl DocumentSession {
         Ok(())
     }
 
+    /// The clinician changed the document: its exact text and its sections (call on every
+    /// edit; the writer keeps only the latest of a burst).
+    pub fn document_edited(
+        &self,
+        text: String,
+        sections: Vec<SectionText>,
+    ) -> Result<(), SessionError> {
+        self.writer()?.document_edited(text, sections);
+        Ok(())
+    }
+
     /// Records the end of an editing burst in the audit log (counts only).
     pub fn edit_burst_ended(&self, section: &str, edits: u32) -> Result<(), SessionError> {
         self.writer()?;
@@ -333,6 +344,7 @@ impl DocumentSession {
             content_sha256: signed.content_sha256.clone(),
         });
         let _ = writer.flush_blocking(FLUSH_BEFORE_SIGN);
+        crate::fault::point("sign:journaled");
         // The version is signed and on disk: an audit failure must not look like a failed
         // signature.
         self.audit_or_warn(AuditAction::Signed {

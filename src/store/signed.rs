@@ -107,7 +107,7 @@ pub struct SignRequest<'a> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
-    #[error("cannot {op} {path}: {source}\n  {hint}")]
+    #[error("{hint}\n  cannot {op} {path}: {source}")]
     Io {
         op: &'static str,
         path: PathBuf,
@@ -292,6 +292,9 @@ pub fn load_verified(path: &Path) -> Result<SignedDocument, VerifyError> {
 fn write_new_read_only(path: &Path, bytes: &[u8]) -> Result<(), (&'static str, io::Error)> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir).map_err(|e| ("create the directory for", e))?;
+    // A signature killed half-way left its temp file: it was never linked, or is linked
+    // already; either way it is not a version.
+    crate::fault::remove_stale_temp_files(dir);
     let tmp = dir.join(format!(
         ".sign.{}.{}.tmp",
         std::process::id(),
@@ -304,16 +307,22 @@ fn write_new_read_only(path: &Path, bytes: &[u8]) -> Result<(), (&'static str, i
             .mode(0o600)
             .open(&tmp)?;
         f.write_all(bytes)?;
+        crate::fault::point("sign:temp-written");
         f.sync_all()?;
+        crate::fault::point("sign:temp-synced");
         fs::set_permissions(&tmp, fs::Permissions::from_mode(0o400))?;
         Ok(())
     })();
     let linked = written.and_then(|_| fs::hard_link(&tmp, path));
+    crate::fault::point("sign:linked");
     let _ = fs::remove_file(&tmp);
+    crate::fault::point("sign:temp-removed");
     linked.map_err(|e| ("write", e))?;
-    File::open(dir)
+    let synced = File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| ("sync the directory of", e))
+        .map_err(|e| ("sync the directory of", e));
+    crate::fault::point("sign:dir-synced");
+    synced
 }
 
 #[cfg(test)]

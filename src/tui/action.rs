@@ -157,6 +157,9 @@ pub struct RecoveredDraft {
     /// Keys of the sections marked accepted.
     pub accepted: std::collections::BTreeSet<String>,
     pub last_change_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The editor's exact text (every character, also outside the sections), when the
+    /// journal has it; older journals have sections only.
+    pub text: Option<String>,
 }
 
 /// Work `update` asks for; the event loop hands it to a worker (see `workers`).
@@ -196,6 +199,14 @@ pub enum Effect {
         sections: Vec<crate::store::SectionText>,
         /// Written by the model (the AI text revert goes back to), not by the clinician.
         generated: bool,
+    },
+    /// Journal the whole text of the open document after an edit, with its sections
+    /// (never waits for the disk).
+    JournalDocument {
+        chart_id: String,
+        document: DocumentKind,
+        text: String,
+        sections: Vec<crate::store::SectionText>,
     },
     /// Ask the drafter for one section again (answer: `Action::SectionRegenerated`).
     RegenerateSection {

@@ -53,8 +53,23 @@ pub async fn run(
     let rescan = queue::spawn(queue_dir, actions.clone());
     let mut services = connect(&actions);
     let exit = run_loop(screen, app, action_rx, &mut services, &rescan, &actions).await;
+    let how = match &exit {
+        Ok(Exit::Quit) => "quit",
+        Ok(Exit::Signal(signal)) if *signal != libc::SIGHUP => "signal",
+        _ => "disconnect",
+    };
+    if how == "disconnect" {
+        // Nothing can be shown any more; nothing must fail (and panic) writing to it.
+        super::terminal::restore();
+        super::terminal::detach_from_terminal();
+    }
+    tracing::info!(how, "session ending");
     // Quit, SIGTERM, SIGHUP: the journal reaches the disk before the process ends.
     if let Some(documents) = services.documents.as_ref() {
+        documents.run(Box::new(move |service| {
+            service.session_ended(how);
+            None
+        }));
         if let Err(error) = documents.flush(FLUSH_ON_EXIT) {
             tracing::warn!("saving the journal on exit: {error}");
         }
@@ -80,8 +95,15 @@ async fn run_loop(
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
+    // A dropped link does not always reach us as an input error or a SIGHUP (karte may not
+    // be in the terminal's foreground group; input may end in a silent EOF): look at the
+    // terminal itself once a second.
+    let mut hangup_check = tokio::time::interval(std::time::Duration::from_secs(1));
 
-    screen.draw(|frame| view::view(&app, frame))?;
+    if let Err(error) = screen.draw(|frame| view::view(&app, frame)) {
+        tracing::warn!("cannot draw: the terminal is gone ({error})");
+        return Ok(Exit::TerminalClosed);
+    }
     loop {
         let first: Vec<Action> = tokio::select! {
             event = terminal_events.next() => match event {
@@ -96,6 +118,13 @@ async fn run_loop(
             _ = sigterm.recv() => return Ok(Exit::Signal(libc::SIGTERM)),
             _ = sighup.recv() => return Ok(Exit::Signal(libc::SIGHUP)),
             _ = sigint.recv() => return Ok(Exit::Signal(libc::SIGINT)),
+            _ = hangup_check.tick() => {
+                if terminal_hung_up() {
+                    tracing::warn!("the terminal hung up");
+                    return Ok(Exit::TerminalClosed);
+                }
+                Vec::new()
+            }
         };
         if first.is_empty() {
             continue; // an unbound key or an ignored event: nothing changed, no redraw
@@ -136,8 +165,22 @@ async fn run_loop(
         if let Some(warning) = services.metrics_hooks.warning_change() {
             update::update(&mut app, Action::MetricsHealth(warning));
         }
-        screen.draw(|frame| view::view(&app, frame))?;
+        if let Err(error) = screen.draw(|frame| view::view(&app, frame)) {
+            tracing::warn!("cannot draw: the terminal is gone ({error})");
+            return Ok(Exit::TerminalClosed);
+        }
     }
+}
+
+/// Whether the terminal on stdin is gone (a hung-up tty answers its ioctls with EIO).
+fn terminal_hung_up() -> bool {
+    // SAFETY: tcgetattr writes into the zeroed termios it is given; fd 0 is ours.
+    let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+    let failed = unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut termios) } != 0;
+    failed
+        && std::io::Error::last_os_error()
+            .raw_os_error()
+            .is_some_and(|e| [libc::EIO, libc::ENXIO, libc::EBADF, libc::ENOTTY].contains(&e))
 }
 
 /// Hands an effect to the worker that does it.
@@ -199,6 +242,16 @@ fn carry_out(
         } => {
             if let Some(documents) = services.documents.as_ref() {
                 documents.journal(chart_id, document, sections, generated);
+            }
+        }
+        Effect::JournalDocument {
+            chart_id,
+            document,
+            text,
+            sections,
+        } => {
+            if let Some(documents) = services.documents.as_ref() {
+                documents.journal_document(chart_id, document, text, sections);
             }
         }
         Effect::CheckGuard {

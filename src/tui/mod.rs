@@ -113,8 +113,10 @@ pub fn run(ctx: Context) -> anyhow::Result<ExitCode> {
     // Restore before anything else can print (errors, the shell prompt) or take time.
     drop(guard);
     // The metrics first: the engine may take its time stopping, the events must not wait.
-    services.metrics_hooks.finish(METRICS_FLUSH_WAIT);
+    let metrics_written = services.metrics_hooks.finish(METRICS_FLUSH_WAIT);
+    tracing::info!(metrics_written, "terminal restored, metrics flushed");
     stop_services(services);
+    tracing::info!("workers stopped");
     runtime.shutdown_timeout(Duration::from_millis(200));
     let exit = result?;
     tracing::info!(?exit, "review screen closed");
@@ -129,15 +131,26 @@ const STOP_WAIT: Duration = Duration::from_secs(3);
 
 /// Stops the workers, but never lets a stuck one keep the process alive: after `STOP_WAIT`
 /// the process exits anyway (the OS frees what they hold).
-fn stop_services(services: Services) {
+fn stop_services(mut services: Services) {
+    // The open document first (journal saved, chart lock released, session audited), so a
+    // model engine slow to stop cannot leave the lock behind.
+    if let Some(documents) = services.documents.take() {
+        stop_within(documents, "the document thread");
+        tracing::info!("document closed");
+    }
+    stop_within(services, "the workers");
+}
+
+/// Drops `value` on a thread of its own, waiting at most `STOP_WAIT`.
+fn stop_within<T: Send + 'static>(value: T, what: &str) {
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("karte-stop".into())
         .spawn(move || {
-            drop(services);
+            drop(value);
             let _ = done_tx.send(());
         });
     if spawned.is_ok() && done_rx.recv_timeout(STOP_WAIT).is_err() {
-        tracing::warn!("workers did not stop within {STOP_WAIT:?}; exiting anyway");
+        tracing::warn!("{what} did not stop within {STOP_WAIT:?}; exiting anyway");
     }
 }

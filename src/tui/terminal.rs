@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+static DETACHED: AtomicBool = AtomicBool::new(false);
 static PANIC_HOOK: Once = Once::new();
 
 pub type Screen = Terminal<CrosstermBackend<Stdout>>;
@@ -27,7 +28,42 @@ pub struct TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
+        // ratatui shows a hidden cursor when the screen is dropped and prints to stderr when
+        // that fails; with the terminal gone that print would panic (std's `eprintln!`).
+        // Show it here, and when even that fails the terminal is gone: stop writing to it.
+        if self.screen.show_cursor().is_err() {
+            detach_from_terminal();
+        }
     }
+}
+
+/// The terminal is gone (the SSH connection dropped, the pty was closed): stdout and stderr
+/// are pointed at /dev/null so that no write anywhere in the process — ours, a library's,
+/// std's panic message — can fail and panic while the session ends (journal, lock, audit
+/// log and metrics are saved after this). Idempotent.
+pub fn detach_from_terminal() {
+    if DETACHED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    ACTIVE.store(false, Ordering::SeqCst);
+    match std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        Ok(null) => {
+            use std::os::fd::AsRawFd;
+            for fd in [libc::STDOUT_FILENO, libc::STDERR_FILENO] {
+                // SAFETY: dup2 only replaces the descriptor; both are valid open fds.
+                if unsafe { libc::dup2(null.as_raw_fd(), fd) } < 0 {
+                    tracing::warn!(fd, "cannot point a standard stream at /dev/null");
+                }
+            }
+        }
+        Err(error) => tracing::warn!("cannot open /dev/null: {error}"),
+    }
+    tracing::info!("terminal gone: output detached");
+}
+
+/// Whether the terminal was found gone (see [`detach_from_terminal`]).
+pub fn is_detached() -> bool {
+    DETACHED.load(Ordering::SeqCst)
 }
 
 /// Raw mode + alternate screen; the returned guard restores both.
@@ -53,13 +89,16 @@ pub fn enter() -> io::Result<TerminalGuard> {
 /// are ignored because the terminal may already be gone (SSH dropped).
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
-        let _ = execute!(
+        let written = execute!(
             io::stdout(),
             DisableBracketedPaste,
             LeaveAlternateScreen,
             Show
         );
         let _ = disable_raw_mode();
+        if written.is_err() {
+            detach_from_terminal();
+        }
     }
 }
 

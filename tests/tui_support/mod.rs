@@ -123,6 +123,14 @@ pub fn act(app: &mut App, docs: &mut DocumentService, action: Action) -> Vec<Eff
                 } => docs
                     .journal(&chart_id, document, sections, generated)
                     .unwrap(),
+                Effect::JournalDocument {
+                    chart_id,
+                    document,
+                    text,
+                    sections,
+                } => docs
+                    .journal_document(&chart_id, document, text, sections)
+                    .unwrap(),
                 Effect::MarkAccepted {
                     chart_id,
                     document,

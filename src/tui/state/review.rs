@@ -6,7 +6,7 @@
 use crate::draft::DocumentTemplate;
 use crate::review::{GuardItem, GuardReport};
 use crate::store::SignedDocument;
-use crate::tui::state::document_edit::{heading_of, DocumentEdit};
+use crate::tui::state::document_edit::DocumentEdit;
 use crate::tui::state::document_state::DocumentKind;
 use crate::tui::state::draft_view::DraftView;
 use std::collections::{BTreeSet, HashMap};
@@ -120,9 +120,9 @@ pub fn guard_sections(
 ) -> Option<Vec<(String, String)>> {
     if let Some(edit) = edit.filter(|e| e.editor.is_some()) {
         return Some(
-            edit.sections()
+            edit.section_texts()
                 .into_iter()
-                .map(|(heading, body)| (edit.section_key(&heading), body))
+                .map(|s| (s.key, s.text))
                 .collect(),
         );
     }
@@ -186,10 +186,10 @@ pub fn editor_ranges<'a>(
         return Vec::new();
     };
     let text = editor.text();
-    let bodies: HashMap<String, Range<usize>> = editor
-        .sections()
+    let bodies: HashMap<String, Range<usize>> = edit
+        .keyed_spans()
         .into_iter()
-        .map(|(header, body)| (edit.section_key(&heading_of(&header)), body))
+        .map(|(key, span)| (key, span.body))
         .collect();
     items
         .filter_map(|item| {

@@ -25,15 +25,14 @@ pub(super) fn journal(app: &mut App, key: &DocKey) -> Vec<Effect> {
     if edit.access != Access::Editing || edit.editor.is_none() {
         return Vec::new();
     }
-    let sections = edit.unjournaled();
-    if sections.is_empty() {
+    let Some((text, sections)) = edit.unjournaled() else {
         return Vec::new();
-    }
-    vec![Effect::JournalSections {
+    };
+    vec![Effect::JournalDocument {
         chart_id: key.0.clone(),
         document: key.1,
+        text,
         sections,
-        generated: false,
     }]
 }
 

@@ -53,7 +53,9 @@ fn open_with(app: &mut App, intent: OpenIntent) -> Vec<Effect> {
         .or_insert_with(|| DocumentEdit::new(app.templates.get(key.1), intent));
     edit.intent = intent;
     if already_open {
-        return proceed(app, &key);
+        let mut effects = proceed(app, &key);
+        effects.extend(journal(app, &key));
+        return effects;
     }
     edit.set_access(Access::Opening);
     // The document open before is closed by the service; its text stays on screen.
@@ -87,7 +89,7 @@ pub(super) fn document_opened(
     };
     edit.set_access(opened.access.clone());
     // Whatever the journal holds, the text in memory is written again in full.
-    edit.journaled.clear();
+    edit.journaled = None;
     let mut messages = Vec::new();
     if let Some(damage) = &opened.damage {
         messages.push(format!(
@@ -167,8 +169,11 @@ pub(super) fn recovery_choice(app: &mut App, restore: bool) -> Vec<Effect> {
         return Vec::new();
     };
     if restore {
-        let sections = from_store(&prompt.draft.sections);
-        edit.load(&sections);
+        // The exact text when the journal has it (older journals: their sections).
+        match &prompt.draft.text {
+            Some(text) => edit.load_text(text),
+            None => edit.load(&from_store(&prompt.draft.sections)),
+        }
         edit.ai_sections = from_store(&prompt.draft.ai_sections);
         edit.reviewed = prompt
             .draft
@@ -177,7 +182,7 @@ pub(super) fn recovery_choice(app: &mut App, restore: bool) -> Vec<Effect> {
             .filter(|s| prompt.draft.accepted.contains(&s.key))
             .map(|s| s.heading.clone())
             .collect();
-        edit.journaled = sections;
+        edit.journaled = None;
         app.documents
             .entry(key.0.clone())
             .or_default()
@@ -210,6 +215,7 @@ fn proceed(app: &mut App, key: &DocKey) -> Vec<Effect> {
             (OpenIntent::Blank, _) => {
                 let blank = edit.template.blank_sections();
                 edit.load(&blank);
+                edit.cursor_to_first_body();
                 app.documents
                     .entry(key.0.clone())
                     .or_default()
@@ -228,7 +234,6 @@ fn proceed(app: &mut App, key: &DocKey) -> Vec<Effect> {
                 edit.load(&sections);
                 edit.ai_sections = sections.clone();
                 if edit.access == Access::Editing {
-                    edit.journaled = sections.clone();
                     effects.push(Effect::JournalSections {
                         chart_id: key.0.clone(),
                         document: key.1,

@@ -147,12 +147,7 @@ pub(super) fn section_regenerated(
             return Vec::new();
         }
     };
-    let Some((_, body)) = edit.editor.as_ref().and_then(|editor| {
-        editor
-            .sections()
-            .into_iter()
-            .find(|(h, _)| crate::tui::state::document_edit::heading_of(h) == heading)
-    }) else {
+    let Some(body) = edit.section_body(&heading) else {
         app.status = Some(format!(
             "【{heading}】が文書にありません (見出しが変わった?)"
         ));
@@ -170,10 +165,10 @@ pub(super) fn section_regenerated(
     app.status = Some(format!("【{heading}】を再生成しました (ctrl-z で取消)"));
     let mut effects = Vec::new();
     if outcome.is_some() && edit.access == Access::Editing {
-        // Journaled as the model's text, so revert and recovery know it is the AI draft.
-        if let Some(pos) = edit.journaled.iter().position(|(h, _)| *h == heading) {
-            edit.journaled[pos].1.clone_from(&text);
-        }
+        // Journaled as the model's text, so revert and recovery know it is the AI draft;
+        // the whole text follows as a `JournalDocument` (always: the generated record
+        // alone leaves the journal with sections only).
+        edit.journaled = None;
         effects.push(Effect::JournalSections {
             chart_id: key.0.clone(),
             document: key.1,

@@ -119,11 +119,7 @@ pub(super) fn sign_answer(app: &mut App, yes: bool) -> Vec<Effect> {
         return Vec::new();
     };
     let document = prompt.key.1;
-    let sections: Vec<SectionText> = edit
-        .sections()
-        .into_iter()
-        .map(|(heading, body)| SectionText::new(edit.section_key(&heading), &heading, body))
-        .collect();
+    let sections: Vec<SectionText> = edit.section_texts();
     let acknowledged = app
         .review
         .guards
@@ -217,7 +213,7 @@ pub(super) fn signed_version(
         if edit.sections() != sections {
             edit.load(&sections);
         }
-        edit.journaled = sections;
+        edit.journaled = edit.editor.as_ref().map(|e| e.text().to_string());
     }
     if current_key(app).as_ref() == Some(&key) {
         app.status = Some(format!(

@@ -42,6 +42,11 @@ pub fn view(app: &App, frame: &mut Frame) {
         .with_guard_panel(app.review.panel_open)
         .with_summary_panel(app.review.summary_open);
     if panes.too_small {
+        if area.width < 8 || area.height < 2 {
+            // Too narrow even for the message (wide characters in a 2-cell line overflow
+            // ratatui's buffer): the blank screen until the terminal is larger.
+            return;
+        }
         let message = format!(
             "端末が小さすぎます ({}x{})。{MIN_WIDTH}x{MIN_HEIGHT} 以上 (推奨 80x24) に広げてください。",
             area.width, area.height

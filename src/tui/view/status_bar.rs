@@ -111,7 +111,9 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
     let right = [
         journal,
         crate::tui::state::study_arms::study_chip(app),
-        app.metrics_warning.clone(),
+        app.metrics_warning
+            .as_ref()
+            .map(|w| format!("計測データを保存できません (メモリ上に保持して再試行): {w}")),
         app.status.clone(),
     ]
     .iter()

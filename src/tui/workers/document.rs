@@ -29,6 +29,8 @@ struct OpenSession {
     last_edit: Instant,
     /// The lock was found taken over (reported once).
     lost: bool,
+    /// The sections last journaled whole (to count edits per section).
+    last_sections: Vec<SectionText>,
     /// Why saving does not work, from the session's warnings (until a save succeeds).
     warning: Option<String>,
 }
@@ -164,6 +166,7 @@ impl DocumentService {
             burst: BTreeMap::new(),
             last_edit: Instant::now(),
             lost: false,
+            last_sections: Vec::new(),
             warning: result.problem.clone(),
         });
         result
@@ -224,6 +227,33 @@ impl DocumentService {
             result.map_err(|e| one_line(&e.to_string()))?;
         }
         Ok(())
+    }
+
+    /// Hands the whole text of the document to the journal writer; `Err` says why it cannot
+    /// be journaled.
+    pub fn journal_document(
+        &mut self,
+        chart_id: &str,
+        document: DocumentKind,
+        text: String,
+        sections: Vec<SectionText>,
+    ) -> Result<(), String> {
+        let Some(open) = self
+            .open
+            .as_mut()
+            .filter(|o| o.chart_id == chart_id && o.document == document)
+        else {
+            return Err("この文書は開いていません".into());
+        };
+        // The audit log counts edits per section: those whose text changed.
+        for section in sections.iter().filter(|s| !open.last_sections.contains(s)) {
+            *open.burst.entry(section.key.clone()).or_default() += 1;
+        }
+        open.last_sections.clone_from(&sections);
+        open.last_edit = Instant::now();
+        open.session
+            .document_edited(text, sections)
+            .map_err(|e| one_line(&e.to_string()))
     }
 
     /// Periodic check: the journal's saving state and the lock. Returns the health only
@@ -306,6 +336,19 @@ impl DocumentService {
         ))
     }
 
+    /// The session ends (`how`: quit, disconnect, signal): one audit line for the open
+    /// document, so the log shows how an editing session ended.
+    pub fn session_ended(&self, how: &str) {
+        if let Some(open) = &self.open {
+            let action = store::AuditAction::SessionEnded {
+                how: how.to_string(),
+            };
+            if let Err(error) = open.session.record(action) {
+                tracing::warn!("cannot record the end of the session in the audit log: {error}");
+            }
+        }
+    }
+
     /// Saves the open document's journal now, waiting at most `timeout`.
     pub fn flush(&self, timeout: Duration) -> Result<(), String> {
         match &self.open {
@@ -329,13 +372,18 @@ impl DocumentService {
 
 /// A journaled draft worth offering: it has changes that were not signed.
 fn offer(recovered: &Recovered) -> Option<RecoveredDraft> {
-    (recovered.state.unsigned_changes && !recovered.state.sections.is_empty()).then(|| {
-        RecoveredDraft {
-            sections: recovered.state.sections.clone(),
-            ai_sections: recovered.state.ai_sections.clone(),
-            accepted: recovered.state.accepted.clone(),
-            last_change_at: recovered.state.last_change_at,
-        }
+    let has_text = !recovered.state.sections.is_empty()
+        || recovered
+            .state
+            .text
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty());
+    (recovered.state.unsigned_changes && has_text).then(|| RecoveredDraft {
+        text: recovered.state.text.clone(),
+        sections: recovered.state.sections.clone(),
+        ai_sections: recovered.state.ai_sections.clone(),
+        accepted: recovered.state.accepted.clone(),
+        last_change_at: recovered.state.last_change_at,
     })
 }
 
@@ -368,6 +416,12 @@ enum Request {
         document: DocumentKind,
         sections: Vec<SectionText>,
         generated: bool,
+    },
+    JournalDocument {
+        chart_id: String,
+        document: DocumentKind,
+        text: String,
+        sections: Vec<SectionText>,
     },
     Flush(Duration, std::sync::mpsc::Sender<Result<(), String>>),
     /// Other work on the open document (sign, acknowledge, export: `workers::review`).
@@ -422,6 +476,15 @@ impl DocumentWorker {
                         generated,
                     }) => service
                         .journal(&chart_id, document, sections, generated)
+                        .err()
+                        .map(|problem| Action::JournalHealth(Some(problem))),
+                    Ok(Request::JournalDocument {
+                        chart_id,
+                        document,
+                        text,
+                        sections,
+                    }) => service
+                        .journal_document(&chart_id, document, text, sections)
                         .err()
                         .map(|problem| Action::JournalHealth(Some(problem))),
                     Ok(Request::Flush(timeout, done)) => {
@@ -484,6 +547,21 @@ impl DocumentWorker {
             document,
             sections,
             generated,
+        });
+    }
+
+    pub fn journal_document(
+        &self,
+        chart_id: String,
+        document: DocumentKind,
+        text: String,
+        sections: Vec<SectionText>,
+    ) {
+        self.send(Request::JournalDocument {
+            chart_id,
+            document,
+            text,
+            sections,
         });
     }
 
