@@ -86,8 +86,14 @@ pub fn run(args: &DraftArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         print_json(
             &mut out,
             json!({"event": "model", "name": info.name, "n_ctx": info.n_ctx,
-                   "n_threads": info.n_threads, "load_ms": info.load_ms}),
+                   "n_threads": info.n_threads, "load_ms": info.load_ms,
+                   "server": info.server}),
         )?;
+    } else if let Some(server) = &info.server {
+        eprintln!(
+            "model: {} on server {server} (context {} tokens)",
+            info.name, info.n_ctx
+        );
     } else {
         eprintln!(
             "model: {} (context {} tokens, {} threads)",
@@ -136,6 +142,9 @@ fn json_event(out: &mut impl Write, event: &DraftEvent) -> anyhow::Result<Done> 
                    "budget_tokens": t.budget_tokens, "notice": t.notice()}),
         )?,
         DraftEvent::SectionStarted { .. } => {}
+        DraftEvent::Notice { message } => {
+            print_json(out, json!({"event": "notice", "message": message}))?
+        }
         DraftEvent::Token { key, text, .. } => {
             print_json(out, json!({"event": "token", "section": key, "text": text}))?
         }
@@ -185,6 +194,7 @@ fn text_event(
             }
         }
         DraftEvent::Token { text, .. } => write!(out, "{text}")?,
+        DraftEvent::Notice { message } => eprintln!("{message}"),
         DraftEvent::SectionDone { section, .. } => {
             match section.kind {
                 // Factual text never streams: it is printed whole.

@@ -90,6 +90,11 @@ pub enum DraftEvent {
         index: usize,
         section: DraftSection,
     },
+    /// Something the clinician should know while the draft goes on (the server is busy
+    /// and the request will be retried), in Japanese.
+    Notice {
+        message: String,
+    },
     Finished(Draft),
     /// Cancelled: the sections finished so far.
     Cancelled(Draft),
@@ -373,6 +378,7 @@ impl Driver {
                     });
                 }
                 EngineEvent::Timing { timing: t, .. } => timing = Some(t),
+                EngineEvent::Retrying { message, .. } => self.emit(DraftEvent::Notice { message }),
                 EngineEvent::Finished { reason, .. } => {
                     finish = Some(reason);
                     break;

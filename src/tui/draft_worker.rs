@@ -26,6 +26,7 @@ pub fn screen_event(event: draft::DraftEvent) -> Result<DraftEvent, String> {
                 .collect(),
         },
         draft::DraftEvent::Truncated(truncation) => return Err(truncation.notice()),
+        draft::DraftEvent::Notice { message } => return Err(message),
         draft::DraftEvent::SectionStarted { index, .. } => {
             DraftEvent::SectionStarted { section: index }
         }

@@ -112,6 +112,7 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
         crate::tui::study_arms::study_chip(app),
         app.metrics_warning.clone(),
         app.status.clone(),
+        app.model.engine_chip(),
     ]
     .iter()
     .flatten()
