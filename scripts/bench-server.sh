@@ -138,7 +138,7 @@ def start_server(n):
     port = free_port()
     p = subprocess.Popen([server_bin, "-m", model, "--host", "127.0.0.1", "--port", str(port),
                           "--parallel", str(n), "--ctx-size", str(ctx * n), "--threads", str(cores),
-                          "--no-webui"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          "--no-webui", "--no-repack"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:

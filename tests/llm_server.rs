@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use karte::chart::Chart;
 use karte::draft::{
     run_blocking, DocumentKind, DocumentTemplate, DraftEvent, DraftRequest, DraftSession,
+    SectionKind,
 };
 use karte::llm::{
     event_channel, Engine, EngineConfig, EngineEvent, FinishReason, GenerateRequest, LlmError,
@@ -70,6 +71,9 @@ impl TestServer {
             // 4096 context tokens per slot.
             .args(["--ctx-size", &(4096 * parallel).to_string()])
             .args(["--threads", "1", "--slots", "--metrics", "--no-webui"])
+            // As karte's embedded engine: no repacked/AMX weight buffers (the AMX kernels
+            // die with SIGILL on VMs that report AMX without enabling it).
+            .arg("--no-repack")
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -82,7 +86,7 @@ impl TestServer {
             });
         }
         let child = command.spawn().expect("start llama-server");
-        let server = TestServer { child, port };
+        let mut server = TestServer { child, port };
         server.wait_healthy();
         server
     }
@@ -106,9 +110,12 @@ impl TestServer {
         Some((status, body))
     }
 
-    fn wait_healthy(&self) {
+    fn wait_healthy(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(120);
         while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("llama-server exited at start: {status}");
+            }
             if let Some((200, _)) = self.get("/health") {
                 return;
             }
@@ -191,8 +198,22 @@ fn a_draft_streams_and_a_fixed_seed_repeats() {
     let n = tokenizer.count(text);
     assert!(n >= 3 && n < text.len(), "{n}");
 
+    // Two narrative sections (and the factual ones) keep the test short.
+    let two_sections = || {
+        let mut r = draft_request(7, 16);
+        let narrative: Vec<String> = r
+            .template
+            .sections
+            .iter()
+            .filter(|s| s.kind == SectionKind::Narrative)
+            .map(|s| s.key.clone())
+            .take(2)
+            .collect();
+        r.only_sections = Some(narrative);
+        r
+    };
     let mut tokens = 0;
-    let first = run_blocking(Arc::clone(&engine), draft_request(7, 24), |e| {
+    let first = run_blocking(Arc::clone(&engine), two_sections(), |e| {
         if matches!(e, DraftEvent::Token { .. }) {
             tokens += 1;
         }
@@ -210,8 +231,21 @@ fn a_draft_streams_and_a_fixed_seed_repeats() {
         assert!(t.generated_tokens > 0 && t.prompt_tokens > 0, "{t:?}");
         assert!(t.server_tokens_per_s.is_some(), "{t:?}");
     }
-    let again = run_blocking(Arc::clone(&engine), draft_request(7, 24), |_| {}).unwrap();
-    assert_eq!(first.to_text(), again.to_text(), "same seed, same draft");
+    assert_eq!(narrative.len(), 2);
+    // llama-server computes a cold prompt in other batches than a cached one, so the
+    // first (cold) draft of a chart may differ in its last bits; once the chart's prefix is
+    // cached, the same seed gives the same draft, again and again.
+    let again = run_blocking(Arc::clone(&engine), two_sections(), |_| {}).unwrap();
+    let third = run_blocking(Arc::clone(&engine), two_sections(), |_| {}).unwrap();
+    assert_eq!(again.to_text(), third.to_text(), "same seed, same draft");
+    let mut other_seed = two_sections();
+    other_seed.seed = 8;
+    let other = run_blocking(Arc::clone(&engine), other_seed, |_| {}).unwrap();
+    assert_ne!(
+        other.to_text(),
+        third.to_text(),
+        "the seed reaches the server"
+    );
 }
 
 #[test]
