@@ -19,6 +19,9 @@ cd "$(dirname "$0")/.."
 MODEL=${MODEL:-${XDG_DATA_HOME:-$HOME/.local/share}/karte/models/gemma-3-270m-q4_k_m.gguf}
 N_LIST=${N:-1 2 4 8}
 MAX_TOKENS=${MAX_TOKENS:-64}
+# The narrative sections of the discharge summary each draft writes (the first one is cold,
+# the next ones reuse the cached chart prefix); empty: the whole document.
+SECTIONS=${SECTIONS:-hospital_course discharge_condition}
 CTX=${CTX:-8192}
 KARTE=${KARTE:-target/release/karte}
 
@@ -29,11 +32,13 @@ if [ ! -x "$KARTE" ]; then
     cargo build --release --quiet
 fi
 
-python3 - "$KARTE" "$SERVER" "$MODEL" "$MAX_TOKENS" "$CTX" $N_LIST <<'EOF'
-import json, os, selectors, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+python3 - "$KARTE" "$SERVER" "$MODEL" "$MAX_TOKENS" "$CTX" "$SECTIONS" $N_LIST <<'EOF'
+import functools, json, os, selectors, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
+print = functools.partial(print, flush=True)
 karte, server_bin, model, max_tokens, ctx = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-n_list = [int(n) for n in sys.argv[6:]]
+sections = sys.argv[6].split()
+n_list = [int(n) for n in sys.argv[7:]]
 cores = os.cpu_count() or 1
 charts = sorted(os.path.join("fixtures/demo", f) for f in os.listdir("fixtures/demo") if f.endswith(".json"))
 
@@ -71,12 +76,15 @@ def run_drafts(n, home, threads, extra_pids):
                "--seed", str(i), "--max-tokens", str(max_tokens)]
         if threads:
             cmd += ["--threads", str(threads)]
+        for key in sections:
+            cmd += ["--section", key]
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         procs.append(p)
         sel.register(p.stdout, selectors.EVENT_READ, i)
     buffers = [b""] * n
     last_piece = [None] * n
     gaps, ttfts, generated, server_tps, client_tps = [], [], 0, [], []
+    cold_ttfts, warm_ttfts, seen_sections = [], [], [0] * n
     first_start, last_end, open_count, peak_pss = None, None, n, 0
     errors = []
     next_sample = 0
@@ -113,6 +121,8 @@ def run_drafts(n, home, threads, extra_pids):
                     if timing:
                         generated += timing["generated_tokens"]
                         ttfts.append(timing["ttft_ms"])
+                        (warm_ttfts if seen_sections[i] else cold_ttfts).append(timing["ttft_ms"])
+                        seen_sections[i] += 1
                         client_tps.append(timing["tokens_per_s"])
                         if timing.get("server_tokens_per_s"):
                             server_tps.append(timing["server_tokens_per_s"])
@@ -125,7 +135,7 @@ def run_drafts(n, home, threads, extra_pids):
     span = (last_end or time.monotonic()) - (first_start or 0)
     return dict(tps=generated / span if span > 0 else 0, generated=generated, span=span,
                 ttft50=pct(ttfts, 50), ttft95=pct(ttfts, 95), gap95=pct(gaps, 95),
-                pss_mib=peak_pss / 1024, errors=errors, server_tps=server_tps, client_tps=client_tps)
+                pss_mib=peak_pss / 1024, errors=errors, cold=pct(cold_ttfts, 50), warm=pct(warm_ttfts, 50), server_tps=server_tps, client_tps=client_tps)
 
 def free_port():
     s = socket.socket()
@@ -154,7 +164,7 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 flags = next((l for l in open("/proc/cpuinfo") if l.startswith("flags")), "")
 print(f"CPU {cpu} ({cores} cores{', AMX' if 'amx_tile' in flags else ''}), model {os.path.basename(model)}, "
       f"{max_tokens} tokens per section, {ctx} context tokens per draft")
-print(f"{'N':>2} {'arm':<26} {'tok/s':>7} {'TTFT p50':>9} {'TTFT p95':>9} {'gap p95':>8} {'PSS MiB':>8}")
+print(f"{'N':>2} {'arm':<26} {'tok/s':>7} {'TTFT p50':>9} {'TTFT p95':>9} {'gap p95':>8} {'PSS MiB':>8}  TTFT cold / cached prefix (p50)")
 rows = {}
 for n in n_list:
     threads = max(1, cores // n)
@@ -169,7 +179,7 @@ for n in n_list:
         server.wait()
     rows[n] = (a, b)
     for name, r in ((f"(a) {n} embedded × {threads} thr", a), (f"(b) llama-server -np {n}", b)):
-        print(f"{n:>2} {name:<26} {r['tps']:7.1f} {r['ttft50']:7.0f}ms {r['ttft95']:7.0f}ms {r['gap95']:6.0f}ms {r['pss_mib']:8.0f}"
+        print(f"{n:>2} {name:<26} {r['tps']:7.1f} {r['ttft50']:7.0f}ms {r['ttft95']:7.0f}ms {r['gap95']:6.0f}ms {r['pss_mib']:8.0f}  {r['cold']:.0f} / {r['warm']:.0f} ms"
               + (f"  ERRORS: {r['errors']}" if r["errors"] else ""))
 if 8 in rows:
     a, b = rows[8]

@@ -53,6 +53,9 @@ pub struct DraftArgs {
     /// llama.cpp threads (default: config, else all cores but one).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Only this section (its template key, e.g. hospital_course); repeatable.
+    #[arg(long = "section", value_name = "KEY")]
+    pub sections: Vec<String>,
 }
 
 pub fn run(args: &DraftArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -79,6 +82,9 @@ pub fn run(args: &DraftArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let mut request = DraftRequest::new(chart, template, settings.sampling(&manifest.sampling));
     request.seed = args.seed;
     request.max_tokens = args.max_tokens;
+    if !args.sections.is_empty() {
+        request.only_sections = Some(args.sections.clone());
+    }
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
