@@ -15,6 +15,7 @@ demo: setup-system
 test: setup-system
 	$(CARGO) build --quiet
 	$(CARGO) run --quiet -- setup
+	scripts/build-llama-server.sh >/dev/null
 	$(MAKE) --no-print-directory lint unit-and-integration
 
 setup-system:

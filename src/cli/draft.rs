@@ -60,6 +60,9 @@ pub struct DraftArgs {
     /// or free (the model writes from the whole chart). Default: the model manifest's.
     #[arg(long, value_name = "MODE")]
     pub mode: Option<DraftMode>,
+    /// Only this section (its template key, e.g. hospital_course); repeatable.
+    #[arg(long = "section", value_name = "KEY")]
+    pub sections: Vec<String>,
 }
 
 /// The mode a draft uses: `--mode`, else the model manifest's default.
@@ -100,6 +103,9 @@ pub fn run(args: &DraftArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     request.seed = args.seed;
     request.max_tokens = args.max_tokens;
     request.mode = mode;
+    if !args.sections.is_empty() {
+        request.only_sections = Some(args.sections.clone());
+    }
     if mode == DraftMode::Grounded {
         request.pipeline = guard_pipeline(ctx);
     }
@@ -121,8 +127,14 @@ pub fn run(args: &DraftArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             print_json(
                 &mut out,
                 json!({"event": "model", "name": info.name, "n_ctx": info.n_ctx,
-                       "n_threads": info.n_threads, "load_ms": info.load_ms, "mode": mode}),
+                       "n_threads": info.n_threads, "load_ms": info.load_ms, "mode": mode,
+                       "server": info.server}),
             )?;
+        } else if let Some(server) = &info.server {
+            eprintln!(
+                "model: {} on server {server} (context {} tokens), mode {mode}",
+                info.name, info.n_ctx
+            );
         } else {
             eprintln!(
                 "model: {} (context {} tokens, {} threads), mode {mode}",

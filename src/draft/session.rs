@@ -115,8 +115,9 @@ pub enum DraftEvent {
     },
     /// Some notes did not fit the context and were not shown to the model.
     Truncated(Truncation),
-    /// Something the clinician should know (Japanese), e.g. the model could not be loaded
-    /// and the narrative sections were written from the evidence alone.
+    /// Something the clinician should know while the draft goes on (Japanese): the model
+    /// could not be loaded and the narrative sections were written from the evidence alone,
+    /// or the server is busy and the request will be retried.
     Notice {
         message: String,
     },
@@ -532,6 +533,7 @@ impl Driver {
                     });
                 }
                 EngineEvent::Timing { timing: t, .. } => timing = Some(t),
+                EngineEvent::Retrying { message, .. } => self.emit(DraftEvent::Notice { message }),
                 EngineEvent::Finished { reason, .. } => {
                     finish = Some(reason);
                     break;

@@ -14,6 +14,7 @@ use super::events::{
 };
 use super::manifest::ModelManifest;
 use super::request::{GenerateRequest, RequestControl};
+use super::server::{self, ServerSettings};
 use super::settings::{default_thread_count, LlmSettings};
 use super::tokenizer::Tokenizer;
 use super::worker;
@@ -35,6 +36,10 @@ pub struct EngineConfig {
     /// Tokens per prompt decode call (a fixed grid, see the worker): after a cancel the
     /// engine is free again within one chunk. 0: whole batches of `n_batch`.
     pub prompt_chunk_tokens: usize,
+    /// An OpenAI-compatible server serves the requests instead of llama.cpp in this
+    /// process (`[llm] server`); `model_path` is then only used to count tokens when the
+    /// server cannot, and `n_ctx` when the server does not tell its context.
+    pub server: Option<ServerSettings>,
 }
 
 impl EngineConfig {
@@ -60,6 +65,7 @@ impl EngineConfig {
             flash_attention: settings.flash_attention.unwrap_or(false),
             weight_repack: settings.weight_repack.unwrap_or(false),
             prompt_chunk_tokens: settings.prompt_chunk_tokens.unwrap_or(64),
+            server: ServerSettings::from_settings(settings),
         }
     }
 }
@@ -154,12 +160,21 @@ impl Engine {
         let spawned = std::thread::Builder::new()
             .name("karte-llm".into())
             .spawn(move || {
-                worker::run(
-                    config,
-                    job_receiver,
-                    worker_events,
-                    Arc::clone(&worker_shared),
-                );
+                match config.server.clone() {
+                    Some(settings) => server::run(
+                        config,
+                        settings,
+                        job_receiver,
+                        worker_events,
+                        Arc::clone(&worker_shared),
+                    ),
+                    None => worker::run(
+                        config,
+                        job_receiver,
+                        worker_events,
+                        Arc::clone(&worker_shared),
+                    ),
+                }
                 // A load failure stays visible; anything else becomes Stopped. (The guard
                 // must be dropped before `set_state` locks again.)
                 let failed = matches!(
@@ -197,7 +212,8 @@ impl Engine {
         self.events.clone()
     }
 
-    /// Queues a generation; its events go to `sink`. Requests run one after another.
+    /// Queues a generation; its events go to `sink`. The embedded engine runs requests one
+    /// after another; a server engine sends them at once (the server batches them).
     pub fn submit(&self, request: GenerateRequest, sink: EventSender) -> RequestHandle {
         let id = RequestId(self.next_id.fetch_add(1, Ordering::Relaxed));
         let control = RequestControl::new(id, sink);

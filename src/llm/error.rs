@@ -48,4 +48,49 @@ pub enum LlmError {
 
     #[error("llama.cpp failed to decode: {detail}")]
     Decode { detail: String },
+
+    // The server engine (`[llm] server`). These are shown to clinicians in the TUI, so they
+    // are Japanese; URLs and config keys stay verbatim. They never contain the API key.
+    #[error("推論サーバーの設定に問題があります: {detail}")]
+    ServerConfig { detail: String },
+
+    #[error("推論サーバー {server} に接続できません ({detail})\n  サーバーが起動しているか、[llm] server の URL を確認してください。ここまでの下書きは残っています")]
+    ServerUnreachable { server: String, detail: String },
+
+    #[error("推論サーバー {server} が API キーを拒否しました (HTTP {status})\n  [llm] api_key_file のキーがサーバーの --api-key と同じか確認してください")]
+    ServerAuth { server: String, status: u16 },
+
+    #[error("推論サーバー {server} にモデル {model} がありません (HTTP 404)\n  [llm] model をサーバーが提供するモデル名にしてください{available}")]
+    ServerModelNotFound {
+        server: String,
+        model: String,
+        /// "（提供中: a, b）" or empty.
+        available: String,
+    },
+
+    #[error("推論サーバー {server} が混み合っています (HTTP {status}、{attempts} 回待って再試行しました)\n  しばらくしてからもう一度生成してください。ここまでの下書きは残っています")]
+    ServerBusy {
+        server: String,
+        status: u16,
+        attempts: u32,
+    },
+
+    #[error("推論サーバー {server} との接続が生成の途中で切れました ({detail})\n  サーバーが停止または再起動した可能性があります。ここまでの下書きは残っています。サーバーを確認してもう一度生成してください")]
+    ServerStreamCut { server: String, detail: String },
+
+    #[error("推論サーバー {server} から解釈できない応答が届きました ({detail})\n  [llm] server が OpenAI 互換 API (llama-server, vLLM, SGLang) を指しているか確認してください")]
+    ServerMalformed { server: String, detail: String },
+
+    #[error("推論サーバー {server} が {seconds:.0} 秒以内に最初の文字を返しませんでした\n  サーバーの負荷を確認するか、[llm] first_token_timeout_s を延ばしてください。ここまでの下書きは残っています")]
+    ServerNoFirstToken { server: String, seconds: f64 },
+
+    #[error("推論サーバー {server} が生成の途中で {seconds:.0} 秒応答しません\n  サーバーの負荷を確認するか、[llm] idle_timeout_s を延ばしてください。ここまでの下書きは残っています")]
+    ServerIdle { server: String, seconds: f64 },
+
+    #[error("推論サーバー {server} がエラーを返しました (HTTP {status}: {detail})\n  サーバーのログを確認してください")]
+    ServerHttp {
+        server: String,
+        status: u16,
+        detail: String,
+    },
 }

@@ -24,6 +24,10 @@ pub struct ModelInfo {
     /// Bytes of KV cache (keys and values of every layer for the whole context).
     pub kv_cache_bytes: u64,
     pub load_ms: f64,
+    /// The OpenAI-compatible server that serves this model (scheme, host, port); `None`:
+    /// the embedded llama.cpp engine in this process.
+    #[serde(default)]
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +59,9 @@ pub struct Timing {
     pub total_ms: f64,
     /// Invalid UTF-8 bytes from the model that were dropped.
     pub dropped_invalid_bytes: usize,
+    /// Generation speed as the server itself reported it (server engine only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_tokens_per_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +80,14 @@ pub enum EngineEvent {
     Timing {
         id: RequestId,
         timing: Timing,
+    },
+    /// The server is busy (HTTP 429/503): the request is sent again after `wait_ms`.
+    /// `message` says so in Japanese, naming the server (for the status bar).
+    Retrying {
+        id: RequestId,
+        attempt: u32,
+        wait_ms: u64,
+        message: String,
     },
     Finished {
         id: RequestId,

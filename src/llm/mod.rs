@@ -1,5 +1,7 @@
-//! The llama.cpp engine: one worker thread owning model and context; requests in, token
-//! events out; UTF-8-safe streaming, cancel, prefix (KV cache) reuse; model manifests.
+//! The engine: embedded llama.cpp (one worker thread owning model and context) or an
+//! OpenAI-compatible server (`[llm] server`, see [`server`]), behind one handle; requests
+//! in, token events out; UTF-8-safe streaming, cancel, prefix (KV / prompt cache) reuse;
+//! model manifests.
 //!
 //! ```no_run
 //! use karte::llm::{Engine, EngineConfig, GenerateRequest, Prompt, ModelManifest};
@@ -18,6 +20,7 @@ pub mod gguf_check;
 pub mod manifest;
 mod model_loader;
 pub mod request;
+pub mod server;
 pub mod settings;
 pub mod stop;
 pub mod tokenizer;
@@ -32,5 +35,6 @@ pub use events::{
 };
 pub use manifest::ModelManifest;
 pub use request::{CancelToken, ChatMessage, ChatRole, GenerateRequest, Prompt, Sampling};
+pub use server::ServerSettings;
 pub use settings::LlmSettings;
-pub use tokenizer::Tokenizer;
+pub use tokenizer::{TokenCounting, Tokenizer};

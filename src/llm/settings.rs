@@ -30,6 +30,27 @@ pub struct LlmSettings {
     pub top_p: Option<f32>,
     pub repeat_penalty: Option<f32>,
     pub repeat_last_n: Option<i32>,
+    /// An OpenAI-compatible inference server (llama-server, vLLM, SGLang) that serves the
+    /// drafts instead of the embedded llama.cpp, e.g. `"http://127.0.0.1:8081"`. Unset: the
+    /// embedded engine with the local GGUF file.
+    pub server: Option<String>,
+    /// The model name sent to the server (default: the first model the server lists).
+    pub model: Option<String>,
+    /// File holding the server's API key (sent as `Authorization: Bearer`); must be mode
+    /// 0600 or stricter. The key is never logged.
+    pub api_key_file: Option<std::path::PathBuf>,
+    /// PEM file of the CA(s) that signed an `https://` server's certificate (a hospital CA);
+    /// added to the system's roots.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Seconds to wait for the TCP/TLS connection (default 5).
+    pub connect_timeout_s: Option<f64>,
+    /// Seconds from sending a request to its first token (default 120: prompt processing).
+    pub first_token_timeout_s: Option<f64>,
+    /// Seconds the stream may stay silent between two tokens (default 30).
+    pub idle_timeout_s: Option<f64>,
+    /// Allow `http://` to a host that is not loopback (default false: prompts carry patient
+    /// data; use `https://`).
+    pub allow_insecure_http: Option<bool>,
 }
 
 impl LlmSettings {

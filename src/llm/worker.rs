@@ -176,6 +176,7 @@ fn model_info(
         has_chat_template: model.chat_template(None).is_ok(),
         kv_cache_bytes,
         load_ms: load_time.as_secs_f64() * 1000.0,
+        server: None,
     }
 }
 
@@ -362,6 +363,7 @@ impl Worker<'_> {
             tokens_per_s: rate(generated.saturating_sub(1), after_first),
             total_ms: started.elapsed().as_secs_f64() * 1000.0,
             dropped_invalid_bytes: utf8.dropped_bytes(),
+            server_tokens_per_s: None,
         };
         control.send(EngineEvent::Timing { id, timing });
         Outcome::Finished(reason)

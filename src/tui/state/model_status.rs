@@ -44,6 +44,14 @@ impl ModelStatus {
         }
     }
 
+    /// The engine and model serving the drafts, for the status bar (once ready).
+    pub fn engine_chip(&self) -> Option<String> {
+        match &self.state {
+            ModelState::Ready { name } => Some(name.clone()),
+            _ => None,
+        }
+    }
+
     pub fn is_ready(&self) -> bool {
         matches!(self.state, ModelState::Ready { .. })
     }
@@ -72,8 +80,12 @@ impl ModelState {
             EngineEvent::Loading { progress } => ModelState::Loading {
                 progress: *progress,
             },
+            // Which engine serves the drafts, then the model.
             EngineEvent::Loaded(info) => ModelState::Ready {
-                name: info.name.clone(),
+                name: match &info.server {
+                    Some(server) => format!("サーバー {server}・{}", info.name),
+                    None => format!("内蔵 llama.cpp・{}", info.name),
+                },
             },
             EngineEvent::LoadFailed(LlmError::ModelMissing { .. }) => ModelState::Missing,
             EngineEvent::LoadFailed(error) => ModelState::Failed {

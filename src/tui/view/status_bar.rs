@@ -115,6 +115,7 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
             .as_ref()
             .map(|w| format!("計測データを保存できません (メモリ上に保持して再試行): {w}")),
         app.status.clone(),
+        app.model.engine_chip(),
     ]
     .iter()
     .flatten()
