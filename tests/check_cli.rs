@@ -3,6 +3,8 @@
 //! verdict, reason and source), 2 on bad input with a message naming the file; both input
 //! formats (a plain-text letter with 【section】 headings, `karte draft --json` lines).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::Chart;
 use karte::draft::{factual, DocumentKind, DocumentTemplate, SectionKind};
 use std::io::Write;

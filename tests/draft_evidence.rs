@@ -3,6 +3,8 @@
 //! facts, numbers not in the chart, key-fact recall, length, time; the hospital course item
 //! by item; bad input (no labels, only nursing records, 200 notes, no 退院時記録, CP932, English).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;

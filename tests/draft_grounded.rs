@@ -3,6 +3,8 @@
 //! the chart does not have is replaced by its evidence (marked in `fallbacks`). The format
 //! example never reaches a draft, in `grounded` or `free` mode.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 

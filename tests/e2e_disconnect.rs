@@ -11,6 +11,8 @@
 //! CI runs `KARTE_DISCONNECT_POINTS` (default 12) drop points; `scripts/bench-disconnect.sh`
 //! runs 200 and more (figures in the README, "Nothing lost").
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 mod e2e_support;
 
 use e2e_support::{default_model, first_patient, Karte, Tmux};

@@ -3,6 +3,8 @@
 //! line), the version and SHA-256 in each footer, and bad input handled. Needs poppler-utils
 //! and fonts-ipaexfont-gothic (scripts/setup-system.sh installs both).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::{Chart, Sex};
 use karte::draft::{DocumentTemplate, FactSource, SectionKind};
 use karte::export::pdf::{find_font, footer, letter_pdf, LetterPdf, REPLACEMENT};

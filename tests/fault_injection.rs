@@ -11,6 +11,8 @@
 //! - two processes of the same user on one chart: the second is read-only, the first keeps
 //!   every character.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::metrics::{DocumentRef, EventKind, Recorder, RecorderOptions};
 use karte::store::{self, DocKind, DocumentSession, LockDir, Opened, SessionContext, SignedStore};
 use karte::tui::action::{Action, Effect};

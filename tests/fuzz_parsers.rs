@@ -10,6 +10,8 @@
 //! CI gives each target `KARTE_FUZZ_SECONDS` (default 2 s); `scripts/fuzz-long.sh` runs each
 //! for 10 minutes or more (figures in the README, "Nothing lost").
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::nlp::Pipeline;
 use karte::paths::AppPaths;
 use proptest::prelude::*;

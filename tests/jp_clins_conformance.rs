@@ -2,6 +2,8 @@
 //! broken copies of it, then every demo chart's signed referral and discharge summary.
 //! Reads the packages from ../shared/reference/jp-clins (see `jp_clins::reference_dir`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 mod jp_clins;
 
 use jp_clins::{check_bundle, Finding, Packages};

@@ -5,6 +5,8 @@
 //! keeps the text, a wrong API key gives the 401 message, a closed port the unreachable
 //! message, and two concurrent drafts both finish.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 mod server_support;
 
 use std::net::TcpListener;

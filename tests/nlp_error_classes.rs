@@ -2,6 +2,8 @@
 //! of the gold sets): compounds cut on the left, record words taken for findings, symptoms in
 //! patients' and nurses' words, and dose forms the rules did not know. Real pipeline (IPADIC).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::sync::OnceLock;
 
 use karte::nlp::{Certainty, Entity, EntityType, Pipeline};

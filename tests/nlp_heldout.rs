@@ -3,6 +3,8 @@
 //! The other half (test.jsonl) is not read here: it is reported untouched by
 //! `karte bench extract-accuracy --gold fixtures/gold/heldout/test.jsonl` (figures in the README).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::path::Path;
 
 use karte::nlp::accuracy::{evaluate, load_gold};

@@ -4,6 +4,8 @@
 //! Figures: character label accuracy and segment F1 (a segment counts when its start and
 //! label match the gold).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::nlp::sectionizer::sectionize;
 use serde::Deserialize;
 

@@ -4,6 +4,8 @@
 //! (issue 10, defect 1: such text showed on screen but was never journaled). Journals written
 //! before (sections only) still recover.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use chrono::Utc;
 use karte::editor::Motion;
 use karte::store::{self, JournalRecord, LockDir, SectionText, SessionContext};

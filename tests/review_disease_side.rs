@@ -2,6 +2,8 @@
 //! annotation convention splits off as anatomy) is compared by the provenance guard: a draft
 //! that says 左 where the chart says 右 is contradicted, the same side or no side is supported.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::sync::Arc;
 
 use karte::chart::text::from_plain_text;

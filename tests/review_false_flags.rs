@@ -9,6 +9,8 @@
 //!
 //! `cargo test --test review_false_flags -- --nocapture` prints the flags per document.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::{Chart, Source};
 use karte::draft::{factual, DocumentKind, DocumentTemplate, SectionKind};
 use karte::nlp::{EntityType, Pipeline};

@@ -2,6 +2,8 @@
 //! `fixtures/ssmix2/generate.py`: the demo patients read back record by record, the hard
 //! cases (bad files are skipped with a reason, the patient loads), the queue, `karte chart`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::ssmix2::{self, storage, Ssmix2Config};
 use karte::chart::{Chart, DiagnosisStatus, LabFlag, Queue, Sex};
 use std::path::{Path, PathBuf};

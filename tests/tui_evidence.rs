@@ -3,6 +3,8 @@
 //! span in the chart pane and names the note and date; `M` switches the section's drafting
 //! mode and asks for it again in the next mode; a factual section has no mode.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use std::path::Path;
 
 use karte::draft::{DocumentTemplate, DraftMode, DraftRequest, DraftSession, SectionKind};

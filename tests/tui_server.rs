@@ -2,6 +2,8 @@
 //! model; the server killed mid-draft gives a Japanese message naming the server and what
 //! to do, and the text streamed so far stays on screen.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 mod server_support;
 mod tui_support;
 

@@ -10,6 +10,8 @@
 //! Shrinking finds a minimal failing sequence. CI runs `KARTE_PROPTEST_CASES` (default 48)
 //! sequences of up to 60 steps; the long run sets it higher (README, "Nothing lost").
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
+
 use karte::chart::Chart;
 use karte::editor::Motion;
 use karte::nlp::Pipeline;

@@ -237,6 +237,7 @@ struct Driver {
     current: Arc<Mutex<Option<RequestHandle>>>,
 }
 
+#[allow(clippy::large_enum_variant)] // one per section, moved once
 enum SectionOutcome {
     Done(DraftSection),
     Cancelled,
