@@ -77,7 +77,8 @@ fn a_hospital_template_gives_the_editor_its_headings_and_section_keys() {
             motion: Motion::Down,
             extend: false,
         };
-        act(&mut app, &mut docs, Action::Edit(down));
+        // The blank document opens with the cursor in the first section's body (issue 10).
+        let _ = down;
         act(
             &mut app,
             &mut docs,

@@ -398,7 +398,28 @@ impl Driver {
                         // The model ended at once (it likes to open with a header): one more
                         // try that starts the text with a bullet, with a derived seed.
                         SectionOutcome::Done(s) if s.text.is_empty() => {
-                            self.generate(index, section, plan, r.seed ^ RETRY_SEED, RETRY_PRIMER)
+                            match self.generate(
+                                index,
+                                section,
+                                plan,
+                                r.seed ^ RETRY_SEED,
+                                RETRY_PRIMER,
+                            ) {
+                                // Still nothing (or only the format example, removed): the
+                                // section's evidence, marked as a fallback.
+                                SectionOutcome::Done(mut s) if s.text.is_empty() => {
+                                    let evidence = evidence::select(&sectioned, section);
+                                    if !evidence.is_empty() {
+                                        let (text, provenance) = evidence.compose();
+                                        s.fallbacks =
+                                            provenance.iter().map(|(r, _)| r.clone()).collect();
+                                        s.text = text;
+                                        s.provenance = provenance;
+                                    }
+                                    SectionOutcome::Done(s)
+                                }
+                                other => other,
+                            }
                         }
                         other => other,
                     },
