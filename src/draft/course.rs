@@ -14,7 +14,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use regex::Regex;
 
 use crate::chart::{Chart, LabFlag, LabResult, Note, Prescription, Source};
-use crate::nlp::sectionizer::{self, SOAP_LABELS};
+use crate::nlp::sectionizer;
 
 use super::evidence::{dedup_key, ends_sentence, SectionEvidence, SectionedChart, NO_RECORD};
 use super::template::SectionTemplate;
@@ -362,8 +362,10 @@ fn event_lines(sectioned: &SectionedChart) -> Vec<CourseLine> {
             continue;
         }
         for segment in segments.iter().filter(|s| {
-            matches!(s.label.as_str(), "assessment" | "problem" | "course")
-                || (s.label == "plan" && !SOAP_LABELS.is_empty())
+            matches!(
+                s.label.as_str(),
+                "assessment" | "problem" | "course" | "plan"
+            )
         }) {
             for range in sectionizer::sentences(&note.text, segment.body()) {
                 let piece = sentence_piece(note, range);

@@ -282,16 +282,9 @@ fn informative(text: &str) -> bool {
 /// Text compared for duplicates: without spaces and punctuation, full-width folded.
 pub(crate) fn dedup_key(text: &str) -> String {
     text.chars()
-        .map(sectionizer_fold)
+        .map(sectionizer::fold)
         .filter(|c| !c.is_whitespace() && !matches!(c, '。' | '、' | '.' | ','))
         .collect()
-}
-
-fn sectionizer_fold(c: char) -> char {
-    match c {
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        _ => c,
-    }
 }
 
 /// The sentences of a template's format example, as duplicate keys (headings left out):

@@ -246,7 +246,6 @@ enum SectionOutcome {
 
 /// What the engine offers a draft, once loaded.
 struct Loaded {
-    engine: Arc<Engine>,
     tokenizer: crate::llm::Tokenizer,
     info: crate::llm::ModelInfo,
 }
@@ -582,17 +581,13 @@ impl Driver {
     fn load(&self) -> Result<Loaded, String> {
         let engine = self
             .engine
-            .clone()
+            .as_ref()
             .ok_or_else(|| crate::llm::LlmError::NotLoaded.to_string())?;
         let info = engine.wait_loaded().map_err(|e| e.to_string())?;
         let tokenizer = engine
             .tokenizer()
             .ok_or_else(|| crate::llm::LlmError::NotLoaded.to_string())?;
-        Ok(Loaded {
-            engine,
-            tokenizer,
-            info,
-        })
+        Ok(Loaded { tokenizer, info })
     }
 
     /// `evidence` mode (and record-composed sections): the chart's own sentences.
@@ -651,7 +646,6 @@ impl Driver {
             .map(|s| s.to_string())
             .collect();
         request.seed = r.seed.wrapping_add(index as u32);
-        let _ = &loaded.engine;
         let mut assembled = GroundedText::new(evidence);
         let mut pending = String::new();
         let streamed = self.stream(index, &section.key, request, |piece| {

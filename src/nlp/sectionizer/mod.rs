@@ -129,11 +129,9 @@ impl HeadingRules {
         current: &str,
     ) -> Vec<HeadingMatch> {
         let mut found = Vec::new();
-        let mut current = current.to_string();
         let mut from = 0;
-        if let Some(m) = self.line_start_heading(line, original, note_kind, &current) {
+        if let Some(m) = self.line_start_heading(line, original, note_kind, current) {
             from = m.body_start;
-            current = m.label.clone();
             found.push(m);
         }
         // A label at the very start of a heading's body is part of that body (「■画像　頭部MRI：…」).
@@ -141,13 +139,11 @@ impl HeadingRules {
         while p < line.len() {
             if let Some(m) = self.inline_heading(line, p, note_kind) {
                 p = m.body_start.max(p + 1);
-                current = m.label.clone();
                 found.push(m);
             } else {
                 p += 1;
             }
         }
-        let _ = current;
         found
     }
 
