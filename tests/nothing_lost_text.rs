@@ -9,10 +9,9 @@
 use chrono::Utc;
 use karte::editor::Motion;
 use karte::store::{self, JournalRecord, LockDir, SectionText, SessionContext};
-use karte::tui::action::{Action, Effect};
+use karte::tui::action::Action;
 use karte::tui::guard_sections;
 use karte::tui::review as review_service;
-use karte::tui::update;
 use karte::tui::App;
 use karte::tui::Command;
 use karte::tui::DocumentService;
@@ -22,6 +21,7 @@ use std::path::Path;
 use std::time::Duration;
 
 mod tui_support;
+use tui_support::act;
 
 fn service(dir: &Path) -> DocumentService {
     DocumentService::new(SessionContext {
@@ -30,44 +30,6 @@ fn service(dir: &Path) -> DocumentService {
         user: "山田".into(),
         session_id: store::new_session_id(),
     })
-}
-
-/// `update`, with the storage effects carried out as the event loop does.
-fn act(app: &mut App, docs: &mut DocumentService, action: Action) -> Vec<Effect> {
-    let mut queue = vec![action];
-    let mut other = Vec::new();
-    while let Some(action) = queue.pop() {
-        for effect in update(app, action) {
-            match effect {
-                Effect::OpenDocument { chart_id, document } => {
-                    let opened = docs.open(&chart_id, document);
-                    queue.push(Action::DocumentOpened {
-                        chart_id,
-                        document,
-                        opened,
-                    });
-                }
-                Effect::JournalSections {
-                    chart_id,
-                    document,
-                    sections,
-                    generated,
-                } => docs
-                    .journal(&chart_id, document, sections, generated)
-                    .unwrap(),
-                Effect::JournalDocument {
-                    chart_id,
-                    document,
-                    text,
-                    sections,
-                } => docs
-                    .journal_document(&chart_id, document, text, sections)
-                    .unwrap(),
-                other_effect => other.push(other_effect),
-            }
-        }
-    }
-    other
 }
 
 fn edit(app: &mut App, docs: &mut DocumentService, key: EditKey) {
