@@ -11,33 +11,13 @@ use karte::draft::{DocumentTemplate, DraftMode, DraftRequest, DraftSession, Sect
 use karte::editor::Motion;
 use karte::store::{self, LockDir, SessionContext};
 use karte::tui::{
-    section_sources, update, Action, Command, DocumentKind, DocumentService, DraftEvent, EditKey,
-    Effect, ModelState, SectionStart,
+    section_sources, Action, Command, DocumentKind, DocumentService, DraftEvent, EditKey, Effect,
+    ModelState, SectionStart,
 };
 use karte::tui::{App, Pane};
 
 mod tui_support;
-
-fn act(app: &mut App, docs: &mut DocumentService, action: Action) -> Vec<Effect> {
-    let mut queue = vec![action];
-    let mut other = Vec::new();
-    while let Some(action) = queue.pop() {
-        for effect in update(app, action) {
-            match effect {
-                Effect::OpenDocument { chart_id, document } => {
-                    let opened = docs.open(&chart_id, document);
-                    queue.push(Action::DocumentOpened {
-                        chart_id,
-                        document,
-                        opened,
-                    });
-                }
-                other_effect => other.push(other_effect),
-            }
-        }
-    }
-    other
-}
+use tui_support::act;
 
 /// The first demo chart's referral drafted in `evidence` mode, fed to the screen as the
 /// draft worker does; then opened for editing.
