@@ -661,3 +661,33 @@ fn guard_detects_injected_errors_with_few_false_flags() {
     );
     let _ = DateValue::parse("2026-01-01");
 }
+
+/// CI found this with the update-loop property test: a section the guard saw after the
+/// others (the preamble, filled in after the remarks) was reported after them, so the
+/// report a clinician reads changed order with the editing history. Both ways of
+/// updating keep the sections in the order given, as a fresh guard would.
+#[test]
+fn the_report_keeps_the_given_section_order_whatever_came_first() {
+    let pipeline = pipeline();
+    let (_, chart) = fixture_charts().remove(0);
+    let index = Arc::new(ChartIndex::build(&pipeline, &chart));
+    let sections = [("preamble", "CRP 18.6"), ("remarks", "CRP 18.6")];
+    let no_provenance: &karte::review::guard::Provenance = &[];
+
+    let mut edited = ProvenanceGuard::new(Arc::clone(&pipeline), Arc::clone(&index));
+    edited.update_all_with_provenance([("remarks", "CRP 18.6", no_provenance)]);
+    edited.update_all_with_provenance(sections.iter().map(|(k, t)| (*k, *t, no_provenance)));
+    let mut plain = ProvenanceGuard::new(Arc::clone(&pipeline), Arc::clone(&index));
+    plain.update_section("remarks", "CRP 18.6");
+    plain.update_all(sections.iter().copied());
+    let mut fresh = ProvenanceGuard::new(Arc::clone(&pipeline), index);
+    fresh.update_all(sections.iter().copied());
+
+    let order = |g: &ProvenanceGuard| -> Vec<String> {
+        g.report().items.iter().map(|i| i.section.clone()).collect()
+    };
+    assert!(!fresh.report().items.is_empty(), "CRP 18.6 is checked");
+    assert_eq!(order(&fresh)[0], "preamble");
+    assert_eq!(edited.report(), fresh.report());
+    assert_eq!(plain.report(), fresh.report());
+}

@@ -172,28 +172,24 @@ impl ProvenanceGuard {
     /// The sections are kept in the order given, as a fresh guard would have them (a
     /// section added above the others reports its findings first).
     pub fn update_all<'a>(&mut self, sections: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        self.update_all_with_provenance(sections.into_iter().map(|(k, t)| (k, t, &[][..])));
+    }
+
+    /// Sets every section at once with its provenance (sections not listed are dropped),
+    /// kept in the order given like `update_all`.
+    pub fn update_all_with_provenance<'a>(
+        &mut self,
+        sections: impl IntoIterator<Item = (&'a str, &'a str, &'a Provenance)>,
+    ) {
         let mut order: HashMap<String, usize> = HashMap::new();
-        for (key, text) in sections {
-            self.update_section(key, text);
+        for (key, text, provenance) in sections {
+            self.update_section_with_provenance(key, text, provenance);
             let next = order.len();
             order.entry(key.to_string()).or_insert(next);
         }
         self.sections.retain(|s| order.contains_key(&s.key));
         self.sections
             .sort_by_key(|s| order.get(&s.key).copied().unwrap_or(usize::MAX));
-    }
-
-    /// Sets every section at once with its provenance (sections not listed are dropped).
-    pub fn update_all_with_provenance<'a>(
-        &mut self,
-        sections: impl IntoIterator<Item = (&'a str, &'a str, &'a Provenance)>,
-    ) {
-        let mut keep = HashSet::new();
-        for (key, text, provenance) in sections {
-            self.update_section_with_provenance(key, text, provenance);
-            keep.insert(key.to_string());
-        }
-        self.sections.retain(|s| keep.contains(&s.key));
     }
 
     fn check_sentence(&self, sentence: &str) -> Vec<CheckedFact> {
