@@ -9,7 +9,8 @@
 //! - a signed version is either complete and verified or absent; no export is partial.
 //!
 //! CI runs `KARTE_DISCONNECT_POINTS` (default 12) drop points; `scripts/bench-disconnect.sh`
-//! runs 200 and more (figures in the README, "Nothing lost").
+//! runs 200 and more (figures in the README, "Nothing lost"). `KARTE_DISCONNECT_FROM=N` skips
+//! to point N of the same seed (the random choices of the points before it are still drawn).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
 
@@ -71,6 +72,44 @@ impl Rng {
     }
 }
 
+/// Every random choice of one drop point, drawn before it runs (in one fixed order), so a
+/// run can start at any point of a seed (`KARTE_DISCONNECT_FROM`) and meet the same point.
+struct Plan {
+    wait_before_drop: Duration,
+    kept: Option<&'static str>,
+    typed_right_before: Option<&'static str>,
+    export_key: &'static str,
+}
+
+impl Plan {
+    fn draw(moment: Moment, rng: &mut Rng) -> Plan {
+        let phrase = |rng: &mut Rng| PHRASES[rng.below(PHRASES.len() as u64) as usize];
+        let mut plan = Plan {
+            wait_before_drop: Duration::from_millis(rng.below(800)),
+            kept: None,
+            typed_right_before: None,
+            export_key: "E",
+        };
+        if matches!(
+            moment,
+            Moment::Editing | Moment::Signing | Moment::Exporting | Moment::Streaming
+        ) {
+            plan.kept = Some(phrase(rng));
+            plan.typed_right_before = Some(phrase(rng));
+        }
+        match moment {
+            Moment::Streaming => plan.wait_before_drop = Duration::from_millis(rng.below(1500)),
+            Moment::Signing => plan.wait_before_drop = Duration::from_millis(rng.below(150)),
+            Moment::Exporting => {
+                plan.export_key = if rng.below(2) == 0 { "E" } else { "X" };
+                plan.wait_before_drop = Duration::from_millis(rng.below(150));
+            }
+            _ => {}
+        }
+        plan
+    }
+}
+
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -90,13 +129,18 @@ struct Outcome {
 fn dropped_links_lose_nothing_typed_more_than_a_second_before() {
     let points = env_number("KARTE_DISCONNECT_POINTS", 12);
     let seed = env_number("KARTE_DISCONNECT_SEED", 0x6b61_7274_6531);
+    let from = env_number("KARTE_DISCONNECT_FROM", 0);
     let mut rng = Rng(seed.max(1));
     let started = Instant::now();
     let mut total = Outcome::default();
     let mut by_moment = std::collections::BTreeMap::<String, usize>::new();
     for point in 0..points {
         let moment = MOMENTS[(point % MOMENTS.len() as u64) as usize];
-        let outcome = drop_at(moment, &mut rng, point);
+        let plan = Plan::draw(moment, &mut rng);
+        if point < from {
+            continue;
+        }
+        let outcome = drop_at(moment, &plan, point);
         total.lost_chars += outcome.lost_chars;
         total.panics += outcome.panics;
         total.exit_ms = total.exit_ms.max(outcome.exit_ms);
@@ -115,7 +159,7 @@ fn dropped_links_lose_nothing_typed_more_than_a_second_before() {
 }
 
 /// One karte session, dropped at `moment`; checks everything the module doc lists.
-fn drop_at(moment: Moment, rng: &mut Rng, point: u64) -> Outcome {
+fn drop_at(moment: Moment, plan: &Plan, point: u64) -> Outcome {
     let tmux = Tmux::new(&format!("drop{point}"));
     let home = tmux.home.path().join("karte");
     let paths = AppPaths::under(&home);
@@ -141,7 +185,15 @@ fn drop_at(moment: Moment, rng: &mut Rng, point: u64) -> Outcome {
 
     // What must survive: typed, on screen, then more than a second old.
     let mut kept = String::new();
-    let mut wait_before_drop = Duration::from_millis(rng.below(800));
+    println!(
+        "point {point}: {moment:?}, drop {} ms after the last step{}",
+        plan.wait_before_drop.as_millis(),
+        if moment == Moment::Exporting {
+            format!(" (export key {})", plan.export_key)
+        } else {
+            String::new()
+        }
+    );
     match moment {
         Moment::Queue => {}
         Moment::Chart => {
@@ -151,12 +203,12 @@ fn drop_at(moment: Moment, rng: &mut Rng, point: u64) -> Outcome {
         Moment::Editing | Moment::Signing | Moment::Exporting | Moment::Streaming => {
             tmux.keys(SESSION, &["n"]);
             tmux.wait_for(SESSION, "the blank letter", |s| s.contains("編集終了"));
-            kept = PHRASES[rng.below(PHRASES.len() as u64) as usize].to_string();
+            kept = plan.kept.unwrap_or(PHRASES[0]).to_string();
             tmux.type_text(SESSION, &kept);
             tmux.wait_for(SESSION, "the typed text", |s| s.contains(&kept));
             std::thread::sleep(Duration::from_millis(1100));
             // More typing right before the drop: it may or may not be saved.
-            tmux.type_text(SESSION, PHRASES[rng.below(PHRASES.len() as u64) as usize]);
+            tmux.type_text(SESSION, plan.typed_right_before.unwrap_or(PHRASES[1]));
         }
     }
     match moment {
@@ -166,22 +218,18 @@ fn drop_at(moment: Moment, rng: &mut Rng, point: u64) -> Outcome {
             tmux.wait_for(SESSION, "the model", |s| s.contains("モデル準備完了"));
             tmux.keys(SESSION, &["d"]);
             tmux.wait_for(SESSION, "the draft streaming", |s| s.contains("生成中"));
-            wait_before_drop = Duration::from_millis(rng.below(1500));
         }
         Moment::Signing | Moment::Exporting => {
             tmux.keys(SESSION, &["Escape"]);
             sign(&tmux);
-            if moment == Moment::Signing {
-                wait_before_drop = Duration::from_millis(rng.below(150));
-            } else {
+            if moment == Moment::Exporting {
                 tmux.wait_for(SESSION, "the signature", |s| s.contains("署名しました"));
-                tmux.keys(SESSION, &[if rng.below(2) == 0 { "E" } else { "X" }]);
-                wait_before_drop = Duration::from_millis(rng.below(150));
+                tmux.keys(SESSION, &[plan.export_key]);
             }
         }
         _ => {}
     }
-    std::thread::sleep(wait_before_drop);
+    std::thread::sleep(plan.wait_before_drop);
 
     // The link drops: the pty is closed under karte (then SIGHUP arrives).
     let dropped = Instant::now();
