@@ -236,8 +236,12 @@ fn drop_at(moment: Moment, plan: &Plan, point: u64) -> Outcome {
     let out = tmux.run(&["kill-session", "-t", SESSION]);
     assert!(out.status.success(), "tmux kill-session");
     if let Err(state) = wait_gone(pid) {
+        let stacks = thread_stacks(pid);
+        // SAFETY: kill(2) on the pid of the karte this test started.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
         panic!(
-            "{moment:?}: karte still runs {} s after the link dropped ({state}); its log:\n{}",
+            "{moment:?}: karte still runs {} s after the link dropped ({state}); its threads:\n\
+             {stacks}\nits log:\n{}",
             EXIT_LIMIT.as_secs(),
             log_tail(&paths.log_dir())
         );
@@ -329,6 +333,30 @@ const EXIT_LIMIT: Duration = Duration::from_secs(40);
 
 /// Waits for karte to end (a zombie counts as ended: nobody may be left to reap it); `Err`
 /// with its state if it does not within `EXIT_LIMIT`.
+/// Every thread's stack of a process that would not exit (gdb, when the machine has it),
+/// so a hang seen once, under load, can be read afterwards.
+fn thread_stacks(pid: i32) -> String {
+    let out = std::process::Command::new("timeout")
+        .args(["60", "gdb", "-p", &pid.to_string(), "-batch", "-nx"])
+        .args(["-ex", "set pagination off", "-ex", "thread apply all bt 40"])
+        .output();
+    match out {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let _ = std::fs::write(
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/target/disconnect-hang-stacks.txt"
+                ),
+                &text,
+            );
+            text
+        }
+        Ok(out) => format!("(gdb failed: {})", String::from_utf8_lossy(&out.stderr)),
+        Err(error) => format!("(no gdb: {error})"),
+    }
+}
+
 fn wait_gone(pid: i32) -> Result<(), String> {
     let start = Instant::now();
     loop {
