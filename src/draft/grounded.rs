@@ -138,6 +138,24 @@ impl SentenceJudge {
     }
 }
 
+/// Whether a sentence the model has not finished already holds a number its evidence
+/// lacks: it will be rejected however it ends, so the model can be stopped at once (a small
+/// model's run-on lists of values are where most of its wasted time goes). A number still
+/// being written (digits at the very end) is not judged yet.
+pub fn unfinished_is_doomed(pending: &str, evidence: &SectionEvidence) -> bool {
+    let settled = pending.trim_end_matches(|c: char| {
+        c.is_ascii_digit() || ('０'..='９').contains(&c) || matches!(c, '.' | '．' | ',' | '，')
+    });
+    let evidence_numbers: Vec<String> = evidence
+        .items
+        .iter()
+        .flat_map(|i| numbers_in(&i.text))
+        .collect();
+    numbers_in(settled)
+        .iter()
+        .any(|n| !evidence_numbers.contains(n))
+}
+
 /// The numbers of a text, normalized (full-width digits, thousands separators, 38.0 = 38).
 pub fn numbers_in(text: &str) -> Vec<String> {
     let chars: Vec<char> = text
@@ -193,7 +211,15 @@ pub struct GroundedText {
     used: Vec<bool>,
     kept: Vec<String>,
     pub rejected: usize,
+    /// Finished sentences in a row that added nothing (repeats, or rejected with no
+    /// evidence left to put in their place).
+    idle_sentences: usize,
 }
+
+/// Sentences in a row that add nothing before the model is stopped: a small model that
+/// has said what its evidence holds goes on repeating itself until `max_tokens`, and every
+/// one of those tokens is time the clinician waits for text that never reaches the draft.
+const IDLE_SENTENCES_BEFORE_STOP: usize = 2;
 
 impl GroundedText {
     pub fn new(evidence: &SectionEvidence) -> Self {
@@ -217,6 +243,50 @@ impl GroundedText {
         if sentence.is_empty() {
             return;
         }
+        let before = self.len;
+        self.judge_sentence(sentence, evidence, judge);
+        if self.len == before {
+            self.idle_sentences += 1;
+        } else {
+            self.idle_sentences = 0;
+        }
+    }
+
+    /// The model was stopped before it had rewritten its evidence: the items it did not
+    /// reach go in as they are (copied, marked like any replacement), unless the section
+    /// already says the same; nothing of the evidence is lost to the early stop.
+    pub fn fill_from_evidence(&mut self, evidence: &SectionEvidence) {
+        for (i, item) in evidence.items.iter().enumerate() {
+            if self.used[i] {
+                continue;
+            }
+            let key = dedup_key(&item.text);
+            if key.is_empty() || self.kept.iter().any(|k| k == &key || similar(k, &key)) {
+                continue;
+            }
+            self.used[i] = true;
+            let n = item.text.chars().count();
+            let range = self.len..self.len + n;
+            self.provenance.push((range.clone(), item.source()));
+            self.fallbacks.push(range);
+            self.kept.push(key);
+            self.append(&item.text.clone());
+        }
+    }
+
+    /// Whether more of the model's text cannot change the section: every evidence item is
+    /// in it already (rewritten or copied), or the last sentences added nothing.
+    pub fn is_complete(&self) -> bool {
+        (!self.used.is_empty() && self.used.iter().all(|u| *u))
+            || self.idle_sentences >= IDLE_SENTENCES_BEFORE_STOP
+    }
+
+    fn judge_sentence(
+        &mut self,
+        sentence: &str,
+        evidence: &SectionEvidence,
+        judge: &SentenceJudge,
+    ) {
         let best = self.closest(sentence, evidence);
         match judge.judge(sentence, evidence, &self.kept) {
             None => {
@@ -318,6 +388,7 @@ pub fn take_sentences(pending: &mut String) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::draft::evidence::EvidenceItem;
 
     #[test]
     fn numbers_are_normalized() {
@@ -327,6 +398,81 @@ mod tests {
         );
         assert_eq!(numbers_in("7日間で3回"), ["7", "3"]);
         assert!(numbers_in("発熱なし").is_empty());
+    }
+
+    fn evidence(texts: &[&str]) -> SectionEvidence {
+        let datetime = chrono::NaiveDate::from_ymd_opt(2026, 4, 1)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .unwrap_or_default();
+        SectionEvidence {
+            items: texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| EvidenceItem {
+                    note_id: format!("n{i}"),
+                    note_kind: "退院時記録".into(),
+                    datetime,
+                    label: "経過".into(),
+                    start: 0,
+                    end: t.chars().count(),
+                    text: t.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn an_unfinished_sentence_is_doomed_only_by_a_settled_number_the_evidence_lacks() {
+        let ev = evidence(&["BT 39.4℃、HR 156。", "心嚢液なし。"]);
+        // Still being written: 3, 39, 39. may become 39.4.
+        for pending in ["BT 3", "BT 39", "BT 39.", "ＢＴ ３９．"] {
+            assert!(!unfinished_is_doomed(pending, &ev), "{pending}");
+        }
+        assert!(!unfinished_is_doomed("BT 39.4℃、HR 15", &ev));
+        assert!(!unfinished_is_doomed("BT 39.4℃、HR 156、", &ev));
+        // 47.6 is settled (a unit follows) and not in the evidence.
+        assert!(unfinished_is_doomed("BT 47.6℃", &ev));
+        assert!(unfinished_is_doomed("入院歴 10年", &ev));
+    }
+
+    #[test]
+    fn an_early_stop_fills_in_the_evidence_the_model_did_not_reach() {
+        let ev = evidence(&["発熱は第3病日に解熱した。", "心嚢液なし。", "歩行は自立。"]);
+        let judge = SentenceJudge {
+            guard: None,
+            example_keys: Vec::new(),
+        };
+        let mut text = GroundedText::new(&ev);
+        text.push_sentence("発熱は第3病日に解熱した。", &ev, &judge);
+        assert!(!text.is_complete());
+        text.fill_from_evidence(&ev);
+        assert!(text.is_complete());
+        assert!(text.text.contains("心嚢液なし。"), "{}", text.text);
+        assert!(text.text.contains("歩行は自立。"), "{}", text.text);
+        // The rewritten sentence is not repeated; the copies are marked and sourced.
+        assert_eq!(text.text.matches("解熱").count(), 1, "{}", text.text);
+        assert_eq!(text.fallbacks.len(), 2);
+        assert_eq!(text.provenance.len(), 2);
+        let chars: Vec<char> = text.text.chars().collect();
+        for range in &text.fallbacks {
+            let copied: String = chars[range.clone()].iter().collect();
+            assert!(ev.items.iter().any(|i| i.text == copied), "{copied}");
+        }
+    }
+
+    #[test]
+    fn sentences_that_add_nothing_complete_a_section() {
+        let ev = evidence(&["心嚢液なし。", "歩行は自立。"]);
+        let judge = SentenceJudge {
+            guard: None,
+            example_keys: Vec::new(),
+        };
+        let mut text = GroundedText::new(&ev);
+        text.push_sentence("心嚢液なし。", &ev, &judge);
+        text.push_sentence("心嚢液なし。", &ev, &judge);
+        assert!(!text.is_complete(), "one repeat is not yet enough");
+        text.push_sentence("心嚢液なし。", &ev, &judge);
+        assert!(text.is_complete(), "two repeats in a row stop the model");
     }
 
     #[test]

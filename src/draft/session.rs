@@ -490,12 +490,15 @@ impl Driver {
                 text: primer.to_string(),
             });
         }
-        let (text, reason, timing) = match self.stream(index, &section.key, request, |_| {}) {
+        let (text, reason, timing) = match self.stream(index, &section.key, request, |_| true) {
             Streamed::Done {
                 text,
                 finish,
                 timing,
             } => (format!("{primer}{text}"), finish, timing),
+            Streamed::Enough { text, timing } => {
+                (format!("{primer}{text}"), FinishReason::Stop, timing)
+            }
             Streamed::Cancelled => return SectionOutcome::Cancelled,
             Streamed::Failed(e) => return SectionOutcome::Failed(e),
         };
@@ -520,13 +523,14 @@ impl Driver {
     }
 
     /// Sends one request to the engine and streams its text as `Token` events (each piece
-    /// also to `on_piece`) until it ends.
+    /// also to `on_piece`, which returns false to stop the model: it has what it needs)
+    /// until it ends.
     fn stream(
         &self,
         index: usize,
         key: &str,
         request: GenerateRequest,
-        mut on_piece: impl FnMut(&str),
+        mut on_piece: impl FnMut(&str) -> bool,
     ) -> Streamed {
         let Some(engine) = &self.engine else {
             return Streamed::Failed(crate::llm::LlmError::NotLoaded.to_string());
@@ -542,16 +546,24 @@ impl Driver {
         let mut text = String::new();
         let mut timing: Option<Timing> = None;
         let mut finish = None;
+        let mut enough = false;
         while let Some(event) = events.blocking_recv() {
             match event {
                 EngineEvent::Token { text: piece, .. } => {
+                    if enough {
+                        continue; // asked to stop: what is still on its way is not drafted
+                    }
                     text.push_str(&piece);
-                    on_piece(&piece);
+                    let go_on = on_piece(&piece);
                     self.emit(DraftEvent::Token {
                         index,
                         key: key.to_string(),
                         text: piece,
                     });
+                    if !go_on {
+                        enough = true;
+                        handle.cancel();
+                    }
                 }
                 EngineEvent::Timing { timing: t, .. } => timing = Some(t),
                 EngineEvent::Retrying { message, .. } => self.emit(DraftEvent::Notice { message }),
@@ -567,7 +579,11 @@ impl Driver {
             *current = None;
         }
         match finish {
-            Some(FinishReason::Cancelled) => Streamed::Cancelled,
+            // The user's cancel wins over a stop asked by `on_piece`.
+            Some(FinishReason::Cancelled) if !enough || self.cancel.is_cancelled() => {
+                Streamed::Cancelled
+            }
+            Some(_) if enough => Streamed::Enough { text, timing },
             None => Streamed::Failed(crate::llm::LlmError::EngineStopped.to_string()),
             Some(finish) => Streamed::Done {
                 text,
@@ -653,16 +669,28 @@ impl Driver {
             for sentence in grounded::take_sentences(&mut pending) {
                 assembled.push_sentence(&sentence, evidence, judge);
             }
+            if grounded::unfinished_is_doomed(&pending, evidence) {
+                // Rejected however it ends: replaced by its evidence now, and the model
+                // stopped (what follows a run-on list of invented values is more of it).
+                assembled.push_sentence(&std::mem::take(&mut pending), evidence, judge);
+                return false;
+            }
+            // Stopped once more text cannot change the section (the evidence is all in).
+            !assembled.is_complete()
         });
-        let (finish, timing) = match streamed {
-            Streamed::Done { finish, timing, .. } => (finish, timing),
+        let (finish, timing, stopped_early) = match streamed {
+            Streamed::Done { finish, timing, .. } => (finish, timing, false),
+            Streamed::Enough { timing, .. } => (FinishReason::Stop, timing, true),
             Streamed::Cancelled => return SectionOutcome::Cancelled,
             Streamed::Failed(e) => return SectionOutcome::Failed(e),
         };
         // The unfinished last sentence is judged too, unless the model was cut short in it.
-        if finish != FinishReason::MaxTokens {
+        if finish != FinishReason::MaxTokens && !stopped_early {
             let rest = std::mem::take(&mut pending);
             assembled.push_sentence(&rest, evidence, judge);
+        }
+        if stopped_early {
+            assembled.fill_from_evidence(evidence);
         }
         if assembled.text.is_empty() {
             // Nothing usable: the evidence as it is.
@@ -698,6 +726,11 @@ enum Streamed {
     Done {
         text: String,
         finish: FinishReason,
+        timing: Option<Timing>,
+    },
+    /// The caller had what it needed and stopped the model (not the user's cancel).
+    Enough {
+        text: String,
         timing: Option<Timing>,
     },
     Cancelled,
