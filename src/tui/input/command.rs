@@ -5,10 +5,10 @@
 //! status bar all come from these rows. Adding a command: one row here, its handling in
 //! `update`.
 
-/// Where a command is used: the groups of the help overlay (in [`Context::ALL`] order), and
-/// the status bar's contexts (every one but [`Context::Global`]).
+/// Where a command is used: the groups of the help overlay (in [`CommandContext::ALL`]
+/// order), and the status bar's contexts (every one but [`CommandContext::Global`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Context {
+pub enum CommandContext {
     /// The help overlay itself.
     Help,
     /// The queue pane (the patient list).
@@ -27,30 +27,30 @@ pub enum Context {
     Global,
 }
 
-impl Context {
+impl CommandContext {
     /// Every context, in the order the help lists them.
-    pub const ALL: [Context; 8] = [
-        Context::Help,
-        Context::Queue,
-        Context::Chart,
-        Context::Draft,
-        Context::Review,
-        Context::Signed,
-        Context::Metrics,
-        Context::Global,
+    pub const ALL: [CommandContext; 8] = [
+        CommandContext::Help,
+        CommandContext::Queue,
+        CommandContext::Chart,
+        CommandContext::Draft,
+        CommandContext::Review,
+        CommandContext::Signed,
+        CommandContext::Metrics,
+        CommandContext::Global,
     ];
 
     /// The help's name for the commands of this context (a word or two: it is a column).
     pub fn title(self) -> &'static str {
         match self {
-            Context::Help => "ヘルプ",
-            Context::Queue => "キュー",
-            Context::Chart => "カルテ",
-            Context::Draft => "下書き",
-            Context::Review => "確認・署名",
-            Context::Signed => "署名済み",
-            Context::Metrics => "計測",
-            Context::Global => "全体",
+            CommandContext::Help => "ヘルプ",
+            CommandContext::Queue => "キュー",
+            CommandContext::Chart => "カルテ",
+            CommandContext::Draft => "下書き",
+            CommandContext::Review => "確認・署名",
+            CommandContext::Signed => "署名済み",
+            CommandContext::Metrics => "計測",
+            CommandContext::Global => "全体",
         }
     }
 }
@@ -59,7 +59,7 @@ impl Context {
 /// to right by `rank`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hint {
-    pub context: Context,
+    pub context: CommandContext,
     pub rank: u8,
     pub label: &'static str,
 }
@@ -107,9 +107,9 @@ macro_rules! commands {
             }
 
             /// The context the help lists the command under.
-            pub fn context(self) -> Context {
+            pub fn context(self) -> CommandContext {
                 match self {
-                    $(Command::$variant => Context::$context,)*
+                    $(Command::$variant => CommandContext::$context,)*
                 }
             }
 
@@ -124,7 +124,7 @@ macro_rules! commands {
             pub fn hints(self) -> &'static [Hint] {
                 match self {
                     $(Command::$variant => &[$($(
-                        Hint { context: Context::$hint_context, rank: $rank, label: $label },
+                        Hint { context: CommandContext::$hint_context, rank: $rank, label: $label },
                     )*)?],)*
                 }
             }
@@ -228,9 +228,9 @@ commands! {
         hints [Metrics 3 "終了", Queue 6 "終了", Chart 6 "終了", Draft 8 "終了", Review 11 "終了", Signed 8 "終了"];
 }
 
-/// The help's groups: each context (in [`Context::ALL`] order) with its commands.
-pub fn help_groups() -> Vec<(Context, Vec<Command>)> {
-    Context::ALL
+/// The help's groups: each context (in [`CommandContext::ALL`] order) with its commands.
+pub fn help_groups() -> Vec<(CommandContext, Vec<Command>)> {
+    CommandContext::ALL
         .into_iter()
         .map(|context| {
             let commands = Command::ALL
@@ -239,12 +239,12 @@ pub fn help_groups() -> Vec<(Context, Vec<Command>)> {
                 .collect();
             (context, commands)
         })
-        .filter(|(_, commands): &(Context, Vec<Command>)| !commands.is_empty())
+        .filter(|(_, commands): &(CommandContext, Vec<Command>)| !commands.is_empty())
         .collect()
 }
 
 /// The status bar's hints in `context`, left to right: each command with its label.
-pub fn status_hints(context: Context) -> Vec<(Command, &'static str)> {
+pub fn status_hints(context: CommandContext) -> Vec<(Command, &'static str)> {
     let mut hints: Vec<(u8, Command, &'static str)> = Command::ALL
         .into_iter()
         .flat_map(|command| {
@@ -317,7 +317,7 @@ mod tests {
 
     #[test]
     fn status_hints_have_one_place_each_per_context() {
-        for context in Context::ALL {
+        for context in CommandContext::ALL {
             let mut ranks = BTreeSet::new();
             for command in Command::ALL {
                 for hint in command.hints().iter().filter(|h| h.context == context) {
@@ -331,13 +331,16 @@ mod tests {
             }
         }
         assert!(
-            status_hints(Context::Global).is_empty(),
+            status_hints(CommandContext::Global).is_empty(),
             "no such status bar"
         );
         // The labels differ by context where the command does something different there.
-        assert_eq!(status_hints(Context::Queue)[0], (Command::MoveDown, "移動"));
         assert_eq!(
-            status_hints(Context::Chart)[0],
+            status_hints(CommandContext::Queue)[0],
+            (Command::MoveDown, "移動")
+        );
+        assert_eq!(
+            status_hints(CommandContext::Chart)[0],
             (Command::MoveDown, "スクロール")
         );
         assert_eq!(Command::MoveDown.partner(), Some(Command::MoveUp));

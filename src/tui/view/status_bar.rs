@@ -1,7 +1,7 @@
 //! The bottom line: the keys that matter now (the command table's hints for the current
 //! context, with the keys of the active keymap) and the latest message.
 
-use crate::tui::input::command::{status_hints, Command, Context};
+use crate::tui::input::command::{status_hints, Command, CommandContext};
 use crate::tui::state::app::{App, Pane, Screen};
 use crate::tui::view::text;
 use crate::tui::view::theme::UiPart;
@@ -10,20 +10,22 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 /// The context whose hints the status bar shows.
-fn context(app: &App) -> Context {
+fn context(app: &App) -> CommandContext {
     if app.help_open {
-        Context::Help
+        CommandContext::Help
     } else if app.screen == Screen::Metrics {
-        Context::Metrics
+        CommandContext::Metrics
     } else {
         match app.focus {
-            Pane::Queue => Context::Queue,
-            Pane::Chart => Context::Chart,
-            Pane::Draft if crate::tui::view::guard_panel::current_is_signed(app) => Context::Signed,
-            Pane::Draft if app.current_edit().is_some_and(|e| e.editor.is_some()) => {
-                Context::Review
+            Pane::Queue => CommandContext::Queue,
+            Pane::Chart => CommandContext::Chart,
+            Pane::Draft if crate::tui::view::guard_panel::current_is_signed(app) => {
+                CommandContext::Signed
             }
-            Pane::Draft => Context::Draft,
+            Pane::Draft if app.current_edit().is_some_and(|e| e.editor.is_some()) => {
+                CommandContext::Review
+            }
+            Pane::Draft => CommandContext::Draft,
         }
     }
 }
