@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may (Cargo.toml [lints])
 
 mod metrics_common;
+mod tui_support;
 
 use karte::metrics::{load_report, PseudonymKey, ReportOptions};
 use ratatui::backend::TestBackend;
@@ -23,19 +24,12 @@ fn metrics_tab_shows_reduction_bars_and_distribution() {
     terminal
         .draw(|frame| karte::tui::draw_metrics_tab(frame, frame.area(), &report))
         .unwrap();
-    let buffer = terminal.backend().buffer();
-    let screen: String = (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect::<String>()
-                + "\n"
-        })
-        .collect();
+    // Read as it looks on screen: a wide character once.
+    let screen = tui_support::screen(terminal.backend().buffer());
     // 1 - 320/600 = 46.7 %
     assert!(screen.contains("46.7%"), "{screen}");
-    assert!(screen.contains("Median active time"), "{screen}");
-    assert!(screen.contains("Distribution of active time"), "{screen}");
+    assert!(screen.contains("実作業時間の中央値"), "{screen}");
+    assert!(screen.contains("実作業時間の分布"), "{screen}");
     assert!(
         screen.contains("600") && screen.contains("320"),
         "bar values:\n{screen}"
@@ -65,10 +59,7 @@ fn metrics_tab_shows_reduction_bars_and_distribution() {
     terminal
         .draw(|frame| karte::tui::draw_metrics_message(frame, frame.area(), &error.to_string()))
         .unwrap();
-    let buffer = terminal.backend().buffer();
-    let first_line: String = (0..buffer.area.width)
-        .map(|x| buffer[(x, 1)].symbol().to_string())
-        .collect();
+    let first_line = tui_support::row_text(terminal.backend().buffer(), 1);
     assert!(
         first_line.contains("no metrics recorded yet"),
         "{first_line}"

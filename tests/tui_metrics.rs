@@ -503,8 +503,12 @@ fn a_session_is_recorded_in_the_metrics_db_and_reported() {
     assert!(draw(&screen_app).join("\n").contains("読み込み中"));
     update(&mut screen_app, Action::MetricsLoaded(Ok(Arc::new(report))));
     let shown = draw(&screen_app).join("\n");
-    assert!(shown.contains("Median active time"), "{shown}");
-    assert!(shown.contains("Distribution of active time"), "{shown}");
+    assert!(shown.contains("実作業時間の中央値"), "{shown}");
+    assert!(shown.contains("実作業時間の分布"), "{shown}");
+    assert!(
+        shown.contains("紹介状"),
+        "the document type in Japanese: {shown}"
+    );
 }
 
 #[test]

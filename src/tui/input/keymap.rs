@@ -8,54 +8,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-/// The built-in bindings, as key strings (the same syntax users write).
-pub const DEFAULT_KEYS: [(Command, &str); 44] = [
-    (Command::MoveDown, "j down"),
-    (Command::MoveUp, "k up"),
-    (Command::PageDown, "pagedown ctrl-d"),
-    (Command::PageUp, "pageup ctrl-u"),
-    (Command::GoTop, "g home"),
-    (Command::GoBottom, "G end"),
-    (Command::FocusNext, "tab"),
-    (Command::FocusPrev, "shift-tab"),
-    (Command::Open, "enter"),
-    (Command::Back, "esc"),
-    (Command::NextTab, "] right"),
-    (Command::PrevTab, "[ left"),
-    (Command::ShowNotes, "1"),
-    (Command::ShowLabs, "2"),
-    (Command::ShowPrescriptions, "3"),
-    (Command::GenerateDraft, "d"),
-    (Command::CancelDraft, "x"),
-    (Command::EditDraft, "i e"),
-    (Command::NewDocument, "n"),
-    (Command::AcceptSection, "a"),
-    (Command::RevertSection, "u"),
-    (Command::RegenerateSection, "R"),
-    (Command::CycleSectionMode, "M"),
-    (Command::ShowEvidence, "v"),
-    (Command::TakeOverLock, "T"),
-    (Command::ToggleGuardPanel, "p"),
-    (Command::NextFlag, "f"),
-    (Command::PrevFlag, "F"),
-    (Command::JumpToSource, "o"),
-    (Command::AcknowledgeFlag, "c"),
-    (Command::Sign, "s"),
-    (Command::Amend, "A"),
-    (Command::ExportText, "E"),
-    (Command::ExportFhir, "X"),
-    (Command::ExportPdf, "P"),
-    (Command::CopyToClipboard, "y"),
-    (Command::ToggleSummary, "S"),
-    (Command::ToggleHighlights, "h"),
-    (Command::NextEntity, "."),
-    (Command::PrevEntity, ","),
-    (Command::ShowMetrics, "m"),
-    (Command::Rescan, "r ctrl-r"),
-    (Command::ToggleHelp, "? f1"),
-    (Command::Quit, "q ctrl-c"),
-];
-
 /// One key with its modifiers, normalized so that a config string and a terminal event
 /// for the same key compare equal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -241,11 +193,12 @@ impl Keymap {
                 }
             }
         }
-        for (command, default) in DEFAULT_KEYS {
+        // The built-in bindings: each command's default keys from the command table.
+        for command in Command::ALL {
             if user_bindings.iter().any(|(c, _)| *c == command) {
                 continue;
             }
-            let keys = parse_keys(command, default)?
+            let keys = parse_keys(command, command.default_keys())?
                 .into_iter()
                 .filter(|k| !user_keys.contains_key(k))
                 .collect();

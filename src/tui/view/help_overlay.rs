@@ -1,7 +1,8 @@
-//! `?`: every command with its keys, generated from the active keymap (so user overrides
-//! show up), scrollable when the terminal is short.
+//! `?`: every command with its keys, grouped by the context it is used in (the command
+//! table's rows), keys from the active keymap (so user overrides show up), scrollable when
+//! the terminal is short.
 
-use crate::tui::input::command::Command;
+use crate::tui::input::command::{help_groups, Command};
 use crate::tui::state::app::App;
 use crate::tui::view::text;
 use crate::tui::view::theme::UiPart;
@@ -14,7 +15,11 @@ const KEYS_COLUMN: usize = 20;
 /// The config name column (what to write under `[keys]`) shows from this body width on.
 const NAME_COLUMN: usize = 19;
 const NAMES_MIN_WIDTH: usize = 80;
-const MAX_WIDTH: u16 = 104;
+/// From this body width on, the context is a column of its own (else a heading line).
+const CONTEXT_COLUMN: usize = 10;
+const CONTEXT_COLUMN_MIN_WIDTH: usize = 100;
+/// Wide enough for the longest description between the columns.
+const MAX_WIDTH: u16 = 116;
 
 /// Where the overlay goes on a screen of `area`.
 pub fn help_area(area: Rect, line_count: usize) -> Rect {
@@ -44,29 +49,52 @@ pub fn help_width(area: Rect) -> usize {
 /// Every line of the help, for a body `width` cells wide.
 pub fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let theme = &app.theme;
+    // Wide: the context in a column, named on its first row; else a heading line above.
+    let context_column = width >= CONTEXT_COLUMN_MIN_WIDTH;
+    let context_width = if context_column {
+        CONTEXT_COLUMN + 1
+    } else {
+        0
+    };
+    let show_name = width >= NAMES_MIN_WIDTH;
+    let name_width = if show_name { NAME_COLUMN + 1 } else { 0 };
+    let description_width = width.saturating_sub(context_width + KEYS_COLUMN + 1 + name_width);
     let mut lines = Vec::new();
-    for command in Command::ALL {
-        let keys = app.keymap.describe_keys(command);
-        let keys = if keys.is_empty() {
-            "(なし)".to_string()
-        } else {
-            keys
-        };
-        let show_name = width >= NAMES_MIN_WIDTH;
-        let name_width = if show_name { NAME_COLUMN + 1 } else { 0 };
-        let description_width = width.saturating_sub(KEYS_COLUMN + 1 + name_width);
-        let mut spans = vec![
-            Span::styled(text::fit(&keys, KEYS_COLUMN), theme.ui(UiPart::HelpKey)),
-            Span::raw(" "),
-            Span::raw(text::fit(command.description(), description_width)),
-        ];
-        if show_name {
-            spans.push(Span::styled(
-                text::fit_right(command.name(), name_width),
+    for (context, commands) in help_groups() {
+        if !context_column {
+            lines.push(Line::styled(
+                format!("{}:", context.title()),
                 theme.ui(UiPart::Muted),
             ));
         }
-        lines.push(Line::from(spans));
+        for (row, command) in commands.into_iter().enumerate() {
+            let keys = app.keymap.describe_keys(command);
+            let keys = if keys.is_empty() {
+                "(なし)".to_string()
+            } else {
+                keys
+            };
+            let mut spans = Vec::new();
+            if context_column {
+                let title = if row == 0 { context.title() } else { "" };
+                spans.push(Span::styled(
+                    text::fit(title, context_width),
+                    theme.ui(UiPart::Muted),
+                ));
+            }
+            spans.extend([
+                Span::styled(text::fit(&keys, KEYS_COLUMN), theme.ui(UiPart::HelpKey)),
+                Span::raw(" "),
+                Span::raw(text::fit(command.description(), description_width)),
+            ]);
+            if show_name {
+                spans.push(Span::styled(
+                    text::fit_right(command.name(), name_width),
+                    theme.ui(UiPart::Muted),
+                ));
+            }
+            lines.push(Line::from(spans));
+        }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
@@ -75,9 +103,13 @@ pub fn help_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     ));
     for (keys, what) in crate::tui::input::edit_keys::EDIT_KEY_HELP {
         lines.push(Line::from(vec![
+            Span::raw(" ".repeat(context_width)),
             Span::styled(text::fit(keys, KEYS_COLUMN), theme.ui(UiPart::HelpKey)),
             Span::raw(" "),
-            Span::raw(text::fit(what, width.saturating_sub(KEYS_COLUMN + 1))),
+            Span::raw(text::fit(
+                what,
+                width.saturating_sub(context_width + KEYS_COLUMN + 1),
+            )),
         ]));
     }
     lines.push(Line::raw(""));

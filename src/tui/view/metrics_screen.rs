@@ -1,7 +1,9 @@
 //! The Metrics tab: the same report as `karte report`, drawn with ratatui charts — median
 //! active time per document type and arm (bar chart) and the distribution of active times
-//! per arm (histogram as a bar-type chart).
+//! per arm (histogram as a bar-type chart). Labels are Japanese; the arm names (`manual`,
+//! `assisted`) stay verbatim, as in the study config and the status bar.
 
+use crate::draft::DocumentKind;
 use crate::metrics::report::{Report, ALL_DOC_TYPES};
 use crate::metrics::Arm;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -17,6 +19,8 @@ const MANUAL: Color = Color::Blue;
 const ASSISTED: Color = Color::Magenta;
 const OTHER: Color = Color::Gray;
 const BINS: usize = 12;
+/// The screen's title.
+const TITLE: &str = " 計測結果 (Metrics) ";
 
 fn arm_color(arm: Option<Arm>) -> Color {
     match arm {
@@ -27,7 +31,16 @@ fn arm_color(arm: Option<Arm>) -> Color {
 }
 
 fn arm_label(arm: Option<Arm>) -> &'static str {
-    arm.map_or("none", |a| a.name())
+    arm.map_or("群なし", |a| a.name())
+}
+
+/// A document type as clinicians call it (`all` is every type); an unknown one verbatim.
+fn doc_type_label(doc_type: &str) -> String {
+    if doc_type == ALL_DOC_TYPES {
+        return "全体".to_string();
+    }
+    DocumentKind::parse(doc_type)
+        .map_or_else(|| doc_type.to_string(), |k| k.heading(false).to_string())
 }
 
 fn arms_present(report: &Report) -> Vec<Option<Arm>> {
@@ -56,7 +69,7 @@ pub fn draw_metrics_message(frame: &mut Frame, area: Rect, message: &str) {
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(ratatui::widgets::Wrap { trim: false })
-            .block(Block::bordered().title(" Metrics ")),
+            .block(Block::bordered().title(TITLE)),
         area,
     );
 }
@@ -66,20 +79,24 @@ fn summary(report: &Report) -> Paragraph<'static> {
         Some(reduction) => {
             let ci = reduction
                 .ci
-                .map_or(String::from("CI needs ≥ 2 per arm"), |ci| {
-                    format!("95% CI {:.1}% to {:.1}%", ci.low * 100.0, ci.high * 100.0)
+                .map_or(String::from("信頼区間は各群 2 件から"), |ci| {
+                    format!(
+                        "95% 信頼区間 {:.1}%〜{:.1}%",
+                        ci.low * 100.0,
+                        ci.high * 100.0
+                    )
                 });
             format!(
-                "Active time reduction (assisted vs manual, means): {:.1}% ({ci}; n = {} manual, {} assisted)",
+                "実作業時間の短縮 (assisted 対 manual、平均): {:.1}% ({ci}、n = manual {} 件・assisted {} 件)",
                 reduction.of_means * 100.0,
                 reduction.n_manual,
                 reduction.n_assisted
             )
         }
-        None => "Reduction: needs signed documents in both arms".to_string(),
+        None => "短縮率: 両群 (manual・assisted) に署名済みの文書が要ります".to_string(),
     };
     let scope = format!(
-        "{} signed documents, {} unsigned; idle threshold {} s{}",
+        "署名済み {} 件、未署名 {} 件、無操作 {} 秒で中断とみなす{}",
         report.documents.len(),
         report.unsigned_documents,
         report.options.idle_threshold_secs,
@@ -87,11 +104,11 @@ fn summary(report: &Report) -> Paragraph<'static> {
             .options
             .study
             .as_deref()
-            .map(|s| format!("; study {s}"))
+            .map(|s| format!("、試験 {s}"))
             .unwrap_or_default()
     );
     Paragraph::new(vec![Line::from(headline).bold(), Line::from(scope)])
-        .block(Block::bordered().title(" Metrics "))
+        .block(Block::bordered().title(TITLE))
 }
 
 fn median_bars(report: &Report) -> BarChart<'static> {
@@ -105,7 +122,7 @@ fn median_bars(report: &Report) -> BarChart<'static> {
     doc_types.dedup();
     doc_types.push(ALL_DOC_TYPES);
     let mut chart = BarChart::default()
-        .block(Block::bordered().title(" Median active time (s) per document type "))
+        .block(Block::bordered().title(" 文書種別ごとの実作業時間の中央値 (秒) "))
         .bar_width(8)
         .bar_gap(1)
         .group_gap(3);
@@ -123,7 +140,7 @@ fn median_bars(report: &Report) -> BarChart<'static> {
             })
             .collect();
         if !bars.is_empty() {
-            chart = chart.data(BarGroup::new(bars).label(Line::from(doc_type.to_string())));
+            chart = chart.data(BarGroup::new(bars).label(Line::from(doc_type_label(doc_type))));
         }
     }
     chart
@@ -179,22 +196,34 @@ fn draw_histogram(frame: &mut Frame, area: Rect, report: &Report) {
         })
         .collect();
     let chart = Chart::new(datasets)
-        .block(Block::bordered().title(" Distribution of active time (documents per bin) "))
-        .x_axis(
-            Axis::default()
-                .title("active s")
-                .bounds([0.0, x_max])
-                .labels([
-                    "0".to_string(),
-                    format!("{:.0}", x_max / 2.0),
-                    format!("{x_max:.0}"),
-                ]),
-        )
+        .block(Block::bordered().title(" 実作業時間の分布 (区間ごとの文書数) "))
+        .x_axis(Axis::default().title("秒").bounds([0.0, x_max]).labels([
+            "0".to_string(),
+            format!("{:.0}", x_max / 2.0),
+            format!("{x_max:.0}"),
+        ]))
         .y_axis(
             Axis::default()
-                .title("docs")
+                .title("件")
                 .bounds([0.0, y_max])
                 .labels(["0".to_string(), format!("{y_max:.0}")]),
         );
     frame.render_widget(chart, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_types_show_as_clinicians_call_them() {
+        assert_eq!(doc_type_label(DocumentKind::Referral.key()), "紹介状");
+        assert_eq!(
+            doc_type_label(DocumentKind::Discharge.key()),
+            "退院サマリー"
+        );
+        assert_eq!(doc_type_label(ALL_DOC_TYPES), "全体");
+        assert_eq!(doc_type_label("referral_letter"), "referral_letter");
+        assert_eq!(arm_label(None), "群なし");
+    }
 }

@@ -65,9 +65,11 @@ pub fn view(app: &App, frame: &mut Frame) {
         match &app.metrics {
             MetricsView::Loading => draw_metrics_message(frame, body, "計測データを読み込み中…"),
             MetricsView::Ready(report) => draw_metrics_tab(frame, body, report),
-            MetricsView::Unavailable(message) => {
-                draw_metrics_message(frame, body, &text::safe(message))
-            }
+            MetricsView::Unavailable(message) => draw_metrics_message(
+                frame,
+                body,
+                &format!("計測結果を表示できません。\n詳細: {}", text::safe(message)),
+            ),
         }
         status_bar::draw(app, frame, panes.status);
         if app.help_open {

@@ -1,6 +1,7 @@
-//! The bottom line: the keys that matter now (from the keymap) and the latest message.
+//! The bottom line: the keys that matter now (the command table's hints for the current
+//! context, with the keys of the active keymap) and the latest message.
 
-use crate::tui::input::command::Command;
+use crate::tui::input::command::{status_hints, Command, CommandContext};
 use crate::tui::state::app::{App, Pane, Screen};
 use crate::tui::view::text;
 use crate::tui::view::theme::UiPart;
@@ -8,71 +9,24 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
-/// The hints for the current context: commands whose first keys are shown, and a label.
-fn hints(app: &App) -> Vec<(&'static [Command], &'static str)> {
+/// The context whose hints the status bar shows.
+fn context(app: &App) -> CommandContext {
     if app.help_open {
-        return vec![
-            (&[Command::ToggleHelp], "閉じる"),
-            (&[Command::MoveDown, Command::MoveUp], "スクロール"),
-        ];
-    }
-    if app.screen == Screen::Metrics {
-        return vec![
-            (&[Command::ShowMetrics], "閉じる"),
-            (&[Command::ToggleHelp], "ヘルプ"),
-            (&[Command::Quit], "終了"),
-        ];
-    }
-    match app.focus {
-        Pane::Queue => vec![
-            (&[Command::MoveDown, Command::MoveUp], "移動"),
-            (&[Command::Open], "開く"),
-            (&[Command::FocusNext], "ペイン"),
-            (&[Command::GenerateDraft], "下書き"),
-            (&[Command::ToggleHelp], "ヘルプ"),
-            (&[Command::Quit], "終了"),
-        ],
-        Pane::Chart => vec![
-            (&[Command::MoveDown, Command::MoveUp], "スクロール"),
-            (&[Command::NextTab], "タブ"),
-            (&[Command::FocusNext], "ペイン"),
-            (&[Command::Back], "キュー"),
-            (&[Command::ToggleHelp], "ヘルプ"),
-            (&[Command::Quit], "終了"),
-        ],
-        Pane::Draft if crate::tui::view::guard_panel::current_is_signed(app) => vec![
-            (&[Command::ExportText], "テキスト出力"),
-            (&[Command::ExportFhir], "FHIR出力"),
-            (&[Command::ExportPdf], "PDF出力"),
-            (&[Command::CopyToClipboard], "コピー"),
-            (&[Command::Amend], "修正版"),
-            (&[Command::NextTab], "文書"),
-            (&[Command::Back], "キュー"),
-            (&[Command::Quit], "終了"),
-        ],
-        Pane::Draft if app.current_edit().is_some_and(|e| e.editor.is_some()) => vec![
-            (&[Command::EditDraft], "編集"),
-            (&[Command::NextFlag], "指摘"),
-            (&[Command::AcknowledgeFlag], "確認"),
-            (&[Command::Sign], "署名"),
-            (&[Command::ToggleGuardPanel], "照合"),
-            (&[Command::AcceptSection], "確認済"),
-            (&[Command::RevertSection], "AI版に戻す"),
-            (&[Command::RegenerateSection], "再生成"),
-            (&[Command::MoveDown, Command::MoveUp], "スクロール"),
-            (&[Command::Back], "キュー"),
-            (&[Command::Quit], "終了"),
-        ],
-        Pane::Draft => vec![
-            (&[Command::MoveDown, Command::MoveUp], "スクロール"),
-            (&[Command::NextTab], "文書"),
-            (&[Command::GenerateDraft], "生成"),
-            (&[Command::NewDocument], "空の様式"),
-            (&[Command::EditDraft], "編集"),
-            (&[Command::Back], "キュー"),
-            (&[Command::ToggleHelp], "ヘルプ"),
-            (&[Command::Quit], "終了"),
-        ],
+        CommandContext::Help
+    } else if app.screen == Screen::Metrics {
+        CommandContext::Metrics
+    } else {
+        match app.focus {
+            Pane::Queue => CommandContext::Queue,
+            Pane::Chart => CommandContext::Chart,
+            Pane::Draft if crate::tui::view::guard_panel::current_is_signed(app) => {
+                CommandContext::Signed
+            }
+            Pane::Draft if app.current_edit().is_some_and(|e| e.editor.is_some()) => {
+                CommandContext::Review
+            }
+            Pane::Draft => CommandContext::Draft,
+        }
     }
 }
 
@@ -155,17 +109,18 @@ pub fn draw(app: &App, frame: &mut Frame, rect: Rect) {
     let keymap_hints = if fixed.is_some() {
         Vec::new()
     } else {
-        hints(app)
+        status_hints(context(app))
     };
     let generation_refused = crate::tui::state::study_arms::generation_refused_on_screen(app);
-    for (commands, label) in keymap_hints {
+    for (command, label) in keymap_hints {
         // Offer only what the study arm allows.
-        if generation_refused && commands.contains(&Command::GenerateDraft) {
+        if generation_refused && command == Command::GenerateDraft {
             continue;
         }
-        let keys: Vec<String> = commands
-            .iter()
-            .filter_map(|c| app.keymap.keys_for(*c).first().map(ToString::to_string))
+        // The first key the user's keymap gives the command (and its partner: `j/k`).
+        let keys: Vec<String> = std::iter::once(command)
+            .chain(command.partner())
+            .filter_map(|c| app.keymap.keys_for(c).first().map(ToString::to_string))
             .collect();
         if keys.is_empty() {
             continue;
