@@ -5,6 +5,7 @@
 
 use super::review::{current_key, fresh, key_hint};
 use crate::export::document_text;
+use crate::export::Format;
 use crate::review::{GuardItem, GuardReport};
 use crate::store::{SectionText, SignedDocument};
 use crate::tui::action::Effect;
@@ -13,7 +14,6 @@ use crate::tui::state::app::App;
 use crate::tui::state::document_edit::{from_store, Access};
 use crate::tui::state::document_state::DocumentState;
 use crate::tui::state::review::{DocKey, SignPrompt, SignState};
-use crate::tui::workers::review::ExportFormat;
 use std::collections::BTreeSet;
 
 /// `s`: sign the current document, after the guard allows it and the clinician confirms.
@@ -295,7 +295,7 @@ fn signed_here(app: &mut App) -> Option<(std::sync::Arc<crate::chart::Chart>, Si
 }
 
 /// `E` / `X`: write the signed document into the data dir's `exports/`.
-pub(super) fn export(app: &mut App, format: ExportFormat) -> Vec<Effect> {
+pub(super) fn export(app: &mut App, format: Format) -> Vec<Effect> {
     let Some((chart, signed)) = signed_here(app) else {
         return Vec::new();
     };
