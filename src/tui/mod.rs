@@ -41,7 +41,7 @@ pub use view::text;
 pub use view::theme::{EntityKind, Theme, UiPart};
 pub use view::view;
 pub use workers::document::DocumentService;
-pub use workers::draft::{section_sources, SessionDraftService};
+pub use workers::draft::{section_sources, DraftWorker};
 pub use workers::guard::{GuardRequest, GuardRunner};
 pub use workers::metrics_hooks::{events_for, BeforeAction, EventTarget, HookState, MetricsHooks};
 /// The disk side of reviewing (sign, acknowledge, export), as the event loop calls it.

@@ -88,7 +88,7 @@ pub fn provenance_event(event: &draft::DraftEvent) -> Option<DraftEvent> {
     }
 }
 
-pub struct SessionDraftService {
+pub struct DraftWorker {
     engine: Arc<Engine>,
     /// Where user templates override the built-in ones (`<config_dir>/templates/`).
     config_dir: PathBuf,
@@ -105,7 +105,7 @@ pub struct SessionDraftService {
     pipeline: Arc<OnceLock<Arc<Pipeline>>>,
 }
 
-impl SessionDraftService {
+impl DraftWorker {
     pub fn new(engine: Arc<Engine>, config_dir: PathBuf, sampling: Sampling) -> Self {
         Self {
             engine,
@@ -158,7 +158,7 @@ impl SessionDraftService {
     }
 }
 
-impl DraftService for SessionDraftService {
+impl DraftService for DraftWorker {
     fn generate(&mut self, chart: Arc<Chart>, document: DocumentKind, actions: ActionSender) {
         let chart_id = chart.id.clone();
         let send = |event: DraftEvent| {
@@ -331,7 +331,7 @@ mod tests {
         let sampling = ModelManifest::default_model().sampling_defaults();
         let config_dir = tempfile::tempdir().unwrap();
         let mut service =
-            SessionDraftService::new(Arc::new(engine), config_dir.path().to_path_buf(), sampling)
+            DraftWorker::new(Arc::new(engine), config_dir.path().to_path_buf(), sampling)
                 .with_max_tokens(Some(12));
         let path =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/01-naika-pneumonia.json");
