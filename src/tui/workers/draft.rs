@@ -6,7 +6,7 @@ use crate::draft::{self, DocumentTemplate, DraftMode, DraftRequest, DraftSession
 use crate::llm::{Engine, Sampling};
 use crate::nlp::Pipeline;
 use crate::tui::action::Action;
-use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::document_state::{DocRef, DocumentKind};
 use crate::tui::state::draft_view::{DraftEvent, SectionStart};
 use crate::tui::workers::{ActionSender, DraftService};
 use std::collections::HashMap;
@@ -96,7 +96,7 @@ pub struct DraftWorker {
     /// Caps every narrative section (tests); `None` uses the templates' limits.
     max_tokens: Option<usize>,
     /// The latest session per (chart id, document), kept so it can be cancelled.
-    sessions: HashMap<(String, DocumentKind), DraftSession>,
+    sessions: HashMap<DocRef, DraftSession>,
     /// How narrative sections are written unless the clinician chose otherwise (the model
     /// manifest's mode).
     mode: DraftMode,
@@ -224,13 +224,19 @@ impl DraftService for DraftWorker {
                 }
             }
         });
-        if let Some(previous) = self.sessions.insert((chart_id, document), session) {
+        if let Some(previous) = self
+            .sessions
+            .insert(DocRef::new(chart_id, document), session)
+        {
             previous.cancel();
         }
     }
 
     fn cancel(&mut self, chart_id: &str, document: DocumentKind) {
-        if let Some(session) = self.sessions.get(&(chart_id.to_string(), document)) {
+        if let Some(session) = self
+            .sessions
+            .get(&DocRef::new(chart_id.to_string(), document))
+        {
             session.cancel();
         }
     }
@@ -308,7 +314,10 @@ impl DraftService for DraftWorker {
             let _ = actions.send(answer(result));
         });
         // Kept so that cancelling the document also stops this.
-        if let Some(previous) = self.sessions.insert((chart.id.clone(), document), session) {
+        if let Some(previous) = self
+            .sessions
+            .insert(DocRef::new(chart.id.clone(), document), session)
+        {
             previous.cancel();
         }
     }

@@ -11,8 +11,7 @@ use crate::chart::Chart;
 use crate::nlp::Pipeline;
 use crate::review::{ChartIndex, ProvenanceGuard};
 use crate::tui::action::Action;
-use crate::tui::state::document_state::DocumentKind;
-use crate::tui::state::review::DocKey;
+use crate::tui::state::document_state::{DocRef, DocumentKind};
 use crate::tui::workers::inbox::{inbox, Inbox, InboxSender, Stopped};
 use crate::tui::workers::ActionSender;
 use std::collections::HashMap;
@@ -36,7 +35,7 @@ pub struct GuardRunner {
     pipeline: Arc<Pipeline>,
     /// Chart index by chart id, with the chart it was built from (a rescan rebuilds it).
     indexes: HashMap<String, (Arc<Chart>, Arc<ChartIndex>)>,
-    guards: HashMap<DocKey, ProvenanceGuard>,
+    guards: HashMap<DocRef, ProvenanceGuard>,
 }
 
 impl GuardRunner {
@@ -56,7 +55,7 @@ impl GuardRunner {
             sections,
             provenance,
         } = request;
-        let key = (chart.id.clone(), document);
+        let key = DocRef::new(chart.id.clone(), document);
         let current = self
             .indexes
             .get(&chart.id)
@@ -75,7 +74,7 @@ impl GuardRunner {
                 self.indexes
                     .insert(chart.id.clone(), (Arc::clone(&chart), Arc::clone(&index)));
                 for document in DocumentKind::ALL {
-                    self.guards.remove(&(chart.id.clone(), document));
+                    self.guards.remove(&DocRef::new(chart.id.clone(), document));
                 }
                 index
             }
@@ -100,7 +99,7 @@ impl GuardRunner {
         let report = guard.report();
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         Action::GuardChecked {
-            chart_id: key.0,
+            chart_id: key.chart_id,
             document,
             sections,
             report,
@@ -136,7 +135,7 @@ enum Work {
 
 /// The handle the event loop sends draft changes to; the thread owns a [`GuardRunner`].
 pub struct GuardWorker {
-    requests: InboxSender<DocKey, (Work, ActionSender)>,
+    requests: InboxSender<DocRef, (Work, ActionSender)>,
 }
 
 impl GuardWorker {
@@ -153,7 +152,7 @@ impl GuardWorker {
     /// Checks the request's text (answer: `Action::GuardChecked`); a newer request for the
     /// same document replaces this one while it waits.
     pub fn check(&self, request: GuardRequest, actions: ActionSender) {
-        let key = (request.chart.id.clone(), request.document);
+        let key = DocRef::new(request.chart.id.clone(), request.document);
         self.send(Some(key), Work::Check(request), actions);
     }
 
@@ -162,7 +161,7 @@ impl GuardWorker {
         self.send(None, Work::Summarize(chart), actions);
     }
 
-    fn send(&self, key: Option<DocKey>, work: Work, actions: ActionSender) {
+    fn send(&self, key: Option<DocRef>, work: Work, actions: ActionSender) {
         if let Err(Stopped { first: true }) = self.requests.send(key, (work, actions.clone())) {
             let _ = actions.send(Action::Status(
                 "照合処理が停止しています — karte を再起動してください".into(),
@@ -171,7 +170,7 @@ impl GuardWorker {
     }
 }
 
-fn run(pipeline: Receiver<Arc<Pipeline>>, inbox: Inbox<DocKey, (Work, ActionSender)>) {
+fn run(pipeline: Receiver<Arc<Pipeline>>, inbox: Inbox<DocRef, (Work, ActionSender)>) {
     let Ok(pipeline) = pipeline.recv() else {
         // The pipeline did not load (the entity worker said why). Say so once: repeating it
         // on every keystroke would hide every other status message.
