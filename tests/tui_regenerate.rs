@@ -9,7 +9,7 @@ use karte::paths::AppPaths;
 use karte::tui::Action;
 use karte::tui::DocumentKind;
 use karte::tui::DraftService;
-use karte::tui::SessionDraftService;
+use karte::tui::DraftWorker;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,9 +40,8 @@ async fn one_section_is_written_again_by_the_model() {
     let (engine, _load_events) = Engine::start(EngineConfig::new(model));
     let sampling = ModelManifest::default_model().sampling_defaults();
     let config_dir = tempfile::tempdir().unwrap();
-    let mut service =
-        SessionDraftService::new(Arc::new(engine), config_dir.path().to_path_buf(), sampling)
-            .with_max_tokens(Some(16));
+    let mut service = DraftWorker::new(Arc::new(engine), config_dir.path().to_path_buf(), sampling)
+        .with_max_tokens(Some(16));
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/01-naika-pneumonia.json");
     let chart = Arc::new(karte::chart::load(&path).unwrap());

@@ -23,7 +23,7 @@ use karte::tui::Keymap;
 use karte::tui::{editor_ranges, SignState};
 use karte::tui::{Action, Effect, QueueRow};
 use karte::tui::{BeforeAction, MetricsHooks};
-use karte::tui::{DocumentKind, DocumentState};
+use karte::tui::{DocRef, DocumentKind, DocumentState};
 use karte::tui::{DraftEvent, SectionStart};
 use karte::tui::{GuardRequest, GuardRunner};
 use karte::tui::{ModelState, ModelStatus};
@@ -305,7 +305,7 @@ fn guard_marks_panel_and_counts_at_80x24_and_200x50() {
         let dir = tempfile::tempdir().unwrap();
         let mut h = Harness::new(dir.path(), width, height);
         h.open_draft_with_injected_drug();
-        let key = (
+        let key = DocRef::new(
             h.app.selected_chart().unwrap().id.clone(),
             DocumentKind::Referral,
         );
@@ -423,7 +423,7 @@ fn signing_waits_for_the_acknowledgement_then_the_document_is_read_only_and_expo
     let mut h = Harness::new(dir.path(), 200, 50);
     h.open_draft_with_injected_drug();
     let chart = h.app.selected_chart().unwrap().clone();
-    let key = (chart.id.clone(), DocumentKind::Referral);
+    let key = DocRef::new(chart.id.clone(), DocumentKind::Referral);
 
     // Export and copy need a signed version; nothing is sent to the clipboard meanwhile.
     h.command(Command::ExportText);
@@ -465,13 +465,17 @@ fn signing_waits_for_the_acknowledgement_then_the_document_is_read_only_and_expo
     h.command(Command::Sign);
     assert!(h.app.review.sign_prompt.is_none(), "{}", h.status());
     h.docs
-        .session(&key.0, key.1)
+        .session(&key.chart_id, key.kind)
         .unwrap()
         .flush(std::time::Duration::from_secs(5))
         .unwrap();
-    let journaled = store::recover(&store::DocumentStore::new(h.docs.data_dir()), &key.0, key.1)
-        .unwrap()
-        .unwrap();
+    let journaled = store::recover(
+        &store::DocumentStore::new(h.docs.data_dir()),
+        &key.chart_id,
+        key.kind,
+    )
+    .unwrap()
+    .unwrap();
     assert!(
         journaled.state.acknowledged.is_empty(),
         "withdrawn in the journal too"
@@ -700,7 +704,7 @@ fn guard_latency_per_keystroke() {
     assert_eq!(guard_us.len(), typed.chars().count() - 1);
     // The guard's share of the UI thread's work per keystroke: reading the sections to
     // compare with what was sent, and the verdict marks drawn in the editor.
-    let key = (
+    let key = DocRef::new(
         h.app.selected_chart().unwrap().id.clone(),
         DocumentKind::Referral,
     );
@@ -709,7 +713,7 @@ fn guard_latency_per_keystroke() {
     for _ in 0..rounds {
         let edit = h.app.edits.get(&key).unwrap();
         let sections =
-            karte::tui::guard_sections(h.app.templates.get(key.1), Some(edit), None).unwrap();
+            karte::tui::guard_sections(h.app.templates.get(key.kind), Some(edit), None).unwrap();
         assert!(!sections.is_empty());
         assert!(!karte::tui::editor_marks(&h.app, edit).is_empty());
     }
@@ -869,7 +873,7 @@ fn reviewing_signing_and_exporting_are_recorded_and_measured() {
     // A drug typed key by key is flagged by the guard's re-check (the chart never names it).
     // Typed, deleted and typed again, then edit mode is left with it: one flag raised (the
     // passing one while typing is not counted); deleted in a second edit: one fixed.
-    let key = (
+    let key = DocRef::new(
         h.app.selected_chart().unwrap().id.clone(),
         DocumentKind::Referral,
     );
@@ -984,7 +988,7 @@ fn copied_spans_are_supported_until_the_clinician_edits_them() {
             event,
         });
     }
-    let key = (chart.id.clone(), DocumentKind::Referral);
+    let key = DocRef::new(chart.id.clone(), DocumentKind::Referral);
     let drug = |h: &Harness| {
         h.app.review.guards[&key]
             .report

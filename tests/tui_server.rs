@@ -15,10 +15,10 @@ use karte::llm::{Engine, EngineConfig, ModelManifest, ServerSettings};
 use karte::tui::action::Action;
 use karte::tui::state::draft_view::{DraftEvent, DraftPhase};
 use karte::tui::update::update;
-use karte::tui::DocumentKind;
 use karte::tui::DraftService;
+use karte::tui::DraftWorker;
 use karte::tui::ModelState;
-use karte::tui::SessionDraftService;
+use karte::tui::{DocRef, DocumentKind};
 use server_support::{model_path, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,9 +49,8 @@ async fn a_server_killed_mid_draft_gives_a_japanese_message_and_keeps_the_text()
 
     let config_dir = tempfile::tempdir().unwrap();
     let sampling = ModelManifest::default_model().sampling_defaults();
-    let mut service =
-        SessionDraftService::new(Arc::new(engine), config_dir.path().to_path_buf(), sampling)
-            .with_max_tokens(Some(2000));
+    let mut service = DraftWorker::new(Arc::new(engine), config_dir.path().to_path_buf(), sampling)
+        .with_max_tokens(Some(2000));
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/01-naika-pneumonia.json");
     let chart = Arc::new(karte::chart::load(&path).unwrap());
@@ -84,7 +83,7 @@ async fn a_server_killed_mid_draft_gives_a_japanese_message_and_keeps_the_text()
             break;
         }
     }
-    let view = &app.drafts[&(chart_id, DocumentKind::Discharge)];
+    let view = &app.drafts[&DocRef::new(chart_id, DocumentKind::Discharge)];
     let DraftPhase::Failed(message) = &view.phase else {
         panic!("the draft must fail: {:?}", view.phase);
     };

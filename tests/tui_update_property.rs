@@ -23,7 +23,9 @@ use karte::tui::action::{Action, Effect, OpenedDocument};
 use karte::tui::state::document_edit::Access;
 use karte::tui::update;
 use karte::tui::{guard_sections, GuardRequest, GuardRunner};
-use karte::tui::{App, Command, DocumentKind, DraftEvent, EditKey, ModelState, SectionStart};
+use karte::tui::{
+    App, Command, DocRef, DocumentKind, DraftEvent, EditKey, ModelState, SectionStart,
+};
 
 /// The journal key of a heading in the built-in template of `document`.
 fn section_key(document: DocumentKind, heading: &str) -> String {
@@ -35,8 +37,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 mod tui_support;
-
-type DocKey = (String, DocumentKind);
 
 fn pipeline() -> Arc<Pipeline> {
     static PIPELINE: OnceLock<Arc<Pipeline>> = OnceLock::new();
@@ -209,7 +209,7 @@ fn step() -> impl Strategy<Value = Step> {
 /// wait until a `DeliverGuard` step.
 struct Harness {
     app: App,
-    journals: HashMap<DocKey, Vec<u8>>,
+    journals: HashMap<DocRef, Vec<u8>>,
     guard: GuardRunner,
     waiting: Vec<Action>,
     indexes: HashMap<String, Arc<ChartIndex>>,
@@ -235,7 +235,7 @@ impl Harness {
         }
     }
 
-    fn journal(&mut self, key: DocKey, record: JournalRecord) {
+    fn journal(&mut self, key: DocRef, record: JournalRecord) {
         let bytes = self
             .journals
             .entry(key)
@@ -278,7 +278,7 @@ impl Harness {
                     } else {
                         JournalRecord::Edited { at, section }
                     };
-                    self.journal((chart_id.clone(), document), record);
+                    self.journal(DocRef::new(chart_id.clone(), document), record);
                 }
             }
             Effect::JournalDocument {
@@ -287,7 +287,7 @@ impl Harness {
                 text,
                 sections,
             } => self.journal(
-                (chart_id, document),
+                DocRef::new(chart_id, document),
                 JournalRecord::Document { at, text, sections },
             ),
             Effect::MarkAccepted {
@@ -296,7 +296,7 @@ impl Harness {
                 heading,
                 accepted,
             } => self.journal(
-                (chart_id, document),
+                DocRef::new(chart_id, document),
                 JournalRecord::Accepted {
                     at,
                     section: section_key(document, &heading),
@@ -420,9 +420,9 @@ impl Harness {
         let Some(chart) = self.app.selected_chart().cloned() else {
             return Ok(());
         };
-        let key = (chart.id.clone(), self.app.draft_document);
+        let key = DocRef::new(chart.id.clone(), self.app.draft_document);
         let Some(sections) = guard_sections(
-            self.app.templates.get(key.1),
+            self.app.templates.get(key.kind),
             self.app.edits.get(&key),
             self.app.drafts.get(&key),
         ) else {

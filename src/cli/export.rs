@@ -3,7 +3,7 @@
 
 use super::Context;
 use crate::chart::Chart;
-use crate::export::{document_bundle, document_text};
+use crate::export::{self, Format, Notice, RenderError};
 use crate::store::{
     chart_fingerprint, new_session_id, signer_name, AuditAction, AuditLog, DocKind, SignedStore,
 };
@@ -12,24 +12,21 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
-    /// The letter / summary as plain text, ready to paste into the EHR.
-    Text,
-    /// A JP-CLINS FHIR R4 document Bundle (JSON).
-    Fhir,
-    /// The printable A4 letter (別紙様式11 / 退院時サマリー); binary: give -o FILE.
-    Pdf,
-}
+/// `--format`: the formats of `export::Format`, with their help on the command line.
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Format::ALL
+    }
 
-impl ExportFormat {
-    /// The name on the command line and in the audit log.
-    pub fn name(self) -> &'static str {
-        match self {
-            ExportFormat::Text => "text",
-            ExportFormat::Fhir => "fhir",
-            ExportFormat::Pdf => "pdf",
-        }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            Format::Text => "The letter / summary as plain text, ready to paste into the EHR",
+            Format::Fhir => "A JP-CLINS FHIR R4 document Bundle (JSON)",
+            Format::Pdf => {
+                "The printable A4 letter (別紙様式11 / 退院時サマリー); binary: give -o FILE"
+            }
+        };
+        Some(clap::builder::PossibleValue::new(self.name()).help(help))
     }
 }
 
@@ -41,7 +38,7 @@ pub struct ExportArgs {
     #[arg(long, value_parser = parse_doc)]
     pub doc: DocKind,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: ExportFormat,
+    pub format: Format,
     /// Signed version to export (default: the latest).
     #[arg(long, value_name = "N")]
     pub version: Option<u32>,
@@ -87,49 +84,37 @@ pub fn run(args: &ExportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             chart.id, signed.version
         );
     }
-    let hospital = || {
-        ctx.config.hospital.resolve().with_context(|| {
-            format!(
-                "config file {}: the {} format needs the [hospital] settings",
-                ctx.config_path.display(),
-                args.format.name()
-            )
-        })
-    };
-    if args.format == ExportFormat::Pdf
+    if args.format == Format::Pdf
         && args.output.is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stdout())
     {
         bail!("a PDF is binary: give -o FILE (or redirect standard output to a file)");
     }
-    let body: Vec<u8> = match args.format {
-        ExportFormat::Text => document_text(&signed, &chart).into_bytes(),
-        ExportFormat::Pdf => {
-            let font = crate::export::pdf::find_font()?;
-            let letter = crate::export::pdf::letter_pdf(&signed, &chart, &hospital()?, &font)
-                .with_context(|| format!("chart {}: cannot print the {}", chart.id, args.doc))?;
-            if !letter.replaced.is_empty() {
-                eprintln!(
-                    "karte: 注意: フォントにない文字を {} で印字しました: {}",
-                    crate::export::pdf::REPLACEMENT,
-                    letter.replaced.iter().collect::<String>()
-                );
+    let rendered =
+        export::render(args.format, &signed, &chart, &ctx.config.hospital).map_err(|error| {
+            match error {
+                RenderError::Hospital(error) => anyhow::Error::new(error).context(format!(
+                    "config file {}: the {} format needs the [hospital] settings",
+                    ctx.config_path.display(),
+                    args.format.name()
+                )),
+                RenderError::Print(error) => anyhow::Error::new(error)
+                    .context(format!("chart {}: cannot print the {}", chart.id, args.doc)),
+                RenderError::Font(error) => error.into(),
+                RenderError::Clins(error) => error.into(),
+                RenderError::Json(error) => error.into(),
             }
-            letter.bytes
-        }
-        ExportFormat::Fhir => {
-            let export = document_bundle(&signed, &chart, &hospital()?)?;
-            let summary = export.missing_summary();
-            if !summary.is_empty() {
-                eprintln!("karte: 警告: JP-CLINS の必須項目のうちカルテにないもの（送信前に確認してください）: {summary}");
-            }
-            let mut json = serde_json::to_string_pretty(&export.bundle)?;
-            json.push('\n');
-            json.into_bytes()
-        }
-    };
+        })?;
+    match &rendered.notice {
+        Some(notice @ Notice::UnprintedChars(_)) => eprintln!("karte: 注意: {notice}"),
+        Some(Notice::MissingClinsData(summary)) => eprintln!(
+            "karte: 警告: JP-CLINS の必須項目のうちカルテにないもの（送信前に確認してください）: {summary}"
+        ),
+        None => {}
+    }
+    let body = rendered.bytes;
     match &args.output {
-        Some(path) => crate::paths::write_private_atomic(path, &body)
+        Some(path) => export::write(path, &body)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout()
             .write_all(&body)
@@ -195,4 +180,85 @@ fn find_chart(arg: &str, queue_dir: &Path) -> anyhow::Result<Chart> {
         "no chart \"{arg}\": give a chart file or the id of a chart in {}",
         queue_dir.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paths::AppPaths;
+    use crate::store::{SectionText, SignRequest};
+
+    /// `karte export -o FILE` and the review screen's export write the same bytes for the
+    /// same signed document, in every format.
+    #[test]
+    fn the_cli_and_the_review_screen_export_the_same_bytes() {
+        let home = tempfile::tempdir().unwrap();
+        let chart_file = crate::context::demo_queue_dir().join("01-naika-pneumonia.json");
+        let chart = crate::chart::load(&chart_file).unwrap();
+        let hospital = crate::export::HospitalConfig {
+            name: Some("かるて総合病院".into()),
+            code: Some("1311234567".into()),
+            postal_code: None,
+            address: Some("東京都千代田区千代田1-1".into()),
+            phone: Some("03-1234-5678".into()),
+            departments: Default::default(),
+        };
+        let config = crate::config::Config {
+            hospital,
+            ..Default::default()
+        };
+        let paths = AppPaths::under(home.path());
+        let ctx = Context {
+            config_path: paths.config_file(),
+            paths,
+            config,
+            queue_dir: crate::context::demo_queue_dir(),
+            model_path: home.path().join("none.gguf"),
+        };
+        let sections = vec![SectionText::new(
+            "hospital_course",
+            "入院経過",
+            "抗菌薬で軽快した。",
+        )];
+        let signed = SignedStore::new(&ctx.paths.data_dir)
+            .sign(&SignRequest {
+                chart_id: &chart.id,
+                doc: DocKind::Discharge,
+                signer: "日下部 亮",
+                title: "退院時サマリー",
+                sections: &sections,
+                chart_sha256: Some(chart_fingerprint(&chart)),
+                acknowledged: vec![],
+            })
+            .unwrap();
+        for format in Format::ALL {
+            let out = home.path().join(format!("cli.{}", format.extension()));
+            let args = ExportArgs {
+                chart: chart_file.to_string_lossy().into_owned(),
+                doc: DocKind::Discharge,
+                format,
+                version: None,
+                output: Some(out.clone()),
+            };
+            run(&args, &ctx).unwrap_or_else(|e| panic!("{format}: {e:#}"));
+            let (screen_file, _) = crate::tui::workers::review::export_signed(
+                &ctx.paths.data_dir,
+                &signed,
+                &chart,
+                format,
+                &ctx.config.hospital,
+            )
+            .unwrap_or_else(|e| panic!("{format}: {e}"));
+            assert_eq!(
+                screen_file.file_name().unwrap().to_string_lossy(),
+                export::file_name(&signed, format)
+            );
+            let cli = std::fs::read(&out).unwrap();
+            assert!(!cli.is_empty(), "{format}");
+            assert!(
+                cli == std::fs::read(&screen_file).unwrap(),
+                "{format}: the two exports differ"
+            );
+        }
+    }
 }

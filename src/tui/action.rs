@@ -261,7 +261,7 @@ pub enum Effect {
     Export {
         chart: Arc<Chart>,
         signed: Box<crate::store::SignedDocument>,
-        format: crate::tui::workers::review::ExportFormat,
+        format: crate::export::Format,
     },
     /// Copy `text` to the clinician's clipboard with OSC 52 (written to the terminal by the
     /// event loop itself; only ever asked for by an explicit key).

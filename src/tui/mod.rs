@@ -28,7 +28,7 @@ pub use input::keymap::Keymap;
 pub use input::translate::translate;
 pub use state::app::{App, Pane};
 pub use state::chart_summary::{certainty_label, selectable, summary_rows, RowKind};
-pub use state::document_state::{DocumentKind, DocumentState};
+pub use state::document_state::{DocRef, DocumentKind, DocumentState};
 pub use state::draft_view::{DraftEvent, SectionStart};
 pub use state::model_status::{ModelState, ModelStatus};
 pub use state::review::{editor_ranges, guard_sections, SignState};
@@ -41,7 +41,7 @@ pub use view::text;
 pub use view::theme::{EntityKind, Theme, UiPart};
 pub use view::view;
 pub use workers::document::DocumentService;
-pub use workers::draft::{section_sources, SessionDraftService};
+pub use workers::draft::{section_sources, DraftWorker};
 pub use workers::guard::{GuardRequest, GuardRunner};
 pub use workers::metrics_hooks::{events_for, BeforeAction, EventTarget, HookState, MetricsHooks};
 /// The disk side of reviewing (sign, acknowledge, export), as the event loop calls it.

@@ -5,7 +5,7 @@ use crate::nlp::Entity;
 use crate::tui::action::{EntityTarget, QueueRow};
 use crate::tui::input::keymap::Keymap;
 use crate::tui::state::document_edit::DocumentEdit;
-use crate::tui::state::document_state::{DocumentKind, DocumentStates};
+use crate::tui::state::document_state::{DocRef, DocumentKind, DocumentStates};
 use crate::tui::state::draft_view::DraftView;
 use crate::tui::state::model_status::ModelStatus;
 use crate::tui::view::theme::Theme;
@@ -97,7 +97,7 @@ pub struct App {
     /// Keep the draft scrolled to its end while it streams (until the user scrolls up).
     pub draft_follow: bool,
     /// Drafts by (chart id, document).
-    pub drafts: HashMap<(String, DocumentKind), DraftView>,
+    pub drafts: HashMap<DocRef, DraftView>,
     /// Entities found in notes (draft sections keep theirs in the `DraftView`).
     pub note_entities: HashMap<EntityTarget, Vec<Entity>>,
     /// Show entity highlights in notes and drafts.
@@ -110,9 +110,9 @@ pub struct App {
     pub should_quit: bool,
 
     /// Documents opened for editing, by (chart id, document).
-    pub edits: HashMap<(String, DocumentKind), DocumentEdit>,
+    pub edits: HashMap<DocRef, DocumentEdit>,
     /// The document whose chart lock and journal are open (one at a time).
-    pub open_document: Option<(String, DocumentKind)>,
+    pub open_document: Option<DocRef>,
     /// Keys go to the editor of the current document (the draft pane has the focus).
     pub edit_mode: bool,
     /// A journaled draft waits for 復元 / 破棄.
@@ -209,17 +209,19 @@ impl App {
     /// The draft of the selected chart's current document, if one exists.
     pub fn current_draft(&self) -> Option<&DraftView> {
         let chart = self.selected_chart()?;
-        self.drafts.get(&(chart.id.clone(), self.draft_document))
+        self.drafts
+            .get(&DocRef::new(chart.id.clone(), self.draft_document))
     }
 
     /// The edited document of the selected chart's current document, if one exists.
     pub fn current_edit(&self) -> Option<&DocumentEdit> {
         let chart = self.selected_chart()?;
-        self.edits.get(&(chart.id.clone(), self.draft_document))
+        self.edits
+            .get(&DocRef::new(chart.id.clone(), self.draft_document))
     }
 
     pub fn current_edit_mut(&mut self) -> Option<&mut DocumentEdit> {
-        let key = (self.selected_chart()?.id.clone(), self.draft_document);
+        let key = DocRef::new(self.selected_chart()?.id.clone(), self.draft_document);
         self.edits.get_mut(&key)
     }
 

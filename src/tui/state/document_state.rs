@@ -3,6 +3,23 @@
 /// A document the clinician reviews and signs: the crate's one document type.
 pub use crate::draft::DocumentKind;
 
+/// One document of one chart: how the screen's state, `update` and the workers name a
+/// document (the key of drafts, edits, guard and signing state).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DocRef {
+    pub chart_id: String,
+    pub kind: DocumentKind,
+}
+
+impl DocRef {
+    pub fn new(chart_id: impl Into<String>, kind: DocumentKind) -> Self {
+        Self {
+            chart_id: chart_id.into(),
+            kind,
+        }
+    }
+}
+
 /// Where a document stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum DocumentState {

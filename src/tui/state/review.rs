@@ -7,12 +7,10 @@ use crate::draft::DocumentTemplate;
 use crate::review::{GuardItem, GuardReport};
 use crate::store::SignedDocument;
 use crate::tui::state::document_edit::DocumentEdit;
-use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::document_state::DocRef;
 use crate::tui::state::draft_view::DraftView;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
-
-pub type DocKey = (String, DocumentKind);
 
 /// The guard's view of one document.
 #[derive(Debug, Clone, Default)]
@@ -72,7 +70,7 @@ pub struct SourceMark {
 /// The confirmation asked before signing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignPrompt {
-    pub key: DocKey,
+    pub key: DocRef,
     pub signer: String,
     /// The version this signature will create.
     pub version: u32,
@@ -80,8 +78,8 @@ pub struct SignPrompt {
 
 #[derive(Debug, Clone, Default)]
 pub struct ReviewState {
-    pub guards: HashMap<DocKey, GuardState>,
-    pub signed: HashMap<DocKey, SignState>,
+    pub guards: HashMap<DocRef, GuardState>,
+    pub signed: HashMap<DocRef, SignState>,
     /// The guard panel is shown (toggle).
     pub panel_open: bool,
     pub source_mark: Option<SourceMark>,
@@ -106,7 +104,7 @@ impl ReviewState {
         }
     }
 
-    pub fn is_signed(&self, key: &DocKey) -> bool {
+    pub fn is_signed(&self, key: &DocRef) -> bool {
         matches!(self.signed.get(key), Some(SignState::Signed(_)))
     }
 }
@@ -215,6 +213,7 @@ mod tests {
     use super::*;
     use crate::chart::Source;
     use crate::tui::state::document_edit::OpenIntent;
+    use crate::tui::state::document_state::DocumentKind;
     use crate::tui::state::draft_view::{DraftEvent, SectionStart};
 
     #[test]

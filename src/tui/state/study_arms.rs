@@ -6,7 +6,7 @@
 use crate::draft::{DocumentTemplates, DraftError};
 use crate::metrics::{Arm, DocumentRef, Study, StudyConfig};
 use crate::tui::state::app::App;
-use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::document_state::{DocRef, DocumentKind};
 use crate::tui::state::draft_view::{DraftPhase, DraftSection, DraftView, SectionProgress};
 use std::path::Path;
 
@@ -220,12 +220,13 @@ pub fn prepare_blank_draft(app: &mut App) {
     let Some(chart_id) = app.selected_chart().map(|c| c.id.clone()) else {
         return;
     };
-    let key = (chart_id, app.draft_document);
+    let key = DocRef::new(chart_id, app.draft_document);
     // Runs on every action (streamed tokens too): the arm's hash only when there is no draft.
-    if app.drafts.contains_key(&key) || app.study.arm(&key.0, key.1) != Some(Arm::Manual) {
+    if app.drafts.contains_key(&key) || app.study.arm(&key.chart_id, key.kind) != Some(Arm::Manual)
+    {
         return;
     }
-    let blank = templates.blank(key.1);
+    let blank = templates.blank(key.kind);
     app.drafts.insert(key, blank);
 }
 

@@ -3,7 +3,7 @@
 
 use crate::tui::action::{EntityTarget, QueueRow};
 use crate::tui::state::app::App;
-use crate::tui::state::document_state::{DocumentKind, DocumentState};
+use crate::tui::state::document_state::{DocRef, DocumentKind, DocumentState};
 use crate::tui::state::draft_view::{DraftEvent, DraftView};
 
 /// Keeps the selection on the same file across rescans (files may appear before it).
@@ -54,7 +54,7 @@ pub(super) fn draft_event(
         }
         _ => {}
     }
-    let key = (chart_id.clone(), document);
+    let key = DocRef::new(chart_id.clone(), document);
     match event {
         DraftEvent::Started { sections } => {
             app.drafts.insert(key, DraftView::new(sections));
@@ -93,7 +93,7 @@ pub(super) fn entities_found(
         } => {
             if let Some(s) = app
                 .drafts
-                .get_mut(&(chart_id.clone(), *document))
+                .get_mut(&DocRef::new(chart_id.clone(), *document))
                 .and_then(|d| d.sections.get_mut(*section))
             {
                 s.entities = entities;

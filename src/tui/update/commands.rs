@@ -1,13 +1,13 @@
 //! Key commands: what each `Command` does to the state, given the focused pane.
 
 use super::{draft_max_scroll, help_visible_lines, panes};
+use crate::export::Format;
 use crate::tui::action::Effect;
 use crate::tui::input::command::Command;
 use crate::tui::state::app::{App, ChartTab, MetricsView, Pane, Screen};
 use crate::tui::state::document_state::DocumentKind;
 use crate::tui::state::draft_view::DraftView;
 use crate::tui::state::model_status::ModelState;
-use crate::tui::workers::review::ExportFormat;
 
 pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
     if let Some(effects) = super::summary::command(app, command) {
@@ -64,9 +64,9 @@ pub(super) fn command_effects(app: &mut App, command: Command) -> Vec<Effect> {
         Command::AcknowledgeFlag => return super::review::acknowledge(app),
         Command::Sign => super::signing::sign(app),
         Command::Amend => super::signing::amend(app),
-        Command::ExportText => return super::signing::export(app, ExportFormat::Text),
-        Command::ExportFhir => return super::signing::export(app, ExportFormat::Fhir),
-        Command::ExportPdf => return super::signing::export(app, ExportFormat::Pdf),
+        Command::ExportText => return super::signing::export(app, Format::Text),
+        Command::ExportFhir => return super::signing::export(app, Format::Fhir),
+        Command::ExportPdf => return super::signing::export(app, Format::Pdf),
         Command::CopyToClipboard => return super::signing::copy_to_clipboard(app),
         Command::Open => {
             if app.selected_row().is_some() {

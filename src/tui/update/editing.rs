@@ -9,16 +9,17 @@ use crate::tui::action::Effect;
 use crate::tui::input::edit_keys::EditKey;
 use crate::tui::state::app::App;
 use crate::tui::state::document_edit::Access;
-use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::document_state::DocRef;
 
-pub(super) type DocKey = (String, DocumentKind);
-
-pub(super) fn current_key(app: &App) -> Option<DocKey> {
-    Some((app.selected_chart()?.id.clone(), app.draft_document))
+pub(super) fn current_key(app: &App) -> Option<DocRef> {
+    Some(DocRef::new(
+        app.selected_chart()?.id.clone(),
+        app.draft_document,
+    ))
 }
 
 /// Sections changed since they were last journaled, as one effect (none when read-only).
-pub(super) fn journal(app: &mut App, key: &DocKey) -> Vec<Effect> {
+pub(super) fn journal(app: &mut App, key: &DocRef) -> Vec<Effect> {
     let Some(edit) = app.edits.get_mut(key) else {
         return Vec::new();
     };
@@ -29,15 +30,15 @@ pub(super) fn journal(app: &mut App, key: &DocKey) -> Vec<Effect> {
         return Vec::new();
     };
     vec![Effect::JournalDocument {
-        chart_id: key.0.clone(),
-        document: key.1,
+        chart_id: key.chart_id.clone(),
+        document: key.kind,
         text,
         sections,
     }]
 }
 
 /// The one place an `EditOutcome` of the draft editor is handled: metrics, then journal.
-pub(super) fn on_edit(app: &mut App, key: &DocKey, outcome: Option<EditOutcome>) -> Vec<Effect> {
+pub(super) fn on_edit(app: &mut App, key: &DocRef, outcome: Option<EditOutcome>) -> Vec<Effect> {
     let Some(outcome) = outcome else {
         if let Some(edit) = app.edits.get(key) {
             if let Access::ReadOnly { holder, stale } = &edit.access {

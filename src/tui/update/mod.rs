@@ -18,7 +18,7 @@ pub use signing::local_time as signed_time;
 
 use crate::tui::action::{Action, Effect, EntityTarget};
 use crate::tui::state::app::{App, MetricsView, Pane, Screen};
-use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::document_state::{DocRef, DocumentKind};
 use crate::tui::state::draft_view::{DraftEvent, DraftView};
 use crate::tui::view;
 use crate::tui::view::layout::Panes;
@@ -115,7 +115,13 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             report,
             micros,
         } => {
-            review::guard_checked(app, (chart_id, document), sections, report, micros);
+            review::guard_checked(
+                app,
+                DocRef::new(chart_id, document),
+                sections,
+                report,
+                micros,
+            );
             Vec::new()
         }
         Action::SignAnswer(yes) => signing::sign_answer(app, yes),
@@ -127,7 +133,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             chart_id,
             document,
             result,
-        } => signing::signed(app, (chart_id, document), result),
+        } => signing::signed(app, DocRef::new(chart_id, document), result),
         Action::SignedVersion {
             chart_id,
             document,
@@ -137,7 +143,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         } => {
             signing::signed_version(
                 app,
-                (chart_id, document),
+                DocRef::new(chart_id, document),
                 signed,
                 unsigned_changes,
                 acknowledged,
@@ -182,7 +188,7 @@ fn analyze_draft_section(
 ) -> Option<Effect> {
     let text = app
         .drafts
-        .get(&(chart_id.clone(), document))?
+        .get(&DocRef::new(chart_id.clone(), document))?
         .sections
         .get(section)?
         .text

@@ -3,12 +3,12 @@
 //! and taking over a stale lock. Opening is an `Effect` the event loop hands to the document
 //! service; its answer comes back as `Action::DocumentOpened`.
 
-use super::editing::{current_key, journal, DocKey};
+use super::editing::{current_key, journal};
 use crate::store::SectionText;
 use crate::tui::action::{Effect, OpenedDocument};
 use crate::tui::state::app::{App, Pane, RecoveryPrompt};
 use crate::tui::state::document_edit::{from_store, Access, DocumentEdit, OpenIntent};
-use crate::tui::state::document_state::{DocumentKind, DocumentState};
+use crate::tui::state::document_state::{DocRef, DocumentKind, DocumentState};
 use crate::tui::state::draft_view::DraftView;
 
 /// `i` (or Enter in the draft pane): edit the current document, opening it first.
@@ -50,7 +50,7 @@ fn open_with(app: &mut App, intent: OpenIntent) -> Vec<Effect> {
     let edit = app
         .edits
         .entry(key.clone())
-        .or_insert_with(|| DocumentEdit::new(app.templates.get(key.1), intent));
+        .or_insert_with(|| DocumentEdit::new(app.templates.get(key.kind), intent));
     edit.intent = intent;
     if already_open {
         let mut effects = proceed(app, &key);
@@ -68,8 +68,8 @@ fn open_with(app: &mut App, intent: OpenIntent) -> Vec<Effect> {
     }
     app.status = Some("文書を開いています…".into());
     vec![Effect::OpenDocument {
-        chart_id: key.0,
-        document: key.1,
+        chart_id: key.chart_id,
+        document: key.kind,
     }]
 }
 
@@ -80,7 +80,7 @@ pub(super) fn document_opened(
     document: DocumentKind,
     opened: OpenedDocument,
 ) -> Vec<Effect> {
-    let key = (chart_id, document);
+    let key = DocRef::new(chart_id, document);
     if app.open_document.as_ref() != Some(&key) {
         return Vec::new(); // another document was opened meanwhile
     }
@@ -133,8 +133,8 @@ pub(super) fn document_opened(
     let in_memory = app.edits.get(&key).is_some_and(|e| e.editor.is_some());
     if let (Some(draft), false) = (opened.recovered, in_memory) {
         app.recovery = Some(RecoveryPrompt {
-            chart_id: key.0.clone(),
-            document: key.1,
+            chart_id: key.chart_id.clone(),
+            document: key.kind,
             draft,
             damage: opened.damage,
         });
@@ -164,7 +164,7 @@ pub(super) fn recovery_choice(app: &mut App, restore: bool) -> Vec<Effect> {
     let Some(prompt) = app.recovery.take() else {
         return Vec::new();
     };
-    let key = (prompt.chart_id, prompt.document);
+    let key = DocRef::new(prompt.chart_id, prompt.document);
     let Some(edit) = app.edits.get_mut(&key) else {
         return Vec::new();
     };
@@ -184,9 +184,9 @@ pub(super) fn recovery_choice(app: &mut App, restore: bool) -> Vec<Effect> {
             .collect();
         edit.journaled = None;
         app.documents
-            .entry(key.0.clone())
+            .entry(key.chart_id.clone())
             .or_default()
-            .set(key.1, DocumentState::InReview);
+            .set(key.kind, DocumentState::InReview);
         app.status = Some(match prompt.draft.last_change_at {
             Some(at) => format!(
                 "復元しました (最終変更 {})",
@@ -204,7 +204,7 @@ pub(super) fn recovery_choice(app: &mut App, restore: bool) -> Vec<Effect> {
 
 /// The document is open: make sure it has text (finished draft or blank template), then
 /// enter edit mode.
-fn proceed(app: &mut App, key: &DocKey) -> Vec<Effect> {
+fn proceed(app: &mut App, key: &DocRef) -> Vec<Effect> {
     let draft = app.drafts.get(key).cloned();
     let Some(edit) = app.edits.get_mut(key) else {
         return Vec::new();
@@ -217,9 +217,9 @@ fn proceed(app: &mut App, key: &DocKey) -> Vec<Effect> {
                 edit.load(&blank);
                 edit.cursor_to_first_body();
                 app.documents
-                    .entry(key.0.clone())
+                    .entry(key.chart_id.clone())
                     .or_default()
-                    .set(key.1, DocumentState::InReview);
+                    .set(key.kind, DocumentState::InReview);
             }
             (OpenIntent::Edit, Some(draft)) if draft.is_generating() => {
                 app.status = Some("下書きを生成中です — 完了すると編集できます".into());
@@ -235,8 +235,8 @@ fn proceed(app: &mut App, key: &DocKey) -> Vec<Effect> {
                 edit.ai_sections = sections.clone();
                 if edit.access == Access::Editing {
                     effects.push(Effect::JournalSections {
-                        chart_id: key.0.clone(),
-                        document: key.1,
+                        chart_id: key.chart_id.clone(),
+                        document: key.kind,
                         sections: sections
                             .iter()
                             .map(|(h, t)| SectionText::new(edit.section_key(h), h, t))
@@ -292,8 +292,8 @@ pub(super) fn take_over_lock(app: &mut App) -> Vec<Effect> {
         Some(Access::ReadOnly { stale: true, .. }) => {
             app.status = Some("ロックを引き継いでいます…".into());
             vec![Effect::TakeOverLock {
-                chart_id: key.0,
-                document: key.1,
+                chart_id: key.chart_id,
+                document: key.kind,
             }]
         }
         Some(Access::ReadOnly { holder, .. }) => {

@@ -7,12 +7,14 @@ use crate::review::{GuardItem, GuardReport};
 use crate::tui::action::Effect;
 use crate::tui::input::command::Command;
 use crate::tui::state::app::{App, ChartTab, Pane};
-use crate::tui::state::review::{
-    editor_ranges, guard_provenance, guard_sections, DocKey, SourceMark,
-};
+use crate::tui::state::document_state::DocRef;
+use crate::tui::state::review::{editor_ranges, guard_provenance, guard_sections, SourceMark};
 
-pub(super) fn current_key(app: &App) -> Option<DocKey> {
-    Some((app.selected_chart()?.id.clone(), app.draft_document))
+pub(super) fn current_key(app: &App) -> Option<DocRef> {
+    Some(DocRef::new(
+        app.selected_chart()?.id.clone(),
+        app.draft_document,
+    ))
 }
 
 pub(super) fn key_hint(app: &App, command: Command) -> String {
@@ -34,21 +36,21 @@ pub(super) fn after_update(app: &mut App, effects: &mut Vec<Effect>) {
             chart_id: chart.id.clone(),
         });
     }
-    let key = (chart.id.clone(), app.draft_document);
+    let key = DocRef::new(chart.id.clone(), app.draft_document);
     if app.review.is_signed(&key) {
         if let Some(editor) = app.edits.get_mut(&key).and_then(|e| e.editor.as_mut()) {
             editor.set_read_only(true);
         }
     }
     let Some(sections) = guard_sections(
-        app.templates.get(key.1),
+        app.templates.get(key.kind),
         app.edits.get(&key),
         app.drafts.get(&key),
     ) else {
         return;
     };
     let provenance = guard_provenance(
-        app.templates.get(key.1),
+        app.templates.get(key.kind),
         app.edits.get(&key),
         app.drafts.get(&key),
     );
@@ -60,7 +62,7 @@ pub(super) fn after_update(app: &mut App, effects: &mut Vec<Effect>) {
     state.sent_provenance.clone_from(&provenance);
     effects.push(Effect::CheckGuard {
         chart,
-        document: key.1,
+        document: key.kind,
         sections,
         provenance,
     });
@@ -69,7 +71,7 @@ pub(super) fn after_update(app: &mut App, effects: &mut Vec<Effect>) {
 /// The guard's answer for a document.
 pub(super) fn guard_checked(
     app: &mut App,
-    key: DocKey,
+    key: DocRef,
     sections: Vec<(String, String)>,
     report: GuardReport,
     micros: u64,
@@ -81,10 +83,10 @@ pub(super) fn guard_checked(
 }
 
 /// The current document's sections and its guard report, when the report is up to date.
-pub(super) fn fresh(app: &mut App) -> Option<(DocKey, GuardReport)> {
+pub(super) fn fresh(app: &mut App) -> Option<(DocRef, GuardReport)> {
     let key = current_key(app)?;
     let sections = guard_sections(
-        app.templates.get(key.1),
+        app.templates.get(key.kind),
         app.edits.get(&key),
         app.drafts.get(&key),
     );
@@ -190,7 +192,7 @@ pub(super) fn next_flag(app: &mut App, forward: bool) {
 }
 
 /// The item under the editor's cursor (any verdict), else the flag last jumped to.
-fn item_here<'a>(app: &App, key: &DocKey, report: &'a GuardReport) -> Option<&'a GuardItem> {
+fn item_here<'a>(app: &App, key: &DocRef, report: &'a GuardReport) -> Option<&'a GuardItem> {
     let at_cursor = app
         .edits
         .get(key)
@@ -249,8 +251,8 @@ pub(super) fn acknowledge(app: &mut App) -> Vec<Effect> {
         )
     });
     vec![Effect::Acknowledge {
-        chart_id: key.0,
-        document: key.1,
+        chart_id: key.chart_id,
+        document: key.kind,
         item_id: item.id.clone(),
         withdraw,
     }]

@@ -1,15 +1,15 @@
 //! Per-section commands in the draft pane: accept (a mark, journaled), revert to the AI's
 //! text, and regenerate with the model (its answer replaces the body as one undo step).
 
-use super::editing::{current_key, on_edit, DocKey};
+use super::editing::{current_key, on_edit};
 use crate::store::SectionText;
 use crate::tui::action::Effect;
 use crate::tui::state::app::App;
 use crate::tui::state::document_edit::{Access, DocumentEdit};
-use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::document_state::{DocRef, DocumentKind};
 
 /// The edited document of the current tab and the section at its cursor, or a message.
-pub(super) fn section_here(app: &mut App) -> Option<(DocKey, String, std::ops::Range<usize>)> {
+pub(super) fn section_here(app: &mut App) -> Option<(DocRef, String, std::ops::Range<usize>)> {
     let key = current_key(app)?;
     let found = app
         .edits
@@ -53,7 +53,7 @@ pub(super) fn accept_section(app: &mut App) -> Vec<Effect> {
 /// Journals a section's accept mark (only where this session may write).
 fn mark_accepted(
     edit: &DocumentEdit,
-    key: &DocKey,
+    key: &DocRef,
     heading: String,
     accepted: bool,
 ) -> Vec<Effect> {
@@ -61,8 +61,8 @@ fn mark_accepted(
         return Vec::new();
     }
     vec![Effect::MarkAccepted {
-        chart_id: key.0.clone(),
-        document: key.1,
+        chart_id: key.chart_id.clone(),
+        document: key.kind,
         heading,
         accepted,
     }]
@@ -120,7 +120,7 @@ pub(super) fn regenerate_section(app: &mut App) -> Vec<Effect> {
     let mode = edit.section_modes.get(&heading).copied();
     vec![Effect::RegenerateSection {
         chart,
-        document: key.1,
+        document: key.kind,
         heading,
         mode,
     }]
@@ -135,7 +135,7 @@ pub(super) fn section_regenerated(
     heading: String,
     result: Result<String, String>,
 ) -> Vec<Effect> {
-    let key = (chart_id, document);
+    let key = DocRef::new(chart_id, document);
     let Some(edit) = app.edits.get_mut(&key) else {
         return Vec::new();
     };
@@ -170,8 +170,8 @@ pub(super) fn section_regenerated(
         // alone leaves the journal with sections only).
         edit.journaled = None;
         effects.push(Effect::JournalSections {
-            chart_id: key.0.clone(),
-            document: key.1,
+            chart_id: key.chart_id.clone(),
+            document: key.kind,
             sections: vec![SectionText::new(edit.section_key(&heading), &heading, text)],
             generated: true,
         });

@@ -5,15 +5,16 @@
 
 use super::review::{current_key, fresh, key_hint};
 use crate::export::document_text;
+use crate::export::Format;
 use crate::review::{GuardItem, GuardReport};
 use crate::store::{SectionText, SignedDocument};
 use crate::tui::action::Effect;
 use crate::tui::input::command::Command;
 use crate::tui::state::app::App;
 use crate::tui::state::document_edit::{from_store, Access};
+use crate::tui::state::document_state::DocRef;
 use crate::tui::state::document_state::DocumentState;
-use crate::tui::state::review::{DocKey, SignPrompt, SignState};
-use crate::tui::workers::review::ExportFormat;
+use crate::tui::state::review::{SignPrompt, SignState};
 use std::collections::BTreeSet;
 
 /// `s`: sign the current document, after the guard allows it and the clinician confirms.
@@ -110,7 +111,7 @@ pub(super) fn sign_answer(app: &mut App, yes: bool) -> Vec<Effect> {
         .rows()
         .iter()
         .filter_map(|r| r.chart.as_ref().ok())
-        .find(|c| c.id == prompt.key.0)
+        .find(|c| c.id == prompt.key.chart_id)
         .cloned()
     else {
         return Vec::new();
@@ -118,7 +119,7 @@ pub(super) fn sign_answer(app: &mut App, yes: bool) -> Vec<Effect> {
     let Some(edit) = app.edits.get(&prompt.key) else {
         return Vec::new();
     };
-    let document = prompt.key.1;
+    let document = prompt.key.kind;
     let sections: Vec<SectionText> = edit.section_texts();
     let acknowledged = app
         .review
@@ -138,7 +139,7 @@ pub(super) fn sign_answer(app: &mut App, yes: bool) -> Vec<Effect> {
 /// Signing finished: the document turns read-only and 署名済.
 pub(super) fn signed(
     app: &mut App,
-    key: DocKey,
+    key: DocRef,
     result: Result<Box<SignedDocument>, String>,
 ) -> Vec<Effect> {
     let signed = match result {
@@ -158,7 +159,7 @@ pub(super) fn signed(
     Vec::new()
 }
 
-fn mark_signed(app: &mut App, key: &DocKey, signed: Box<SignedDocument>) {
+fn mark_signed(app: &mut App, key: &DocRef, signed: Box<SignedDocument>) {
     app.review
         .signed
         .insert(key.clone(), SignState::Signed(signed));
@@ -170,9 +171,9 @@ fn mark_signed(app: &mut App, key: &DocKey, signed: Box<SignedDocument>) {
         app.edit_mode = false;
     }
     app.documents
-        .entry(key.0.clone())
+        .entry(key.chart_id.clone())
         .or_default()
-        .set(key.1, DocumentState::Signed);
+        .set(key.kind, DocumentState::Signed);
 }
 
 pub fn local_time(signed: &SignedDocument) -> String {
@@ -186,7 +187,7 @@ pub fn local_time(signed: &SignedDocument) -> String {
 /// What the store holds for a document just opened.
 pub(super) fn signed_version(
     app: &mut App,
-    key: DocKey,
+    key: DocRef,
     signed: Option<Box<SignedDocument>>,
     unsigned_changes: bool,
     acknowledged: BTreeSet<String>,
@@ -245,9 +246,9 @@ pub(super) fn amend(app: &mut App) {
         .signed
         .insert(key.clone(), SignState::Amending(previous));
     app.documents
-        .entry(key.0.clone())
+        .entry(key.chart_id.clone())
         .or_default()
-        .set(key.1, DocumentState::InReview);
+        .set(key.kind, DocumentState::InReview);
     app.status = Some(if writable {
         format!(
             "修正版 (第{version}版) を編集できます — {} で編集、{} で署名",
@@ -281,7 +282,7 @@ pub(super) fn refuse_edit_if_signed(app: &mut App) -> bool {
 
 fn signed_here(app: &mut App) -> Option<(std::sync::Arc<crate::chart::Chart>, SignedDocument)> {
     let chart = app.selected_chart().cloned()?;
-    let key = (chart.id.clone(), app.draft_document);
+    let key = DocRef::new(chart.id.clone(), app.draft_document);
     match app.review.signed.get(&key) {
         Some(state) => Some((chart, state.latest().clone())),
         None => {
@@ -295,7 +296,7 @@ fn signed_here(app: &mut App) -> Option<(std::sync::Arc<crate::chart::Chart>, Si
 }
 
 /// `E` / `X`: write the signed document into the data dir's `exports/`.
-pub(super) fn export(app: &mut App, format: ExportFormat) -> Vec<Effect> {
+pub(super) fn export(app: &mut App, format: Format) -> Vec<Effect> {
     let Some((chart, signed)) = signed_here(app) else {
         return Vec::new();
     };

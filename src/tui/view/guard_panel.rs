@@ -7,7 +7,8 @@ use crate::review::{GuardItem, GuardReport, Verdict};
 use crate::tui::input::command::Command;
 use crate::tui::state::app::App;
 use crate::tui::state::document_edit::DocumentEdit;
-use crate::tui::state::review::{editor_ranges, guard_sections, DocKey, GuardState, SignState};
+use crate::tui::state::document_state::DocRef;
+use crate::tui::state::review::{editor_ranges, guard_sections, GuardState, SignState};
 use crate::tui::view::text;
 use crate::tui::view::theme::UiPart;
 use ratatui::layout::Rect;
@@ -17,8 +18,11 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use std::ops::Range;
 
-fn current_key(app: &App) -> Option<DocKey> {
-    Some((app.selected_chart()?.id.clone(), app.draft_document))
+fn current_key(app: &App) -> Option<DocRef> {
+    Some(DocRef::new(
+        app.selected_chart()?.id.clone(),
+        app.draft_document,
+    ))
 }
 
 /// The current document's guard state and its report, when the report is up to date.
@@ -26,7 +30,7 @@ fn current(app: &App) -> Option<(&GuardState, &GuardReport)> {
     let key = current_key(app)?;
     let state = app.review.guards.get(&key)?;
     let sections = guard_sections(
-        app.templates.get(key.1),
+        app.templates.get(key.kind),
         app.edits.get(&key),
         app.drafts.get(&key),
     )?;
@@ -143,7 +147,7 @@ pub fn panel_lines(app: &App, width: usize) -> (Vec<Line<'static>>, Option<usize
         let waiting = if current_key(app)
             .and_then(|k| {
                 guard_sections(
-                    app.templates.get(k.1),
+                    app.templates.get(k.kind),
                     app.edits.get(&k),
                     app.drafts.get(&k),
                 )
@@ -260,7 +264,7 @@ pub fn draw_sign_prompt(app: &App, frame: &mut Frame, area: Rect) {
         Line::styled(
             format!(
                 "{} 第{}版に署名します",
-                prompt.key.1.title(),
+                prompt.key.kind.title(),
                 prompt.version
             ),
             theme.ui(UiPart::Header),

@@ -6,7 +6,7 @@ use crate::draft::{self, DocumentTemplate, DraftMode, DraftRequest, DraftSession
 use crate::llm::{Engine, Sampling};
 use crate::nlp::Pipeline;
 use crate::tui::action::Action;
-use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::document_state::{DocRef, DocumentKind};
 use crate::tui::state::draft_view::{DraftEvent, SectionStart};
 use crate::tui::workers::{ActionSender, DraftService};
 use std::collections::HashMap;
@@ -88,7 +88,7 @@ pub fn provenance_event(event: &draft::DraftEvent) -> Option<DraftEvent> {
     }
 }
 
-pub struct SessionDraftService {
+pub struct DraftWorker {
     engine: Arc<Engine>,
     /// Where user templates override the built-in ones (`<config_dir>/templates/`).
     config_dir: PathBuf,
@@ -96,7 +96,7 @@ pub struct SessionDraftService {
     /// Caps every narrative section (tests); `None` uses the templates' limits.
     max_tokens: Option<usize>,
     /// The latest session per (chart id, document), kept so it can be cancelled.
-    sessions: HashMap<(String, DocumentKind), DraftSession>,
+    sessions: HashMap<DocRef, DraftSession>,
     /// How narrative sections are written unless the clinician chose otherwise (the model
     /// manifest's mode).
     mode: DraftMode,
@@ -105,7 +105,7 @@ pub struct SessionDraftService {
     pipeline: Arc<OnceLock<Arc<Pipeline>>>,
 }
 
-impl SessionDraftService {
+impl DraftWorker {
     pub fn new(engine: Arc<Engine>, config_dir: PathBuf, sampling: Sampling) -> Self {
         Self {
             engine,
@@ -158,7 +158,7 @@ impl SessionDraftService {
     }
 }
 
-impl DraftService for SessionDraftService {
+impl DraftService for DraftWorker {
     fn generate(&mut self, chart: Arc<Chart>, document: DocumentKind, actions: ActionSender) {
         let chart_id = chart.id.clone();
         let send = |event: DraftEvent| {
@@ -224,13 +224,19 @@ impl DraftService for SessionDraftService {
                 }
             }
         });
-        if let Some(previous) = self.sessions.insert((chart_id, document), session) {
+        if let Some(previous) = self
+            .sessions
+            .insert(DocRef::new(chart_id, document), session)
+        {
             previous.cancel();
         }
     }
 
     fn cancel(&mut self, chart_id: &str, document: DocumentKind) {
-        if let Some(session) = self.sessions.get(&(chart_id.to_string(), document)) {
+        if let Some(session) = self
+            .sessions
+            .get(&DocRef::new(chart_id.to_string(), document))
+        {
             session.cancel();
         }
     }
@@ -308,7 +314,10 @@ impl DraftService for SessionDraftService {
             let _ = actions.send(answer(result));
         });
         // Kept so that cancelling the document also stops this.
-        if let Some(previous) = self.sessions.insert((chart.id.clone(), document), session) {
+        if let Some(previous) = self
+            .sessions
+            .insert(DocRef::new(chart.id.clone(), document), session)
+        {
             previous.cancel();
         }
     }
@@ -331,7 +340,7 @@ mod tests {
         let sampling = ModelManifest::default_model().sampling_defaults();
         let config_dir = tempfile::tempdir().unwrap();
         let mut service =
-            SessionDraftService::new(Arc::new(engine), config_dir.path().to_path_buf(), sampling)
+            DraftWorker::new(Arc::new(engine), config_dir.path().to_path_buf(), sampling)
                 .with_max_tokens(Some(12));
         let path =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/01-naika-pneumonia.json");

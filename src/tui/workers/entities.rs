@@ -1,13 +1,16 @@
 //! Entity extraction for the chart pane's highlights, on its own thread: loads the NLP
 //! pipeline (IPADIC + lexicon) once, then extracts every note of each chart it is sent and
-//! reports `Action::Entities` per note. The UI never waits for it.
+//! reports `Action::Entities` per note. The UI never waits for it. Requests wait in the
+//! workers' latest-wins inbox: a newer request for the same chart or the same draft
+//! section replaces the waiting one.
 
 use crate::chart::Chart;
 use crate::nlp::Pipeline;
 use crate::tui::action::{Action, EntityTarget};
+use crate::tui::workers::inbox::{inbox, Inbox, InboxSender};
 use crate::tui::workers::{ActionSender, EntityService};
 use std::path::PathBuf;
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::Sender;
 use std::sync::Arc;
 
 /// Work for the extraction thread.
@@ -18,12 +21,28 @@ enum Request {
     Text { target: EntityTarget, text: String },
 }
 
-/// Requests go to the worker thread through this.
-pub struct PipelineEntityService {
-    requests: Sender<(Request, ActionSender)>,
+impl Request {
+    /// What a newer request replaces a waiting one of: the same chart, the same text.
+    fn key(&self) -> RequestKey {
+        match self {
+            Request::Chart(chart) => RequestKey::Chart(chart.id.clone()),
+            Request::Text { target, .. } => RequestKey::Text(target.clone()),
+        }
+    }
 }
 
-impl PipelineEntityService {
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RequestKey {
+    Chart(String),
+    Text(EntityTarget),
+}
+
+/// Requests go to the worker thread through this.
+pub struct EntitiesWorker {
+    requests: InboxSender<RequestKey, (Request, ActionSender)>,
+}
+
+impl EntitiesWorker {
     /// Starts the worker; the pipeline loads from `ipadic_dir` in the background. If it
     /// cannot load, the first chart sent gets a status message saying why, and no highlights.
     pub fn start(ipadic_dir: PathBuf) -> std::io::Result<Self> {
@@ -36,7 +55,7 @@ impl PipelineEntityService {
         ipadic_dir: PathBuf,
         share: Option<Sender<Arc<Pipeline>>>,
     ) -> std::io::Result<Self> {
-        let (requests, received) = channel();
+        let (requests, received) = inbox();
         std::thread::Builder::new()
             .name("karte-nlp".into())
             .spawn(move || run(ipadic_dir, received, share))?;
@@ -44,22 +63,27 @@ impl PipelineEntityService {
     }
 }
 
-impl EntityService for PipelineEntityService {
+impl EntitiesWorker {
+    fn send(&self, request: Request, actions: ActionSender) {
+        // A gone worker has said why (the dictionary did not load); highlights are optional,
+        // so nothing more is said.
+        let _ = self.requests.send(Some(request.key()), (request, actions));
+    }
+}
+
+impl EntityService for EntitiesWorker {
     fn analyze(&mut self, chart: Arc<Chart>, actions: ActionSender) {
-        // A closed channel means the worker is gone; highlights are optional.
-        let _ = self.requests.send((Request::Chart(chart), actions));
+        self.send(Request::Chart(chart), actions);
     }
 
     fn analyze_text(&mut self, target: EntityTarget, text: String, actions: ActionSender) {
-        let _ = self
-            .requests
-            .send((Request::Text { target, text }, actions));
+        self.send(Request::Text { target, text }, actions);
     }
 }
 
 fn run(
     ipadic_dir: PathBuf,
-    requests: Receiver<(Request, ActionSender)>,
+    requests: Inbox<RequestKey, (Request, ActionSender)>,
     share: Option<Sender<Arc<Pipeline>>>,
 ) {
     let pipeline = match Pipeline::load(&ipadic_dir) {
@@ -67,7 +91,7 @@ fn run(
         Err(error) => {
             drop(share); // the guard worker learns there will be no pipeline
             tracing::warn!("no highlights: the NLP pipeline did not load: {error}");
-            if let Ok((_, actions)) = requests.recv() {
+            if let Some((_, actions)) = requests.recv() {
                 let _ = actions.send(Action::Status(format!(
                     "強調表示なし: 辞書を読み込めません ({error}) — karte setup を実行してください"
                 )));
@@ -78,7 +102,7 @@ fn run(
     if let Some(share) = share {
         let _ = share.send(Arc::clone(&pipeline));
     }
-    while let Ok((request, actions)) = requests.recv() {
+    while let Some((request, actions)) = requests.recv() {
         let answered = match request {
             Request::Chart(chart) => extract_chart(&pipeline, &chart, &actions),
             Request::Text { target, text } => {
@@ -132,7 +156,7 @@ mod tests {
     #[test]
     fn every_note_of_a_chart_gets_its_entities_from_the_real_pipeline() {
         let ipadic = AppPaths::discover().unwrap().ipadic_dir();
-        let mut service = PipelineEntityService::start(ipadic).unwrap();
+        let mut service = EntitiesWorker::start(ipadic).unwrap();
         let chart = demo_chart();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         service.analyze(Arc::clone(&chart), tx);
@@ -168,7 +192,7 @@ mod tests {
     #[test]
     fn a_missing_dictionary_is_said_once_in_the_status_bar() {
         let dir = tempfile::tempdir().unwrap();
-        let mut service = PipelineEntityService::start(dir.path().join("nope")).unwrap();
+        let mut service = EntitiesWorker::start(dir.path().join("nope")).unwrap();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         service.analyze(demo_chart(), tx);
         let deadline = std::time::Instant::now() + Duration::from_secs(10);

@@ -1,18 +1,21 @@
 //! The provenance guard behind the draft pane, on its own thread: it takes the NLP pipeline
 //! the entity worker loaded (one pipeline for the whole program), indexes each chart once,
 //! keeps one incremental `ProvenanceGuard` per document, and answers every draft change with
-//! `Action::GuardChecked`. Requests that pile up while it works are coalesced (only the
-//! newest text of a document is checked), so typing never waits for it.
+//! `Action::GuardChecked`. Requests wait in the workers' latest-wins [`inbox`]: while it
+//! works, a newer text of a document replaces the waiting one (only the newest is checked),
+//! so typing never waits for it.
+//!
+//! [`inbox`]: crate::tui::workers::inbox
 
 use crate::chart::Chart;
 use crate::nlp::Pipeline;
 use crate::review::{ChartIndex, ProvenanceGuard};
 use crate::tui::action::Action;
-use crate::tui::state::document_state::DocumentKind;
-use crate::tui::state::review::DocKey;
+use crate::tui::state::document_state::{DocRef, DocumentKind};
+use crate::tui::workers::inbox::{inbox, Inbox, InboxSender, Stopped};
 use crate::tui::workers::ActionSender;
 use std::collections::HashMap;
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -32,7 +35,7 @@ pub struct GuardRunner {
     pipeline: Arc<Pipeline>,
     /// Chart index by chart id, with the chart it was built from (a rescan rebuilds it).
     indexes: HashMap<String, (Arc<Chart>, Arc<ChartIndex>)>,
-    guards: HashMap<DocKey, ProvenanceGuard>,
+    guards: HashMap<DocRef, ProvenanceGuard>,
 }
 
 impl GuardRunner {
@@ -52,7 +55,7 @@ impl GuardRunner {
             sections,
             provenance,
         } = request;
-        let key = (chart.id.clone(), document);
+        let key = DocRef::new(chart.id.clone(), document);
         let current = self
             .indexes
             .get(&chart.id)
@@ -71,7 +74,7 @@ impl GuardRunner {
                 self.indexes
                     .insert(chart.id.clone(), (Arc::clone(&chart), Arc::clone(&index)));
                 for document in DocumentKind::ALL {
-                    self.guards.remove(&(chart.id.clone(), document));
+                    self.guards.remove(&DocRef::new(chart.id.clone(), document));
                 }
                 index
             }
@@ -96,7 +99,7 @@ impl GuardRunner {
         let report = guard.report();
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         Action::GuardChecked {
-            chart_id: key.0,
+            chart_id: key.chart_id,
             document,
             sections,
             report,
@@ -130,34 +133,36 @@ enum Work {
     Summarize(Arc<Chart>),
 }
 
-/// The handle the event loop sends draft changes to.
-pub struct GuardService {
-    requests: Sender<(Work, ActionSender)>,
+/// The handle the event loop sends draft changes to; the thread owns a [`GuardRunner`].
+pub struct GuardWorker {
+    requests: InboxSender<DocRef, (Work, ActionSender)>,
 }
 
-impl GuardService {
+impl GuardWorker {
     /// Starts the worker. It waits for the pipeline on `pipeline` (sent once the entity
     /// worker has loaded it); if that never comes, requests are answered with a message.
     pub fn start(pipeline: Receiver<Arc<Pipeline>>) -> std::io::Result<Self> {
-        let (requests, inbox) = channel();
+        let (requests, received) = inbox();
         std::thread::Builder::new()
             .name("karte-guard".into())
-            .spawn(move || run(pipeline, inbox))?;
+            .spawn(move || run(pipeline, received))?;
         Ok(Self { requests })
     }
 
+    /// Checks the request's text (answer: `Action::GuardChecked`); a newer request for the
+    /// same document replaces this one while it waits.
     pub fn check(&self, request: GuardRequest, actions: ActionSender) {
-        self.send(Work::Check(request), actions);
+        let key = DocRef::new(request.chart.id.clone(), request.document);
+        self.send(Some(key), Work::Check(request), actions);
     }
 
     /// Structures `chart` for the summary panel (answer: `Action::ChartSummary`).
     pub fn summarize(&self, chart: Arc<Chart>, actions: ActionSender) {
-        self.send(Work::Summarize(chart), actions);
+        self.send(None, Work::Summarize(chart), actions);
     }
 
-    fn send(&self, work: Work, actions: ActionSender) {
-        // A closed channel means the worker is gone; the screen says so through the status.
-        if self.requests.send((work, actions.clone())).is_err() {
+    fn send(&self, key: Option<DocRef>, work: Work, actions: ActionSender) {
+        if let Err(Stopped { first: true }) = self.requests.send(key, (work, actions.clone())) {
             let _ = actions.send(Action::Status(
                 "照合処理が停止しています — karte を再起動してください".into(),
             ));
@@ -165,12 +170,12 @@ impl GuardService {
     }
 }
 
-fn run(pipeline: Receiver<Arc<Pipeline>>, inbox: Receiver<(Work, ActionSender)>) {
+fn run(pipeline: Receiver<Arc<Pipeline>>, inbox: Inbox<DocRef, (Work, ActionSender)>) {
     let Ok(pipeline) = pipeline.recv() else {
         // The pipeline did not load (the entity worker said why). Say so once: repeating it
         // on every keystroke would hide every other status message.
         let mut told = false;
-        while let Ok((_, actions)) = inbox.recv() {
+        while let Some((_, actions)) = inbox.recv() {
             if !told {
                 told = true;
                 let _ = actions.send(Action::Status(
@@ -182,33 +187,60 @@ fn run(pipeline: Receiver<Arc<Pipeline>>, inbox: Receiver<(Work, ActionSender)>)
         return;
     };
     let mut runner = GuardRunner::new(pipeline);
-    while let Ok(first) = inbox.recv() {
-        // Keep only the newest text of each document (summaries are all done).
-        let mut batch = vec![first];
-        while let Ok(next) = inbox.try_recv() {
-            batch.push(next);
+    while let Some((work, actions)) = inbox.recv() {
+        let answer = match work {
+            Work::Check(request) => runner.check(request),
+            Work::Summarize(chart) => runner.summarize(&chart),
+        };
+        if actions.send(answer).is_err() {
+            return; // the screen has closed
         }
-        let mut newest: Vec<(Work, ActionSender)> = Vec::new();
-        for (work, actions) in batch {
-            let same = |(queued, _): &(Work, ActionSender)| match (queued, &work) {
-                (Work::Check(a), Work::Check(b)) => {
-                    a.chart.id == b.chart.id && a.document == b.document
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn without_a_pipeline_the_guard_says_so_once() {
+        let (share, pipeline) = std::sync::mpsc::channel::<Arc<Pipeline>>();
+        drop(share); // the entity worker could not load the dictionary
+        let worker = GuardWorker::start(pipeline).unwrap();
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/demo/01-naika-pneumonia.json");
+        let chart = Arc::new(crate::chart::load(&path).unwrap());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        for text in ["肺炎", "肺炎で入院", "肺炎で入院した"] {
+            worker.check(
+                GuardRequest {
+                    chart: Arc::clone(&chart),
+                    document: DocumentKind::Referral,
+                    sections: vec![("purpose".into(), text.into())],
+                    provenance: Vec::new(),
+                },
+                tx.clone(),
+            );
+        }
+        worker.summarize(Arc::clone(&chart), tx);
+        drop(worker); // the thread ends once every request is read
+        let mut said = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match rx.try_recv() {
+                Ok(action) => said.push(action),
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => break,
+                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                    assert!(Instant::now() < deadline, "the guard thread did not end");
+                    std::thread::sleep(Duration::from_millis(10));
                 }
-                _ => false,
-            };
-            match newest.iter().position(same) {
-                Some(i) => newest[i] = (work, actions),
-                None => newest.push((work, actions)),
             }
         }
-        for (work, actions) in newest {
-            let answer = match work {
-                Work::Check(request) => runner.check(request),
-                Work::Summarize(chart) => runner.summarize(&chart),
-            };
-            if actions.send(answer).is_err() {
-                return; // the screen has closed
-            }
-        }
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            matches!(&said[0], Action::Status(s) if s.contains("karte setup")),
+            "{said:?}"
+        );
     }
 }

@@ -40,9 +40,8 @@ use crate::metrics::{DocumentRef, EditKind, EventKind, FocusTarget, Recorder};
 use crate::tui::action::{Action, Effect};
 use crate::tui::event_loop::Exit;
 use crate::tui::state::app::{App, Pane, Screen};
-use crate::tui::state::document_state::DocumentKind;
+use crate::tui::state::document_state::{DocRef, DocumentKind};
 use crate::tui::state::draft_view::DraftEvent;
-use crate::tui::state::review::DocKey;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -74,7 +73,7 @@ pub fn edit_event(outcome: &EditOutcome) -> Option<EventKind> {
 pub struct BeforeAction {
     seen: Seen,
     pane: Option<FocusTarget>,
-    document: Option<(String, DocumentKind)>,
+    document: Option<DocRef>,
     /// The document on screen already had a draft (so generating it again is a regenerate).
     had_draft: bool,
     /// Sections of the document on screen marked accepted.
@@ -89,14 +88,14 @@ enum Seen {
     /// A draft ended (finished, failed, cancelled).
     DraftEnded(String, DocumentKind),
     /// A guard report arrived for this document.
-    GuardChecked(DocKey),
+    GuardChecked(DocRef),
     /// A document was signed.
-    Signed(DocKey),
+    Signed(DocRef),
     Other,
 }
 
 /// The ids of the findings flagged in a document's latest report.
-fn flagged_ids(app: &App, key: &DocKey) -> BTreeSet<String> {
+fn flagged_ids(app: &App, key: &DocRef) -> BTreeSet<String> {
     app.review
         .guards
         .get(key)
@@ -105,7 +104,7 @@ fn flagged_ids(app: &App, key: &DocKey) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-fn accepted_sections(app: &App, document: Option<&DocKey>) -> usize {
+fn accepted_sections(app: &App, document: Option<&DocRef>) -> usize {
     document
         .and_then(|key| app.edits.get(key))
         .map_or(0, |edit| edit.reviewed.len())
@@ -126,12 +125,12 @@ impl BeforeAction {
             } => Seen::DraftEnded(chart_id.clone(), *document),
             Action::GuardChecked {
                 chart_id, document, ..
-            } => Seen::GuardChecked((chart_id.clone(), *document)),
+            } => Seen::GuardChecked(DocRef::new(chart_id.clone(), *document)),
             Action::Signed {
                 chart_id,
                 document,
                 result: Ok(_),
-            } => Seen::Signed((chart_id.clone(), *document)),
+            } => Seen::Signed(DocRef::new(chart_id.clone(), *document)),
             _ => Seen::Other,
         };
         let document = document_on_screen(app);
@@ -160,10 +159,10 @@ fn focused_pane(app: &App) -> Option<FocusTarget> {
 
 /// The document the clinician is working on: the selected chart's current document, while
 /// the chart or the draft pane has the focus.
-fn document_on_screen(app: &App) -> Option<(String, DocumentKind)> {
+fn document_on_screen(app: &App) -> Option<DocRef> {
     focused_pane(app)?;
     let chart = app.selected_chart()?;
-    Some((chart.id.clone(), app.draft_document))
+    Some(DocRef::new(chart.id.clone(), app.draft_document))
 }
 
 /// Which document an event is about (`None`: the session, e.g. quit).
@@ -177,13 +176,13 @@ pub enum EventTarget {
 #[derive(Debug, Default)]
 pub struct HookState {
     /// Documents opened in this session.
-    opened: HashSet<(String, DocumentKind)>,
+    opened: HashSet<DocRef>,
     /// Documents being generated (the clinician waits for the model).
-    waiting: HashSet<(String, DocumentKind)>,
+    waiting: HashSet<DocRef>,
     /// Flags acknowledged in this session (chart, document, finding id).
     acknowledged: HashSet<(String, DocumentKind, String)>,
     /// The flagged findings of each document as last counted.
-    counted_flags: HashMap<DocKey, BTreeSet<String>>,
+    counted_flags: HashMap<DocRef, BTreeSet<String>>,
 }
 
 /// The events one action means. Pure: the mapping is tested without a recorder.
@@ -199,7 +198,7 @@ pub fn events_for(
             let pane = focused_pane(app);
             let document = document_on_screen(app);
             if let (Some(pane), Some(document)) = (pane, document) {
-                let target = EventTarget::Document(document.0.clone(), document.1);
+                let target = EventTarget::Document(document.chart_id.clone(), document.kind);
                 if state.opened.insert(document.clone()) {
                     events.push((target.clone(), EventKind::OpenChart));
                     if pane == FocusTarget::Draft {
@@ -223,7 +222,7 @@ pub fn events_for(
         // Recorded with its texts by `MetricsHooks::observe`.
         Seen::Signed(_) => {}
         Seen::DraftEnded(chart_id, kind) => {
-            if state.waiting.remove(&(chart_id.clone(), *kind)) {
+            if state.waiting.remove(&DocRef::new(chart_id.clone(), *kind)) {
                 events.push((
                     EventTarget::Document(chart_id.clone(), *kind),
                     EventKind::ModelWaitEnd,
@@ -236,24 +235,31 @@ pub fn events_for(
         match effect {
             Effect::GenerateDraft { chart, document } => {
                 let regenerate = before.had_draft
-                    && before.document.as_ref() == Some(&(chart.id.clone(), *document));
+                    && before.document.as_ref() == Some(&DocRef::new(chart.id.clone(), *document));
                 let kind = if regenerate {
                     EventKind::Regenerate
                 } else {
                     EventKind::Generate
                 };
-                model_asked(&mut events, state, (chart.id.clone(), *document), kind);
+                model_asked(
+                    &mut events,
+                    state,
+                    DocRef::new(chart.id.clone(), *document),
+                    kind,
+                );
             }
             Effect::RegenerateSection {
                 chart, document, ..
             } => model_asked(
                 &mut events,
                 state,
-                (chart.id.clone(), *document),
+                DocRef::new(chart.id.clone(), *document),
                 EventKind::Regenerate,
             ),
             Effect::CancelDraft { chart_id, document } => {
-                state.waiting.remove(&(chart_id.clone(), *document));
+                state
+                    .waiting
+                    .remove(&DocRef::new(chart_id.clone(), *document));
                 events.push((
                     EventTarget::Document(chart_id.clone(), *document),
                     EventKind::Cancel,
@@ -280,12 +286,12 @@ pub fn events_for(
                 EventKind::Export,
             )),
             Effect::CopyToClipboard { .. } => {
-                if let Some((chart_id, kind)) = document_on_screen(app) {
+                if let Some(DocRef { chart_id, kind }) = document_on_screen(app) {
                     events.push((EventTarget::Document(chart_id, kind), EventKind::Export));
                 }
             }
             Effect::DraftEdited(outcome) => {
-                if let (Some((chart_id, kind)), Some(edit)) =
+                if let (Some(DocRef { chart_id, kind }), Some(edit)) =
                     (document_on_screen(app), edit_event(outcome))
                 {
                     events.push((EventTarget::Document(chart_id, kind), edit));
@@ -315,24 +321,24 @@ pub fn events_for(
 fn model_asked(
     events: &mut Vec<(EventTarget, EventKind)>,
     state: &mut HookState,
-    key: DocKey,
+    key: DocRef,
     kind: EventKind,
 ) {
-    let target = EventTarget::Document(key.0.clone(), key.1);
+    let target = EventTarget::Document(key.chart_id.clone(), key.kind);
     events.push((target.clone(), kind));
     events.push((target, EventKind::ModelWaitStart));
     state.waiting.insert(key);
 }
 
 /// Flags that appeared or went away since the document's flags were last counted.
-fn flag_changes(app: &App, key: &DocKey, state: &mut HookState) -> Vec<(EventTarget, EventKind)> {
+fn flag_changes(app: &App, key: &DocRef, state: &mut HookState) -> Vec<(EventTarget, EventKind)> {
     let now = flagged_ids(app, key);
     let counted = state.counted_flags.entry(key.clone()).or_default();
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let raised = count(now.difference(counted).count());
     let fixed = count(counted.difference(&now).count());
     *counted = now;
-    let target = EventTarget::Document(key.0.clone(), key.1);
+    let target = EventTarget::Document(key.chart_id.clone(), key.kind);
     let mut events = Vec::new();
     if raised > 0 {
         events.push((target.clone(), EventKind::FlagRaised { count: raised }));
@@ -361,10 +367,10 @@ fn records_itself(effect: &Effect) -> bool {
 /// The texts a signature is measured by: the signed sections' bodies, and the AI draft's
 /// (the model's text of each section as first written; `None` in the manual arm or for a
 /// document started blank). Headings are left out: both sides share them.
-pub fn sign_texts(app: &App, key: &DocKey) -> Option<(Option<String>, String)> {
+pub fn sign_texts(app: &App, key: &DocRef) -> Option<(Option<String>, String)> {
     let signed = app.review.signed.get(key)?.latest();
     let signed_text = join_bodies(signed.sections.iter().map(|s| s.text.as_str()));
-    let manual = app.study.arm(&key.0, key.1) == Some(crate::metrics::Arm::Manual);
+    let manual = app.study.arm(&key.chart_id, key.kind) == Some(crate::metrics::Arm::Manual);
     let ai_draft = app
         .edits
         .get(key)
@@ -379,14 +385,13 @@ fn join_bodies<'a>(bodies: impl Iterator<Item = &'a str>) -> String {
 
 /// The recorded document of a chart's document, from the cache or made once.
 fn document_ref<'a>(
-    documents: &'a mut HashMap<(String, DocumentKind), DocumentRef>,
+    documents: &'a mut HashMap<DocRef, DocumentRef>,
     app: &App,
-    chart_id: String,
-    kind: DocumentKind,
+    key: DocRef,
 ) -> &'a DocumentRef {
     documents
-        .entry((chart_id, kind))
-        .or_insert_with_key(|(chart_id, kind)| app.study.document(chart_id, *kind))
+        .entry(key)
+        .or_insert_with_key(|key| app.study.document(&key.chart_id, key.kind))
 }
 
 /// The recorder and what it needs between actions. Without a recorder (metrics disabled,
@@ -396,7 +401,7 @@ pub struct MetricsHooks {
     recorder: Option<Recorder>,
     state: HookState,
     /// Documents as recorded, by chart and kind (their ids are hashes: computed once).
-    documents: HashMap<(String, DocumentKind), DocumentRef>,
+    documents: HashMap<DocRef, DocumentRef>,
     /// The document on screen after the last action, for edits.
     current: Option<DocumentRef>,
     /// The last recorder warning handed to the screen.
@@ -430,20 +435,21 @@ impl MetricsHooks {
             match target {
                 EventTarget::Session => recorder.record_session(kind),
                 EventTarget::Document(chart_id, document) => {
-                    let document = document_ref(&mut self.documents, app, chart_id, document);
+                    let document =
+                        document_ref(&mut self.documents, app, DocRef::new(chart_id, document));
                     recorder.record(document, kind);
                 }
             }
         }
         if let Seen::Signed(key) = &before.seen {
             if let Some((ai_draft, signed)) = sign_texts(app, key) {
-                let document = document_ref(&mut self.documents, app, key.0.clone(), key.1);
+                let document = document_ref(&mut self.documents, app, key.clone());
                 recorder.record_sign(document, ai_draft, signed);
             }
         }
         // Keep the document on screen for edits.
-        self.current = document_on_screen(app)
-            .map(|(chart_id, kind)| document_ref(&mut self.documents, app, chart_id, kind).clone());
+        self.current =
+            document_on_screen(app).map(|key| document_ref(&mut self.documents, app, key).clone());
     }
 
     /// Records an edit of the draft on screen (the editor's outcome of one key or paste).

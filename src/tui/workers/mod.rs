@@ -5,7 +5,7 @@
 //! journals in `document`, signing and exports in `review`, the queue scan in `queue`, the
 //! Metrics report in `metrics_report`, the recorder in `metrics_hooks`.
 //!
-//! The contract every worker keeps (a new one too):
+//! # The contract every worker keeps (a new one too)
 //! - **start**: a constructor starts its thread or task and returns a handle at once; a
 //!   worker that cannot start is `None` in [`Services`] and the screen says what is missing;
 //! - **request**: a method on the handle sends one request and returns at once (the UI
@@ -13,15 +13,40 @@
 //! - **answer**: every result comes back as an `Action` through `update`, which is the only
 //!   code that changes the screen state;
 //! - **stopped**: a worker that is gone (or never got what it needs) says so once, as a
-//!   status message, not on every request; dropping the handle stops the worker.
+//!   status message, not on every request; dropping the handle stops the worker;
+//! - **latest wins** where only the newest request matters: the worker's requests wait in
+//!   the one [`inbox`], keyed by what they are about (a document for the guard, a chart or
+//!   a draft section for the entities); a newer request replaces the waiting one of its key
+//!   (never one already started), and the inbox tells the handle, once, that the worker is
+//!   gone ([`inbox::Stopped`]).
 //!
-//! Where only the newest request matters (the guard re-checking a draft on every key), the
-//! worker drains its inbox and keeps the newest request per document before working.
+//! # Names
+//! A worker's handle is named after its file: `GuardWorker` (guard.rs), `EntitiesWorker`
+//! (entities.rs), `DraftWorker` (draft.rs), `DocumentWorker` (document.rs). Where the work
+//! itself is tested without a thread, it is a type of its own that the thread owns:
+//! `GuardRunner` in the guard's thread, `DocumentService` (the open document's store
+//! session) in the document thread. The traits [`DraftService`] and [`EntityService`] are
+//! what the event loop holds for drafting and highlights.
+//!
+//! # Who coalesces what
+//! - guard: latest wins per document (the inbox), chart summaries are never dropped;
+//! - entities: latest wins per chart and per draft section (the inbox); a missing
+//!   dictionary is said once, and highlights being optional, a gone worker says nothing
+//!   more;
+//! - drafting and section regeneration: the model engine queues them itself, so there is
+//!   no waiting request to replace; `DraftWorker` keeps the newest session per document
+//!   and cancels the one it replaces (a new draft or a regenerated section of the same
+//!   document);
+//! - documents (locks, journals): every request is done, in order (an edit is never
+//!   dropped); a stopped document thread is written to the log (the journal's health
+//!   reaches the screen while it runs); the queue scan, the metrics report and the recorder take no requests that
+//!   could be replaced.
 
 pub mod document;
 pub mod draft;
 pub mod entities;
 pub mod guard;
+pub mod inbox;
 pub mod metrics_hooks;
 pub mod metrics_report;
 pub mod queue;
@@ -34,8 +59,8 @@ use crate::tui::action::{Action, EntityTarget};
 use crate::tui::state::document_state::DocumentKind;
 use crate::tui::state::model_status::ModelState;
 use crate::tui::workers::document::{DocumentService, DocumentWorker};
-use crate::tui::workers::draft::SessionDraftService;
-use crate::tui::workers::entities::PipelineEntityService;
+use crate::tui::workers::draft::DraftWorker;
+use crate::tui::workers::entities::EntitiesWorker;
 use crate::tui::workers::metrics_report::MetricsReportLoader;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
@@ -98,7 +123,7 @@ pub struct Services {
     pub metrics_hooks: crate::tui::workers::metrics_hooks::MetricsHooks,
     pub metrics: Option<MetricsReportLoader>,
     /// The provenance guard (re-checks the draft on every change).
-    pub guard: Option<crate::tui::workers::guard::GuardService>,
+    pub guard: Option<crate::tui::workers::guard::GuardWorker>,
 }
 
 impl Services {
@@ -120,21 +145,19 @@ impl Services {
             }
         });
         let (share_pipeline, shared_pipeline) = std::sync::mpsc::channel();
-        let guard = crate::tui::workers::guard::GuardService::start(shared_pipeline)
+        let guard = crate::tui::workers::guard::GuardWorker::start(shared_pipeline)
             .map_err(|error| tracing::warn!("no guard worker thread: {error}"))
             .ok();
-        let entities = match PipelineEntityService::start_sharing(
-            ctx.paths.ipadic_dir(),
-            Some(share_pipeline),
-        ) {
-            Ok(service) => Some(Box::new(service) as Box<dyn EntityService>),
-            Err(error) => {
-                tracing::warn!("no entity worker thread: {error}");
-                None
-            }
-        };
+        let entities =
+            match EntitiesWorker::start_sharing(ctx.paths.ipadic_dir(), Some(share_pipeline)) {
+                Ok(service) => Some(Box::new(service) as Box<dyn EntityService>),
+                Err(error) => {
+                    tracing::warn!("no entity worker thread: {error}");
+                    None
+                }
+            };
         let engine = Arc::new(engine);
-        let drafts = SessionDraftService::new(
+        let drafts = DraftWorker::new(
             Arc::clone(&engine),
             ctx.paths.config_dir.clone(),
             ctx.config.llm.sampling(&manifest.sampling),

@@ -1,13 +1,12 @@
 //! The disk side of reviewing, for the event loop: acknowledging a guard finding, signing,
 //! reading what is signed when a document opens, writing exports into the data dir's
-//! `exports/` (0600 files, 0700 dir), and writing the OSC 52 clipboard sequence to the
-//! terminal. `update` never calls these; it asks with `Effect`s.
+//! `exports/` (through `crate::export`, as `karte export` does), and writing the OSC 52
+//! clipboard sequence to the terminal. `update` never calls these; it asks with `Effect`s.
 
 use crate::chart::Chart;
-use crate::export::{document_bundle, document_text, osc52_for_terminal, HospitalConfig};
-use crate::paths::{create_private_dir, write_private_atomic};
+use crate::export::{self, osc52_for_terminal, Format, HospitalConfig};
 use crate::store::{
-    self, chart_fingerprint, chart_key, AuditAction, DocumentSession, DocumentStore, SectionText,
+    self, chart_fingerprint, AuditAction, DocumentSession, DocumentStore, SectionText,
     SessionError, SignedDocument,
 };
 use crate::tui::action::Action;
@@ -17,95 +16,30 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The two export files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    /// Plain text laid out as the letter / summary.
-    Text,
-    /// FHIR R4 document Bundle (JSON).
-    Fhir,
-    /// The printable A4 letter.
-    Pdf,
-}
+/// Where the review screen's exports go: `<data_dir>/exports`.
+pub use crate::export::exports_dir;
+/// The one [`Format`], under the name older callers (tests) know.
+pub use crate::export::Format as ExportFormat;
 
-impl ExportFormat {
-    pub fn extension(self) -> &'static str {
-        match self {
-            ExportFormat::Text => "txt",
-            ExportFormat::Fhir => "fhir.json",
-            ExportFormat::Pdf => "pdf",
-        }
-    }
-
-    /// The audit log's name of the format (same as `karte export --format`).
-    pub fn audit_name(self) -> &'static str {
-        match self {
-            ExportFormat::Text => "text",
-            ExportFormat::Fhir => "fhir",
-            ExportFormat::Pdf => "pdf",
-        }
-    }
-}
-
-/// Where exports go: `<data_dir>/exports`.
-pub fn exports_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("exports")
-}
-
-/// Writes `signed` as `format` into `<data_dir>/exports/` and returns the file's path.
-/// The file name says which chart, document and version (chart ids are made file-safe).
-/// Returns the file and, for FHIR, the required JP-CLINS items the chart lacked (empty: none).
+/// Writes `signed` as `format` into `<data_dir>/exports/` (`export::render`, then
+/// `export::write_into_exports`) and returns the file's path and the notice for the screen
+/// (empty: none; for FHIR the required JP-CLINS items the chart lacked, for PDF the
+/// characters the font lacks).
 pub fn export_signed(
     data_dir: &Path,
     signed: &SignedDocument,
     chart: &Chart,
-    format: ExportFormat,
+    format: Format,
     hospital: &HospitalConfig,
 ) -> Result<(PathBuf, String), String> {
-    let dir = exports_dir(data_dir);
-    let mut warning = String::new();
-    let body: Vec<u8> = match format {
-        ExportFormat::Text => document_text(signed, chart).into_bytes(),
-        ExportFormat::Pdf => {
-            let hospital = hospital.resolve().map_err(|e| e.to_string())?;
-            let font = crate::export::pdf::find_font().map_err(|e| e.to_string())?;
-            let letter = crate::export::pdf::letter_pdf(signed, chart, &hospital, &font)
-                .map_err(|e| e.to_string())?;
-            if !letter.replaced.is_empty() {
-                warning = format!(
-                    "フォントにない文字を {} で印字しました: {}",
-                    crate::export::pdf::REPLACEMENT,
-                    letter.replaced.iter().collect::<String>()
-                );
-            }
-            letter.bytes
-        }
-        ExportFormat::Fhir => {
-            let hospital = hospital.resolve().map_err(|e| e.to_string())?;
-            let export = document_bundle(signed, chart, &hospital).map_err(|e| e.to_string())?;
-            let missing = export.missing_summary();
-            if !missing.is_empty() {
-                warning =
-                    format!("JP-CLINS の必須コードがカルテにありません（送信前に確認）: {missing}");
-            }
-            let mut json = serde_json::to_string_pretty(&export.bundle)
-                .map_err(|e| format!("FHIR JSON を作れません: {e}"))?;
-            json.push('\n');
-            json.into_bytes()
-        }
-    };
-    create_private_dir(&dir)
-        .map_err(|e| format!("書き出し先 {} を作れません: {e}", dir.display()))?;
-    let path = dir.join(format!(
-        "{}-{}-v{}.{}",
-        chart_key(&signed.chart_id),
-        signed.doc.as_str(),
-        signed.version,
-        format.extension()
-    ));
-    write_private_atomic(&path, &body)
-        .map_err(|e| format!("{} に書き出せません: {e}", path.display()))?;
-    Ok((path, warning))
+    let rendered =
+        export::render(format, signed, chart, hospital).map_err(|error| error.to_string())?;
+    let path = export::write_into_exports(data_dir, signed, format, &rendered.bytes)
+        .map_err(|error| error.to_string())?;
+    let notice = rendered
+        .notice
+        .map_or_else(String::new, |notice| notice.to_string());
+    Ok((path, notice))
 }
 
 /// Export for the event loop: the file, an audit entry, and the status message.
@@ -113,7 +47,7 @@ pub fn export(
     documents: Option<&DocumentService>,
     chart: &Chart,
     signed: &SignedDocument,
-    format: ExportFormat,
+    format: Format,
 ) -> Action {
     let Some(documents) = documents else {
         return Action::Status("書き出し先 (データフォルダ) が設定されていません".into());
@@ -130,7 +64,7 @@ pub fn export(
             if let Some(session) = documents.session(&signed.chart_id, document) {
                 if let Err(error) = session.record(AuditAction::Exported {
                     version: signed.version,
-                    format: format.audit_name().into(),
+                    format: format.name().into(),
                 }) {
                     tracing::warn!("cannot record an export in the audit log: {error}");
                 }
