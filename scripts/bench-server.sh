@@ -74,8 +74,10 @@ def run_drafts(n, home, threads, extra_pids):
     procs = []
     sel = selectors.DefaultSelector()
     for i in range(n):
+        # `free`: the whole-chart prompt, so the second section reuses the cached chart
+        # prefix (grounded prompts carry one section's evidence; the course is composed).
         cmd = [karte, "draft", charts[i % len(charts)], "--doc", "discharge", "--json",
-               "--seed", str(i), "--max-tokens", str(max_tokens)]
+               "--mode", "free", "--seed", str(i), "--max-tokens", str(max_tokens)]
         if threads:
             cmd += ["--threads", str(threads)]
         for key in sections:
