@@ -14,6 +14,8 @@
 #   scripts/bench-server.sh                    # N="1 2 4 8" MAX_TOKENS=64
 #   N="1 8" MAX_TOKENS=32 scripts/bench-server.sh
 #   ARMS=b N=8 scripts/bench-server.sh        # only the server arm
+#   SERVER_ARGS="--cache-ram 0" scripts/bench-server.sh   # more llama-server flags (here: no
+#                                             # host-memory prompt cache, llama-server's 8 GiB default)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -152,7 +154,8 @@ def start_server(n):
     port = free_port()
     p = subprocess.Popen([server_bin, "-m", model, "--host", "127.0.0.1", "--port", str(port),
                           "--parallel", str(n), "--ctx-size", str(ctx * n), "--threads", str(cores),
-                          "--no-webui", "--no-repack"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          "--no-webui", "--no-repack", *os.environ.get("SERVER_ARGS", "").split()],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:

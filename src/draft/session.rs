@@ -536,6 +536,7 @@ impl Driver {
             return Streamed::Failed(crate::llm::LlmError::NotLoaded.to_string());
         };
         let (sink, mut events) = event_channel();
+        let requested = std::time::Instant::now();
         let handle = engine.submit(request, sink);
         if let Ok(mut current) = self.current.lock() {
             *current = Some(handle.clone());
@@ -547,12 +548,16 @@ impl Driver {
         let mut timing: Option<Timing> = None;
         let mut finish = None;
         let mut enough = false;
+        let mut first_piece: Option<std::time::Instant> = None;
+        let mut pieces = 0usize;
         while let Some(event) = events.blocking_recv() {
             match event {
                 EngineEvent::Token { text: piece, .. } => {
                     if enough {
                         continue; // asked to stop: what is still on its way is not drafted
                     }
+                    first_piece.get_or_insert_with(std::time::Instant::now);
+                    pieces += 1;
                     text.push_str(&piece);
                     let go_on = on_piece(&piece);
                     self.emit(DraftEvent::Token {
@@ -583,7 +588,12 @@ impl Driver {
             Some(FinishReason::Cancelled) if !enough || self.cancel.is_cancelled() => {
                 Streamed::Cancelled
             }
-            Some(_) if enough => Streamed::Enough { text, timing },
+            Some(_) if enough => Streamed::Enough {
+                text,
+                // A stopped request reports no timing of its own (the engine ends its events
+                // at the cancel): what the drafter saw, so the model's time is still recorded.
+                timing: timing.or_else(|| Some(observed_timing(requested, first_piece, pieces))),
+            },
             None => Streamed::Failed(crate::llm::LlmError::EngineStopped.to_string()),
             Some(finish) => Streamed::Done {
                 text,
@@ -718,6 +728,35 @@ impl Driver {
             aligned: assembled.aligned,
             fallbacks: assembled.fallbacks,
         })
+    }
+}
+
+/// The timing of a request the drafter stopped, as the drafter saw it: pieces streamed
+/// (one per token from either engine), time to the first, total time; the prompt figures
+/// are the engine's to know and stay 0.
+fn observed_timing(
+    requested: std::time::Instant,
+    first_piece: Option<std::time::Instant>,
+    pieces: usize,
+) -> Timing {
+    let after_first = first_piece.map(|t| t.elapsed()).unwrap_or_default();
+    let secs = after_first.as_secs_f64();
+    Timing {
+        prompt_tokens: 0,
+        reused_tokens: 0,
+        ttft_ms: first_piece
+            .map(|t| (t - requested).as_secs_f64() * 1000.0)
+            .unwrap_or(0.0),
+        prompt_tokens_per_s: 0.0,
+        generated_tokens: pieces,
+        tokens_per_s: if secs > 0.0 {
+            pieces.saturating_sub(1) as f64 / secs
+        } else {
+            0.0
+        },
+        total_ms: requested.elapsed().as_secs_f64() * 1000.0,
+        dropped_invalid_bytes: 0,
+        server_tokens_per_s: None,
     }
 }
 
