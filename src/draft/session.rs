@@ -740,7 +740,6 @@ fn observed_timing(
     pieces: usize,
 ) -> Timing {
     let after_first = first_piece.map(|t| t.elapsed()).unwrap_or_default();
-    let secs = after_first.as_secs_f64();
     Timing {
         prompt_tokens: 0,
         reused_tokens: 0,
@@ -749,11 +748,7 @@ fn observed_timing(
             .unwrap_or(0.0),
         prompt_tokens_per_s: 0.0,
         generated_tokens: pieces,
-        tokens_per_s: if secs > 0.0 {
-            pieces.saturating_sub(1) as f64 / secs
-        } else {
-            0.0
-        },
+        tokens_per_s: Timing::rate(pieces.saturating_sub(1), after_first),
         total_ms: requested.elapsed().as_secs_f64() * 1000.0,
         dropped_invalid_bytes: 0,
         server_tokens_per_s: None,

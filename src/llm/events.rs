@@ -64,6 +64,19 @@ pub struct Timing {
     pub server_tokens_per_s: Option<f64>,
 }
 
+impl Timing {
+    /// Tokens per second over `took` (0 when there are no tokens or no time): the one rate
+    /// both engines and the drafter report.
+    pub fn rate(tokens: usize, took: std::time::Duration) -> f64 {
+        let secs = took.as_secs_f64();
+        if tokens == 0 || secs <= 0.0 {
+            0.0
+        } else {
+            tokens as f64 / secs
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum EngineEvent {
     /// Model loading progress, 0.0 to 1.0.

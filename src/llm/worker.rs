@@ -358,9 +358,9 @@ impl Worker<'_> {
             ttft_ms: first_token_at
                 .map(|t| (t - started).as_secs_f64() * 1000.0)
                 .unwrap_or(0.0),
-            prompt_tokens_per_s: rate(decoded_prompt, prompt_time),
+            prompt_tokens_per_s: Timing::rate(decoded_prompt, prompt_time),
             generated_tokens: generated,
-            tokens_per_s: rate(generated.saturating_sub(1), after_first),
+            tokens_per_s: Timing::rate(generated.saturating_sub(1), after_first),
             total_ms: started.elapsed().as_secs_f64() * 1000.0,
             dropped_invalid_bytes: utf8.dropped_bytes(),
             server_tokens_per_s: None,
@@ -479,15 +479,6 @@ fn prompt_chunk(tokens: usize, n_batch: usize) -> usize {
         tokens.min(n_batch)
     };
     (tokens / POSITION_ALIGN * POSITION_ALIGN).max(POSITION_ALIGN)
-}
-
-fn rate(tokens: usize, took: Duration) -> f64 {
-    let secs = took.as_secs_f64();
-    if tokens == 0 || secs <= 0.0 {
-        0.0
-    } else {
-        tokens as f64 / secs
-    }
 }
 
 /// Top-k, then the repeat penalty, top-p, temperature and the seeded draw. (llama.cpp's

@@ -429,7 +429,7 @@ impl ServerClient {
                 .unwrap_or(0.0),
             prompt_tokens_per_s: report.prompt_per_second.unwrap_or(0.0),
             generated_tokens: generated,
-            tokens_per_s: rate(generated.saturating_sub(1), after_first),
+            tokens_per_s: Timing::rate(generated.saturating_sub(1), after_first),
             total_ms: started.elapsed().as_secs_f64() * 1000.0,
             dropped_invalid_bytes: dropped.load(Ordering::Relaxed),
             server_tokens_per_s: report.predicted_per_second,
@@ -611,15 +611,6 @@ fn server_reason(body: &str) -> String {
         .take(200)
         .collect();
     one_line.trim().to_string()
-}
-
-fn rate(tokens: usize, took: Duration) -> f64 {
-    let secs = took.as_secs_f64();
-    if tokens == 0 || secs <= 0.0 {
-        0.0
-    } else {
-        tokens as f64 / secs
-    }
 }
 
 #[cfg(test)]

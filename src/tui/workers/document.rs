@@ -46,6 +46,12 @@ pub struct DocumentService {
     hospital: crate::export::HospitalConfig,
 }
 
+impl OpenSession {
+    fn is(&self, chart_id: &str, document: DocumentKind) -> bool {
+        self.chart_id == chart_id && self.document == document
+    }
+}
+
 impl DocumentService {
     pub fn new(context: SessionContext) -> Self {
         Self {
@@ -106,11 +112,7 @@ impl DocumentService {
 
     /// Takes over the stale lock of the open read-only document.
     pub fn take_over(&mut self, chart_id: &str, document: DocumentKind) -> OpenedDocument {
-        let Some(open) = self
-            .open
-            .take()
-            .filter(|o| o.chart_id == chart_id && o.document == document)
-        else {
+        let Some(open) = self.open.take().filter(|o| o.is(chart_id, document)) else {
             return self.open(chart_id, document);
         };
         match open.session.take_over() {
@@ -208,13 +210,7 @@ impl DocumentService {
         sections: Vec<SectionText>,
         generated: bool,
     ) -> Result<(), String> {
-        let Some(open) = self
-            .open
-            .as_mut()
-            .filter(|o| o.chart_id == chart_id && o.document == document)
-        else {
-            return Err("この文書は開いていません".into());
-        };
+        let open = self.open_mut(chart_id, document)?;
         for section in sections {
             let key = section.key.clone();
             let result = if generated {
@@ -238,13 +234,7 @@ impl DocumentService {
         text: String,
         sections: Vec<SectionText>,
     ) -> Result<(), String> {
-        let Some(open) = self
-            .open
-            .as_mut()
-            .filter(|o| o.chart_id == chart_id && o.document == document)
-        else {
-            return Err("この文書は開いていません".into());
-        };
+        let open = self.open_mut(chart_id, document)?;
         // The audit log counts edits per section: those whose text changed.
         for section in sections.iter().filter(|s| !open.last_sections.contains(s)) {
             *open.burst.entry(section.key.clone()).or_default() += 1;
@@ -297,8 +287,20 @@ impl DocumentService {
     pub fn session(&self, chart_id: &str, document: DocumentKind) -> Option<&DocumentSession> {
         self.open
             .as_ref()
-            .filter(|o| o.chart_id == chart_id && o.document == document)
+            .filter(|o| o.is(chart_id, document))
             .map(|o| &o.session)
+    }
+
+    /// The open document if it is this one; else why its text cannot be journaled.
+    fn open_mut(
+        &mut self,
+        chart_id: &str,
+        document: DocumentKind,
+    ) -> Result<&mut OpenSession, String> {
+        self.open
+            .as_mut()
+            .filter(|o| o.is(chart_id, document))
+            .ok_or_else(|| "この文書は開いていません".to_string())
     }
 
     /// The user's data dir (exports go under it).
