@@ -38,54 +38,26 @@ fn context(data_dir: &Path, locks: &Path) -> SessionContext {
     }
 }
 
-/// `update` with the storage effects carried out as the event loop does.
+/// `update` with the storage effects carried out as the event loop does (a refusing journal
+/// reported, not a test failure), signing included.
 fn act(app: &mut App, docs: &mut DocumentService, action: Action) {
     let mut queue = vec![action];
     while let Some(action) = queue.pop() {
-        for effect in update(app, action) {
-            match effect {
-                Effect::OpenDocument { chart_id, document } => {
-                    let opened = docs.open(&chart_id, document);
-                    queue.push(Action::DocumentOpened {
-                        chart_id,
-                        document,
-                        opened,
-                    });
-                }
-                Effect::JournalSections {
-                    chart_id,
-                    document,
-                    sections,
-                    generated,
-                } => {
-                    if let Err(problem) = docs.journal(&chart_id, document, sections, generated) {
-                        queue.push(Action::JournalHealth(Some(problem)));
-                    }
-                }
-                Effect::JournalDocument {
-                    chart_id,
-                    document,
-                    text,
-                    sections,
-                } => {
-                    if let Err(problem) = docs.journal_document(&chart_id, document, text, sections)
-                    {
-                        queue.push(Action::JournalHealth(Some(problem)));
-                    }
-                }
-                Effect::Sign {
-                    chart,
-                    document,
-                    sections,
-                    acknowledged,
-                } => queue.push(review_service::sign(
+        for effect in tui_support::act_reporting(app, docs, action) {
+            if let Effect::Sign {
+                chart,
+                document,
+                sections,
+                acknowledged,
+            } = effect
+            {
+                queue.push(review_service::sign(
                     Some(docs),
                     &chart,
                     document,
                     &sections,
                     acknowledged,
-                )),
-                _ => {}
+                ));
             }
         }
     }

@@ -100,8 +100,28 @@ pub fn started_diagnosis_and_course() -> DraftEvent {
 }
 
 /// Runs `action` through `update` and carries out the storage effects the way the event
-/// loop does, feeding the answers back.
+/// loop does, feeding the answers back; a journal that refuses text fails the test.
 pub fn act(app: &mut App, docs: &mut DocumentService, action: Action) -> Vec<Effect> {
+    act_with(app, docs, action, |problem| {
+        panic!("the journal refused: {problem}")
+    })
+}
+
+/// Like `act`, but a journal that refuses text is reported to the screen as the event loop
+/// reports it (`JournalHealth`), for tests that break the storage on purpose.
+pub fn act_reporting(app: &mut App, docs: &mut DocumentService, action: Action) -> Vec<Effect> {
+    act_with(app, docs, action, |problem| {
+        Action::JournalHealth(Some(problem))
+    })
+}
+
+/// The storage effects carried out; `refused` turns a journal's refusal into the next action.
+fn act_with(
+    app: &mut App,
+    docs: &mut DocumentService,
+    action: Action,
+    refused: impl Fn(String) -> Action,
+) -> Vec<Effect> {
     let mut queue = vec![action];
     let mut other = Vec::new();
     while let Some(action) = queue.pop() {
@@ -120,17 +140,22 @@ pub fn act(app: &mut App, docs: &mut DocumentService, action: Action) -> Vec<Eff
                     document,
                     sections,
                     generated,
-                } => docs
-                    .journal(&chart_id, document, sections, generated)
-                    .unwrap(),
+                } => {
+                    if let Err(problem) = docs.journal(&chart_id, document, sections, generated) {
+                        queue.push(refused(problem));
+                    }
+                }
                 Effect::JournalDocument {
                     chart_id,
                     document,
                     text,
                     sections,
-                } => docs
-                    .journal_document(&chart_id, document, text, sections)
-                    .unwrap(),
+                } => {
+                    if let Err(problem) = docs.journal_document(&chart_id, document, text, sections)
+                    {
+                        queue.push(refused(problem));
+                    }
+                }
                 Effect::MarkAccepted {
                     chart_id,
                     document,
