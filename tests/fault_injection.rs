@@ -63,6 +63,22 @@ fn act(app: &mut App, docs: &mut DocumentService, action: Action) {
     }
 }
 
+/// A session on the first demo chart with a blank letter holding `text`, saved to the
+/// journal: what every fault below must not lose.
+fn typed_and_saved(data: &Path, locks: &Path, text: &str) -> (App, DocumentService, String) {
+    let mut docs = DocumentService::new(context(data, locks));
+    let mut app = tui_support::app(100, 30, ModelState::Missing);
+    let chart_id = app.selected_chart().unwrap().id.clone();
+    act(&mut app, &mut docs, Action::Command(Command::NewDocument));
+    act(
+        &mut app,
+        &mut docs,
+        Action::Edit(EditKey::Type(text.into())),
+    );
+    docs.flush(Duration::from_secs(5)).unwrap();
+    (app, docs, chart_id)
+}
+
 /// The journal's health as the event loop reports it, until `done` or `limit`.
 fn poll_health(
     app: &mut App,
@@ -148,16 +164,8 @@ fn a_full_disk_is_reported_and_nothing_is_lost_once_space_is_freed() {
             return;
         }
     };
-    let mut docs = DocumentService::new(context(&data, &dir.path().join("locks")));
-    let mut app = tui_support::app(100, 30, ModelState::Missing);
-    let chart_id = app.selected_chart().unwrap().id.clone();
-    act(&mut app, &mut docs, Action::Command(Command::NewDocument));
-    act(
-        &mut app,
-        &mut docs,
-        Action::Edit(EditKey::Type("満杯前の文章".into())),
-    );
-    docs.flush(Duration::from_secs(5)).unwrap();
+    let (mut app, mut docs, chart_id) =
+        typed_and_saved(&data, &dir.path().join("locks"), "満杯前の文章");
     // Fill the disk.
     let filler = data.join("filler");
     let _ = std::fs::write(&filler, vec![0u8; 512 * 1024]);
@@ -196,16 +204,8 @@ fn a_data_dir_made_read_only_mid_session_refuses_signing_clearly_and_loses_nothi
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let mut docs = DocumentService::new(context(&data, &dir.path().join("locks")));
-    let mut app = tui_support::app(100, 30, ModelState::Missing);
-    let chart_id = app.selected_chart().unwrap().id.clone();
-    act(&mut app, &mut docs, Action::Command(Command::NewDocument));
-    act(
-        &mut app,
-        &mut docs,
-        Action::Edit(EditKey::Type("読み取り専用前".into())),
-    );
-    docs.flush(Duration::from_secs(5)).unwrap();
+    let (mut app, mut docs, chart_id) =
+        typed_and_saved(&data, &dir.path().join("locks"), "読み取り専用前");
 
     // Read-only from now on: a read-only bind mount over the data dir (root), or its mode.
     let read_only = match ReadOnly::make(&data) {
@@ -326,16 +326,8 @@ fn set_mode_recursive(dir: &Path, read_only: bool) {
 fn the_journal_directory_removed_mid_session_is_written_again_whole() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut docs = DocumentService::new(context(&data, &dir.path().join("locks")));
-    let mut app = tui_support::app(100, 30, ModelState::Missing);
-    let chart_id = app.selected_chart().unwrap().id.clone();
-    act(&mut app, &mut docs, Action::Command(Command::NewDocument));
-    act(
-        &mut app,
-        &mut docs,
-        Action::Edit(EditKey::Type("消される前の文章".into())),
-    );
-    docs.flush(Duration::from_secs(5)).unwrap();
+    let (mut app, mut docs, chart_id) =
+        typed_and_saved(&data, &dir.path().join("locks"), "消される前の文章");
     std::fs::remove_dir_all(data.join("documents")).unwrap();
     act(
         &mut app,
