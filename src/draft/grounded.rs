@@ -98,6 +98,16 @@ impl SentenceJudge {
         evidence: &SectionEvidence,
         kept: &[String],
     ) -> Option<Rejection> {
+        self.judge_with_numbers(sentence, &evidence_numbers(evidence), kept)
+    }
+
+    /// `judge`, with the evidence's numbers already read (`GroundedText` reads them once).
+    fn judge_with_numbers(
+        &self,
+        sentence: &str,
+        evidence_numbers: &[String],
+        kept: &[String],
+    ) -> Option<Rejection> {
         let key = dedup_key(sentence);
         if key.chars().filter(|c| c.is_alphabetic()).count() < 2 {
             return Some(Rejection::Empty);
@@ -112,15 +122,7 @@ impl SentenceJudge {
         {
             return Some(Rejection::Example);
         }
-        let evidence_numbers: Vec<String> = evidence
-            .items
-            .iter()
-            .flat_map(|i| numbers_in(&i.text))
-            .collect();
-        if let Some(n) = numbers_in(sentence)
-            .into_iter()
-            .find(|n| !evidence_numbers.contains(n))
-        {
+        if let Some(n) = number_not_in(sentence, evidence_numbers) {
             return Some(Rejection::Number(n));
         }
         if let Some((pipeline, index)) = &self.guard {
@@ -138,22 +140,20 @@ impl SentenceJudge {
     }
 }
 
-/// Whether a sentence the model has not finished already holds a number its evidence
-/// lacks: it will be rejected however it ends, so the model can be stopped at once (a small
-/// model's run-on lists of values are where most of its wasted time goes). A number still
-/// being written (digits at the very end) is not judged yet.
-pub fn unfinished_is_doomed(pending: &str, evidence: &SectionEvidence) -> bool {
-    let settled = pending.trim_end_matches(|c: char| {
-        c.is_ascii_digit() || ('０'..='９').contains(&c) || matches!(c, '.' | '．' | ',' | '，')
-    });
-    let evidence_numbers: Vec<String> = evidence
+/// The first number of `text` that `evidence_numbers` (from `numbers_in`) lacks.
+fn number_not_in(text: &str, evidence_numbers: &[String]) -> Option<String> {
+    numbers_in(text)
+        .into_iter()
+        .find(|n| !evidence_numbers.contains(n))
+}
+
+/// The numbers of all evidence items (the only numbers a grounded sentence may carry).
+fn evidence_numbers(evidence: &SectionEvidence) -> Vec<String> {
+    evidence
         .items
         .iter()
         .flat_map(|i| numbers_in(&i.text))
-        .collect();
-    numbers_in(settled)
-        .iter()
-        .any(|n| !evidence_numbers.contains(n))
+        .collect()
 }
 
 /// The numbers of a text, normalized (full-width digits, thousands separators, 38.0 = 38).
@@ -209,6 +209,9 @@ pub struct GroundedText {
     /// Sentences replaced by their evidence (shown with a mark).
     pub fallbacks: Vec<Range<usize>>,
     used: Vec<bool>,
+    /// The numbers of the evidence, read once per section (every sentence is checked
+    /// against them, and every streamed piece of an unfinished one).
+    evidence_numbers: Vec<String>,
     kept: Vec<String>,
     pub rejected: usize,
     /// Finished sentences in a row that added nothing (repeats, or rejected with no
@@ -225,8 +228,20 @@ impl GroundedText {
     pub fn new(evidence: &SectionEvidence) -> Self {
         Self {
             used: vec![false; evidence.items.len()],
+            evidence_numbers: evidence_numbers(evidence),
             ..Self::default()
         }
+    }
+
+    /// Whether the sentence the model has not finished already holds a number its evidence
+    /// lacks: it will be rejected however it ends, so the model can be stopped at once (a
+    /// small model's run-on lists of values are where most of its wasted time goes). A number
+    /// still being written (digits at the very end) is not judged yet.
+    pub fn unfinished_is_doomed(&self, pending: &str) -> bool {
+        let settled = pending.trim_end_matches(|c: char| {
+            c.is_ascii_digit() || ('０'..='９').contains(&c) || matches!(c, '.' | '．' | ',' | '，')
+        });
+        number_not_in(settled, &self.evidence_numbers).is_some()
     }
 
     /// Takes one finished sentence of the model.
@@ -288,7 +303,7 @@ impl GroundedText {
         judge: &SentenceJudge,
     ) {
         let best = self.closest(sentence, evidence);
-        match judge.judge(sentence, evidence, &self.kept) {
+        match judge.judge_with_numbers(sentence, &self.evidence_numbers, &self.kept) {
             None => {
                 let n = sentence.chars().count();
                 if let Some(i) = best {
@@ -425,14 +440,15 @@ mod tests {
     fn an_unfinished_sentence_is_doomed_only_by_a_settled_number_the_evidence_lacks() {
         let ev = evidence(&["BT 39.4℃、HR 156。", "心嚢液なし。"]);
         // Still being written: 3, 39, 39. may become 39.4.
+        let text = GroundedText::new(&ev);
         for pending in ["BT 3", "BT 39", "BT 39.", "ＢＴ ３９．"] {
-            assert!(!unfinished_is_doomed(pending, &ev), "{pending}");
+            assert!(!text.unfinished_is_doomed(pending), "{pending}");
         }
-        assert!(!unfinished_is_doomed("BT 39.4℃、HR 15", &ev));
-        assert!(!unfinished_is_doomed("BT 39.4℃、HR 156、", &ev));
+        assert!(!text.unfinished_is_doomed("BT 39.4℃、HR 15"));
+        assert!(!text.unfinished_is_doomed("BT 39.4℃、HR 156、"));
         // 47.6 is settled (a unit follows) and not in the evidence.
-        assert!(unfinished_is_doomed("BT 47.6℃", &ev));
-        assert!(unfinished_is_doomed("入院歴 10年", &ev));
+        assert!(text.unfinished_is_doomed("BT 47.6℃"));
+        assert!(text.unfinished_is_doomed("入院歴 10年"));
     }
 
     #[test]

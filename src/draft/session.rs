@@ -679,7 +679,7 @@ impl Driver {
             for sentence in grounded::take_sentences(&mut pending) {
                 assembled.push_sentence(&sentence, evidence, judge);
             }
-            if grounded::unfinished_is_doomed(&pending, evidence) {
+            if assembled.unfinished_is_doomed(&pending) {
                 // Rejected however it ends: replaced by its evidence now, and the model
                 // stopped (what follows a run-on list of invented values is more of it).
                 assembled.push_sentence(&std::mem::take(&mut pending), evidence, judge);
