@@ -149,7 +149,10 @@ pub fn run(args: &DraftArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         DraftSession::start_without_model(request)
     };
     let mut outlines = Vec::new();
-    while let Some(event) = session.events.blocking_recv() {
+    let result = loop {
+        let Some(event) = session.events.blocking_recv() else {
+            break Err(anyhow::anyhow!("the draft session ended without a result"));
+        };
         let done = if args.json {
             json_event(&mut out, &event)?
         } else {
@@ -157,10 +160,12 @@ pub fn run(args: &DraftArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         };
         out.flush()?;
         if let Some(result) = done {
-            return result;
+            break result;
         }
-    }
-    anyhow::bail!("the draft session ended without a result")
+    };
+    // The engine stopped (its thread joined) before the process exits.
+    session.wait_ended();
+    result
 }
 
 type Done = Option<anyhow::Result<ExitCode>>;

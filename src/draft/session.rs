@@ -149,11 +149,24 @@ pub struct DraftSession {
     pub events: tokio::sync::mpsc::UnboundedReceiver<DraftEvent>,
     cancel: CancelToken,
     current: Arc<Mutex<Option<RequestHandle>>>,
+    /// The drafting thread (it holds the engine until it ends).
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl DraftSession {
     pub fn start(engine: Arc<Engine>, request: DraftRequest) -> Self {
         Self::start_with(Some(engine), request)
+    }
+
+    /// Waits for the drafting thread to end, and with it its hold on the engine. A draft
+    /// can finish while the engine still computes the token after a request the drafter
+    /// stopped (grounded mode stops the model once a section is complete): a process that
+    /// exits right after its last draft calls this first, so llama.cpp is not torn down
+    /// under a running decode.
+    pub fn wait_ended(mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 
     /// A draft with no model at all: narrative sections are written in `evidence` mode.
@@ -177,15 +190,20 @@ impl DraftSession {
         let spawned = std::thread::Builder::new()
             .name("karte-draft".into())
             .spawn(move || driver.run());
-        if let Err(e) = spawned {
-            let _ = sender.send(DraftEvent::Failed {
-                error: format!("cannot start the draft thread: {e}"),
-            });
-        }
+        let thread = match spawned {
+            Ok(thread) => Some(thread),
+            Err(e) => {
+                let _ = sender.send(DraftEvent::Failed {
+                    error: format!("cannot start the draft thread: {e}"),
+                });
+                None
+            }
+        };
         Self {
             events,
             cancel,
             current,
+            thread,
         }
     }
 
@@ -208,20 +226,24 @@ pub fn run_blocking(
     mut on_event: impl FnMut(&DraftEvent),
 ) -> Result<Draft, DraftError> {
     let mut session = DraftSession::start(engine, request);
-    while let Some(event) = session.events.blocking_recv() {
+    let result = loop {
+        let Some(event) = session.events.blocking_recv() else {
+            break Err(DraftError::Llm(crate::llm::LlmError::EngineStopped));
+        };
         on_event(&event);
         match event {
-            DraftEvent::Finished(draft) => return Ok(draft),
-            DraftEvent::Cancelled(_) => return Err(DraftError::Cancelled),
+            DraftEvent::Finished(draft) => break Ok(draft),
+            DraftEvent::Cancelled(_) => break Err(DraftError::Cancelled),
             DraftEvent::Failed { error } => {
-                return Err(DraftError::Llm(crate::llm::LlmError::Decode {
+                break Err(DraftError::Llm(crate::llm::LlmError::Decode {
                     detail: error,
                 }))
             }
             _ => {}
         }
-    }
-    Err(DraftError::Llm(crate::llm::LlmError::EngineStopped))
+    };
+    session.wait_ended();
+    result
 }
 
 /// Mixed into the seed when an empty section is generated again.
